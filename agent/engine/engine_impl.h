@@ -1,0 +1,74 @@
+/*
+ * Driver-only declarations: the vtable every driver fills in. Included by
+ * engine.c and drv_*.c only. A driver holds what differs for its engine;
+ * shared wording and SQL shapes live in engine.c.
+ */
+#ifndef SW_AGENT_ENGINE_IMPL_H
+#define SW_AGENT_ENGINE_IMPL_H
+
+#include "engine/engine.h"
+
+/* Columns of shardwave_schema_history (same names and order on every engine):
+ *   id           auto-increment primary key (row order = event order)
+ *   version      varchar(176) not null   canonical version text
+ *   description  varchar(255) not null
+ *   direction    varchar(8)   not null   up | down | baseline | repair
+ *   script       varchar(255)            file name that ran
+ *   checksum     char(64)                its SHA-256
+ *   state        varchar(16)  not null   running | applied | failed | dirty | resume | reverted
+ *   wave         varchar(64)             wave id (NULL for local commands)
+ *   agent        varchar(128)            who ran it (agent id or "cli@host")
+ *   started_at   timestamp, UTC, millisecond precision (SQLite: text 'YYYY-MM-DD HH:MM:SS.mmm')
+ *   finished_at  same, NULL while running
+ *   duration_ms  bigint
+ *   stmt_done    int                     statements completed (progress of non-transactional steps)
+ *   stmt_total   int
+ *   error        text                    the database's error text for failed/dirty rows
+ * plus an index on (version). */
+#define ENGINE_HISTORY_TABLE "shardwave_schema_history"
+
+struct engine_ops {
+    const char *name;            /* "pg" */
+    enum migset_engine kind;
+    unsigned caps;               /* ENGINE_CAP_* */
+
+    /* Required. `dsn` is the full DSN; conn receives the driver's state. */
+    int (*open)(struct engine *eng, const char *dsn, int connect_timeout_ms, struct sw_err *err);
+    void (*close)(struct engine *eng);
+    int (*exec)(struct engine *eng, const char *sql, struct sw_err *err);
+    /* `?` placeholders; results as text. */
+    int (*query)(struct engine *eng, const char *sql, const char *const *params, size_t n_params,
+                 struct engine_rows **out, struct sw_err *err);
+    /* Non-blocking: *acquired = true when the lock was taken. */
+    int (*try_lock)(struct engine *eng, bool *acquired, struct sw_err *err);
+    int (*unlock)(struct engine *eng, struct sw_err *err);
+    int (*set_timeouts)(struct engine *eng, int lock_timeout_ms, int statement_timeout_ms,
+                        struct sw_err *err);
+    /* Runs split statements [start_idx, n) of script; fills res->n_done/failed_idx and,
+     * on failure, res->lock_timeout; the error message is the server's text (engine.c
+     * adds the line and excerpt). */
+    int (*exec_stmts)(struct engine *eng, const char *script, const struct sqlsplit_result *split,
+                      size_t start_idx, struct engine_script_result *res, struct sw_err *err);
+    const char *history_ddl;     /* CREATE TABLE IF NOT EXISTS ...; (may hold several statements
+                                    separated by ';', run one by one via exec) */
+    int (*table_exists)(struct engine *eng, const char *table, bool *exists, struct sw_err *err);
+
+    /* Optional (NULL when the capability is absent). */
+    int (*cancel)(struct engine *eng, struct sw_err *err);
+};
+
+struct engine {
+    const struct engine_ops *ops;
+    void *conn;                  /* driver state */
+    char server_version[64];
+    char database[512];
+    char dsn_redacted[512];
+    bool in_txn;
+    bool locked;
+};
+
+extern const struct engine_ops engine_ops_pg;
+extern const struct engine_ops engine_ops_mysql;
+extern const struct engine_ops engine_ops_sqlite;
+
+#endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package shardwave needs to build, test and run its demo.
+# Idempotent and quiet when everything is already present.
+set -euo pipefail
+
+PKGS=(
+    build-essential cmake pkg-config clang-format
+    libpq-dev default-libmysqlclient-dev libcurl4-openssl-dev libconfig-dev
+    libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev libcmocka-dev
+    libpg-query-dev
+    postgresql-15 postgresql-client-15 mariadb-server mariadb-client sqlite3
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+((${#missing[@]} == 0)) && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]}" >&2
+    echo "install-deps: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# Servers are started by our own scripts on free ports; keep the packaged
+# instances from starting at install time.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,17 @@
+/* Time reads live here so pure modules can take `now` as input instead. */
+#ifndef SW_PROTO_CLOCK_H
+#define SW_PROTO_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Monotonic milliseconds, for timeouts and durations. */
+int64_t sw_clock_mono_ms(void);
+/* Wall clock milliseconds since the epoch. */
+int64_t sw_clock_wall_ms(void);
+/* Formats wall ms as "YYYY-MM-DD HH:MM:SS.mmm" (UTC) into buf (>= 24 bytes). */
+void sw_clock_format_utc(int64_t wall_ms, char *buf, size_t cap);
+/* Sleeps ms milliseconds (restarts on EINTR unless *stop becomes non-zero; stop may be NULL). */
+void sw_clock_sleep_ms(int64_t ms, volatile int *stop);
+
+#endif
