@@ -41,35 +41,36 @@ enum runner_event_kind {
     RUNNER_EV_STEP_START,
     RUNNER_EV_STEP_DONE,
     RUNNER_EV_STEP_FAILED,
-    RUNNER_EV_LOCK_RETRY,    /* a step hit a lock timeout and will be retried */
+    RUNNER_EV_LOCK_RETRY,   /* a step hit a lock timeout and will be retried */
+    RUNNER_EV_STEP_PLANNED, /* dry run: this step would run */
 };
 
 struct runner_event {
     enum runner_event_kind kind;
     const char *version_text;
     const char *description;
-    const char *script;        /* file name */
+    const char *script; /* file name */
     enum migset_dir dir;
     int64_t duration_ms;
-    int attempt;               /* 1-based */
-    int next_lock_timeout_ms;  /* LOCK_RETRY: the next attempt's lock timeout */
-    int pause_ms;              /* LOCK_RETRY: pause before it */
+    int attempt;              /* 1-based */
+    int next_lock_timeout_ms; /* LOCK_RETRY: the next attempt's lock timeout */
+    int pause_ms;             /* LOCK_RETRY: pause before it */
     size_t stmt_done, stmt_total;
     const struct sw_err *error; /* STEP_FAILED, LOCK_RETRY */
 };
 typedef void (*runner_event_fn)(void *ctx, const struct runner_event *ev);
 
 struct runner_opts {
-    const struct migset *set;  /* required */
-    const char *wave;          /* recorded in history; NULL for local commands */
-    const char *agent;         /* recorded in history, e.g. "cli@host" */
-    int lock_wait_ms;          /* waiting for the migrator lock (default 10000) */
-    int statement_timeout_ms;  /* default per step; 0 = none; a directive overrides */
+    const struct migset *set; /* required */
+    const char *wave;         /* recorded in history; NULL for local commands */
+    const char *agent;        /* recorded in history, e.g. "cli@host" */
+    int lock_wait_ms;         /* waiting for the migrator lock (default 10000) */
+    int statement_timeout_ms; /* default per step; 0 = none; a directive overrides */
     struct runner_lock_policy lock_policy;
-    bool dry_run;              /* plan and report, change nothing (takes no lock) */
-    runner_event_fn on_event;  /* may be NULL */
+    bool dry_run;             /* plan and report, change nothing (takes no lock) */
+    runner_event_fn on_event; /* may be NULL */
     void *ctx;
-    volatile int *stop;        /* checked between steps; may be NULL */
+    volatile int *stop; /* checked between steps; may be NULL */
 };
 
 /* Fills defaults: lock_wait_ms 10000, statement_timeout_ms 0, default lock policy. */
@@ -92,33 +93,34 @@ struct runner_item {
     struct version version;
     char version_text[VERSION_TEXT_MAX];
     char description[256];
-    char script[256];                       /* file for this engine ("" if none) */
+    char script[256]; /* file for this engine ("" if none) */
     enum runner_state state;
     char applied_checksum[CHECKSUM_HEX_LEN + 1]; /* from history ("" if never applied) */
     char file_checksum[CHECKSUM_HEX_LEN + 1];    /* of the file now ("" if missing) */
-    char applied_at[32];                    /* finished_at of the applying row */
-    char error[1024];                       /* last failure text */
-    int stmt_done, stmt_total;              /* progress of the last attempt */
-    int resume_from;                        /* 1-based statement to resume from (repair), or 0 */
-    bool has_down;                          /* a down file exists for this engine */
-    bool has_file;                          /* an up file exists for this engine */
+    char applied_at[32];                         /* finished_at of the applying row */
+    char error[1024];                            /* last failure text */
+    int stmt_done, stmt_total;                   /* progress of the last attempt */
+    int resume_from;          /* 1-based statement to resume from (repair), or 0 */
+    enum migset_dir last_dir; /* direction of the last attempt (for repair) */
+    bool has_down;            /* a down file exists for this engine */
+    bool has_file;            /* an up file exists for this engine */
 };
 
 struct runner_status {
-    struct version current;                 /* highest applied (or baselined) version; 0 = none */
+    struct version current; /* highest applied (or baselined) version; 0 = none */
     char current_text[VERSION_TEXT_MAX];
-    struct version baseline;                /* 0 = none */
+    struct version baseline; /* 0 = none */
     bool has_history_table;
     bool is_dirty;
     size_t n_items;
-    struct runner_item *items;              /* ascending version; set steps plus missing ones */
+    struct runner_item *items; /* ascending version; set steps plus missing ones */
 };
 void runner_status_cleanup(struct runner_status *st);
 
 struct runner_result {
     char from_text[VERSION_TEXT_MAX];
     char to_text[VERSION_TEXT_MAX];
-    size_t n_steps;          /* steps applied (or, dry run, that would be) */
+    size_t n_steps; /* steps applied (or, dry run, that would be) */
     int64_t duration_ms;
 };
 
@@ -134,9 +136,8 @@ int runner_status(struct engine *eng, const struct migset *set, struct runner_st
  * (out-of-order, SW_ECONFLICT), a target that is not in the set (SW_ENOTFOUND), a
  * target below the current version (SW_ECONFLICT, use undo). Running it twice is a
  * no-op the second time. */
-int runner_migrate(struct engine *eng, const struct runner_opts *opts,
-                   const struct version *target, struct runner_result *res,
-                   struct sw_err *err);
+int runner_migrate(struct engine *eng, const struct runner_opts *opts, const struct version *target,
+                   struct runner_result *res, struct sw_err *err);
 
 /* Runs down migrations, newest first, until `to` is the current version (version 0
  * = empty). A step without a down file stops it before anything runs (SW_ECONFLICT
@@ -145,15 +146,15 @@ int runner_undo(struct engine *eng, const struct runner_opts *opts, const struct
                 struct runner_result *res, struct sw_err *err);
 
 enum runner_repair_action {
-    RUNNER_REPAIR_AUTO,         /* clean failed markers; refuse on a dirty step (says the choices) */
-    RUNNER_REPAIR_MARK_APPLIED, /* the operator finished the dirty step by hand */
-    RUNNER_REPAIR_RETRY_FROM,   /* the next migrate resumes the dirty step at statement k */
-    RUNNER_REPAIR_MARK_REVERTED,/* the operator undid the partial step; it runs again in full */
+    RUNNER_REPAIR_AUTO, /* clean failed markers; refuse on a dirty step (says the choices) */
+    RUNNER_REPAIR_MARK_APPLIED,  /* the operator finished the dirty step by hand */
+    RUNNER_REPAIR_RETRY_FROM,    /* the next migrate resumes the dirty step at statement k */
+    RUNNER_REPAIR_MARK_REVERTED, /* the operator undid the partial step; it runs again in full */
 };
 
 struct runner_repair_result {
-    char message[1024];  /* what was done, for the operator */
-    size_t n_changed;    /* history rows written */
+    char message[1024]; /* what was done, for the operator */
+    size_t n_changed;   /* history rows written */
 };
 
 /* Clears failure markers after the operator fixed the shard. Takes the lock.

@@ -1,0 +1,242 @@
+/* shardwave_schema_history I/O: one SQL shape per operation, bound parameters only. */
+#include "runner/history.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw/clock.h"
+#include "sw/numparse.h"
+
+#define HISTORY_TABLE "shardwave_schema_history"
+
+static const char history_select_sql[] =
+    "SELECT id, version, description, direction, script, checksum, state, finished_at, "
+    "stmt_done, stmt_total, error FROM " HISTORY_TABLE " ORDER BY id";
+
+static const char history_insert_sql[] =
+    "INSERT INTO " HISTORY_TABLE " (version, description, direction, script, checksum, state, "
+    "wave, agent, started_at, finished_at, duration_ms, stmt_done, stmt_total, error) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+
+static const char history_finish_sql[] =
+    "UPDATE " HISTORY_TABLE " SET state = ?, stmt_done = ?, finished_at = ?, duration_ms = ?, "
+    "error = ? WHERE id = ?";
+
+static const char history_progress_sql[] =
+    "UPDATE " HISTORY_TABLE " SET stmt_done = ? WHERE id = ?";
+
+/* Keeps stored error texts bounded. */
+#define HISTORY_ERROR_MAX 4000
+
+int history_ensure(struct engine *eng, struct sw_err *err)
+{
+    /* The DDL may hold several statements separated by ';' (our own SQL, no literals). */
+    char *ddl = strdup(engine_history_ddl(eng));
+    if (ddl == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    int rc = 0;
+    char *stmt = ddl;
+    while (stmt != NULL && rc == 0) {
+        char *semi = strchr(stmt, ';');
+        if (semi != NULL) {
+            *semi = '\0';
+        }
+        if (strspn(stmt, " \t\r\n") != strlen(stmt)) {
+            rc = engine_exec(eng, stmt, err);
+            if (rc != 0) {
+                sw_err_prefix(err, "creating " HISTORY_TABLE);
+            }
+        }
+        stmt = semi != NULL ? semi + 1 : NULL;
+    }
+    free(ddl);
+    return rc;
+}
+
+static void copy_cell(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src != NULL ? src : "");
+}
+
+static int cell_int(const char *s, int *out)
+{
+    *out = 0;
+    if (s == NULL) {
+        return 0;
+    }
+    return sw_parse_int(s, 0, 1000000000, "history", out, NULL);
+}
+
+static int parse_row(const struct engine_rows *r, size_t i, struct history_row *row,
+                     struct sw_err *err)
+{
+    memset(row, 0, sizeof *row);
+    const char *id = engine_rows_get(r, i, 0);
+    const char *version = engine_rows_get(r, i, 1);
+    const char *direction = engine_rows_get(r, i, 3);
+    const char *state = engine_rows_get(r, i, 6);
+    int64_t idv = 0;
+    if (id == NULL || sw_parse_int64(id, 0, INT64_MAX, "id", &idv, NULL) != 0) {
+        return sw_err_set(err, SW_EINVAL, HISTORY_TABLE ": row %zu has a bad id", i + 1);
+    }
+    row->id = idv;
+    if (version == NULL || version_parse_str(version, &row->version, err) != 0) {
+        sw_err_set(err, SW_EINVAL, HISTORY_TABLE ": row id %lld has a bad version '%s'",
+                   (long long)idv, version ? version : "NULL");
+        return SW_EINVAL;
+    }
+    version_format(&row->version, row->version_text, sizeof row->version_text);
+    if (direction == NULL || history_direction_parse(direction, &row->direction) != 0 ||
+        state == NULL || history_state_parse(state, &row->state) != 0) {
+        return sw_err_set(err, SW_EINVAL,
+                          HISTORY_TABLE ": row id %lld has an unknown direction or state "
+                                        "('%s', '%s')",
+                          (long long)idv, direction ? direction : "NULL", state ? state : "NULL");
+    }
+    copy_cell(row->description, sizeof row->description, engine_rows_get(r, i, 2));
+    copy_cell(row->script, sizeof row->script, engine_rows_get(r, i, 4));
+    copy_cell(row->checksum, sizeof row->checksum, engine_rows_get(r, i, 5));
+    copy_cell(row->finished_at, sizeof row->finished_at, engine_rows_get(r, i, 7));
+    copy_cell(row->error, sizeof row->error, engine_rows_get(r, i, 10));
+    if (cell_int(engine_rows_get(r, i, 8), &row->stmt_done) != 0 ||
+        cell_int(engine_rows_get(r, i, 9), &row->stmt_total) != 0) {
+        return sw_err_set(err, SW_EINVAL, HISTORY_TABLE ": row id %lld has bad progress counts",
+                          (long long)idv);
+    }
+    return 0;
+}
+
+int history_read(struct engine *eng, struct history_row **rows, size_t *n_rows, bool *exists,
+                 struct sw_err *err)
+{
+    struct engine_rows *r = NULL;
+    struct history_row *out = NULL;
+    *rows = NULL;
+    *n_rows = 0;
+    int rc = engine_table_exists(eng, HISTORY_TABLE, exists, err);
+    if (rc != 0 || !*exists) {
+        return rc;
+    }
+    rc = engine_query(eng, history_select_sql, NULL, 0, &r, err);
+    if (rc != 0) {
+        sw_err_prefix(err, "reading " HISTORY_TABLE);
+        return rc;
+    }
+    out = calloc(r->n_rows ? r->n_rows : 1, sizeof *out);
+    if (out == NULL) {
+        rc = sw_err_set(err, SW_ENOMEM, "out of memory reading %zu history rows", r->n_rows);
+        goto out;
+    }
+    for (size_t i = 0; i < r->n_rows; i++) {
+        rc = parse_row(r, i, &out[i], err);
+        if (rc != 0) {
+            goto out;
+        }
+    }
+    *rows = out;
+    *n_rows = r->n_rows;
+    out = NULL;
+out:
+    free(out);
+    engine_rows_free(r);
+    return rc;
+}
+
+/* Formats an optional wall time; returns NULL for 0 (SQL NULL). */
+static const char *fmt_time(int64_t ms, char *buf, size_t cap)
+{
+    if (ms == 0) {
+        return NULL;
+    }
+    sw_clock_format_utc(ms, buf, cap);
+    return buf;
+}
+
+/* Copies error text bounded to HISTORY_ERROR_MAX bytes (NULL stays NULL). */
+static const char *bounded_error(const char *error, char *buf, size_t cap)
+{
+    if (error == NULL) {
+        return NULL;
+    }
+    snprintf(buf, cap, "%s", error);
+    return buf;
+}
+
+int history_insert(struct engine *eng, const struct history_record *rec, int64_t *id,
+                   struct sw_err *err)
+{
+    char started[32], finished[32], duration[24], done[16], total[16];
+    char errbuf[HISTORY_ERROR_MAX + 1];
+    snprintf(duration, sizeof duration, "%lld",
+             (long long)(rec->finished_ms ? rec->finished_ms - rec->started_ms : 0));
+    snprintf(done, sizeof done, "%d", rec->stmt_done);
+    snprintf(total, sizeof total, "%d", rec->stmt_total);
+    const char *params[14] = {
+        rec->version_text,
+        rec->description,
+        history_direction_name(rec->direction),
+        rec->script,
+        rec->checksum,
+        history_state_name(rec->state),
+        rec->wave,
+        rec->agent,
+        fmt_time(rec->started_ms, started, sizeof started),
+        fmt_time(rec->finished_ms, finished, sizeof finished),
+        rec->finished_ms ? duration : NULL,
+        done,
+        total,
+        bounded_error(rec->error, errbuf, sizeof errbuf),
+    };
+    struct engine_rows *r = NULL;
+    int rc = engine_query(eng, history_insert_sql, params, 14, &r, err);
+    if (rc != 0) {
+        sw_err_prefix(err, "recording version %s in " HISTORY_TABLE, rec->version_text);
+        return rc;
+    }
+    if (id != NULL) {
+        const char *v = r->n_rows == 1 ? engine_rows_get(r, 0, 0) : NULL;
+        if (v == NULL || sw_parse_int64(v, 0, INT64_MAX, "id", id, NULL) != 0) {
+            rc = sw_err_set(err, SW_EINTERNAL, HISTORY_TABLE ": insert returned no id");
+        }
+    }
+    engine_rows_free(r);
+    return rc;
+}
+
+int history_finish(struct engine *eng, int64_t id, enum history_state state, int stmt_done,
+                   int64_t started_ms, int64_t finished_ms, const char *error, struct sw_err *err)
+{
+    char finished[32], duration[24], done[16], idbuf[24];
+    char errbuf[HISTORY_ERROR_MAX + 1];
+    snprintf(duration, sizeof duration, "%lld", (long long)(finished_ms - started_ms));
+    snprintf(done, sizeof done, "%d", stmt_done);
+    snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
+    const char *params[6] = {
+        history_state_name(state),
+        done,
+        fmt_time(finished_ms, finished, sizeof finished),
+        duration,
+        bounded_error(error, errbuf, sizeof errbuf),
+        idbuf,
+    };
+    int rc = engine_query(eng, history_finish_sql, params, 6, NULL, err);
+    if (rc != 0) {
+        sw_err_prefix(err, "updating " HISTORY_TABLE " row %lld", (long long)id);
+    }
+    return rc;
+}
+
+int history_progress(struct engine *eng, int64_t id, int stmt_done, struct sw_err *err)
+{
+    char done[16], idbuf[24];
+    snprintf(done, sizeof done, "%d", stmt_done);
+    snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
+    const char *params[2] = {done, idbuf};
+    int rc = engine_query(eng, history_progress_sql, params, 2, NULL, err);
+    if (rc != 0) {
+        sw_err_prefix(err, "updating " HISTORY_TABLE " row %lld", (long long)id);
+    }
+    return rc;
+}

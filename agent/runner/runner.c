@@ -1,0 +1,427 @@
+/*
+ * The runner: lock, history table, plan, apply, record — for one database.
+ * Decisions come from plan.c (pure); this file does the I/O around them and
+ * branches on engine capabilities only.
+ */
+#include "runner/runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner/history.h"
+#include "runner/plan.h"
+#include "sqlsplit/sqlsplit.h"
+#include "sw/clock.h"
+#include "sw/numparse.h"
+
+static const int default_lock_timeouts_ms[] = {200, 500, 1000, 2000};
+static const int default_pauses_ms[] = {500, 1000, 2000};
+
+void runner_lock_policy_default(struct runner_lock_policy *p)
+{
+    memset(p, 0, sizeof *p);
+    p->n_attempts = sizeof default_lock_timeouts_ms / sizeof default_lock_timeouts_ms[0];
+    for (size_t i = 0; i < p->n_attempts; i++) {
+        p->lock_timeout_ms[i] = default_lock_timeouts_ms[i];
+        p->pause_ms[i] =
+            i < sizeof default_pauses_ms / sizeof default_pauses_ms[0] ? default_pauses_ms[i] : 0;
+    }
+}
+
+/* Parses a comma-separated list of milliseconds into vals[]; returns the count or <0. */
+static int parse_ms_list(const char *text, const char *what, int *vals, size_t max, size_t *n_out,
+                         struct sw_err *err)
+{
+    size_t n = 0;
+    const char *p = text;
+    while (*p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char item[32];
+        if (n == max || len == 0 || len >= sizeof item) {
+            return sw_err_set(err, SW_EINVAL,
+                              "%s: expected up to %zu comma-separated milliseconds, got '%s'", what,
+                              max, text);
+        }
+        memcpy(item, p, len);
+        item[len] = '\0';
+        int rc = sw_parse_int(item, 1, 3600 * 1000, what, &vals[n++], err);
+        if (rc != 0) {
+            return rc;
+        }
+        p += len + (comma ? 1 : 0);
+    }
+    *n_out = n;
+    return 0;
+}
+
+int runner_lock_policy_parse(const char *timeouts, const char *pauses,
+                             struct runner_lock_policy *out, struct sw_err *err)
+{
+    struct runner_lock_policy p;
+    runner_lock_policy_default(&p);
+    if (timeouts != NULL) {
+        int rc = parse_ms_list(timeouts, "lock timeouts", p.lock_timeout_ms,
+                               RUNNER_MAX_LOCK_ATTEMPTS, &p.n_attempts, err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (pauses != NULL) {
+        size_t n = 0;
+        memset(p.pause_ms, 0, sizeof p.pause_ms);
+        int rc =
+            parse_ms_list(pauses, "lock pauses", p.pause_ms, RUNNER_MAX_LOCK_ATTEMPTS, &n, err);
+        if (rc != 0) {
+            return rc;
+        }
+        for (size_t i = n; i < RUNNER_MAX_LOCK_ATTEMPTS && n > 0; i++) {
+            p.pause_ms[i] = p.pause_ms[n - 1]; /* the last pause repeats */
+        }
+    }
+    *out = p;
+    return 0;
+}
+
+void runner_opts_init(struct runner_opts *o, const struct migset *set)
+{
+    memset(o, 0, sizeof *o);
+    o->set = set;
+    o->lock_wait_ms = 10000;
+    o->statement_timeout_ms = 0;
+    runner_lock_policy_default(&o->lock_policy);
+}
+
+/* Everything one run needs, passed down explicitly. */
+struct run_ctx {
+    struct engine *eng;
+    const struct runner_opts *opts;
+    unsigned seed; /* jitter for retry pauses */
+};
+
+static void emit(const struct run_ctx *c, struct runner_event *ev)
+{
+    if (c->opts->on_event != NULL) {
+        c->opts->on_event(c->opts->ctx, ev);
+    }
+}
+
+static int read_status(struct engine *eng, const struct migset *set, struct runner_status *st,
+                       struct sw_err *err)
+{
+    struct history_row *rows = NULL;
+    size_t n_rows = 0;
+    bool exists = false;
+    int rc = history_read(eng, &rows, &n_rows, &exists, err);
+    if (rc == 0) {
+        rc = plan_status(set, engine_kind(eng), rows, n_rows, st, err);
+        st->has_history_table = exists;
+    }
+    free(rows);
+    return rc;
+}
+
+int runner_status(struct engine *eng, const struct migset *set, struct runner_status *out,
+                  struct sw_err *err)
+{
+    memset(out, 0, sizeof *out);
+    return read_status(eng, set, out, err);
+}
+
+/* Takes the migrator lock and makes sure the history table exists. */
+static int lock_and_prepare(struct run_ctx *c, struct sw_err *err)
+{
+    int rc = engine_lock(c->eng, c->opts->lock_wait_ms, err);
+    if (rc != 0) {
+        return rc;
+    }
+    struct runner_event ev = {.kind = RUNNER_EV_LOCK_ACQUIRED};
+    emit(c, &ev);
+    rc = history_ensure(c->eng, err);
+    if (rc != 0) {
+        struct sw_err ignored;
+        engine_unlock(c->eng, &ignored);
+    }
+    return rc;
+}
+
+static void unlock_quietly(struct run_ctx *c)
+{
+    struct sw_err ignored;
+    engine_unlock(c->eng, &ignored);
+}
+
+static int step_lock_timeout_ms(const struct run_ctx *c, const struct plan_step *ps, size_t i)
+{
+    int directive = ps->file->directives.lock_timeout_ms;
+    return directive >= 0 ? directive : c->opts->lock_policy.lock_timeout_ms[i];
+}
+
+static int step_statement_timeout_ms(const struct run_ctx *c, const struct plan_step *ps)
+{
+    int directive = ps->file->directives.statement_timeout_ms;
+    return directive >= 0 ? directive : c->opts->statement_timeout_ms;
+}
+
+static enum history_direction direction_of(const struct plan_step *ps)
+{
+    return ps->dir == MIGSET_UP ? HISTORY_UP : HISTORY_DOWN;
+}
+
+static void record_init(struct history_record *rec, const struct run_ctx *c,
+                        const struct plan_step *ps, enum history_state state, int64_t started)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->version_text = ps->step->version_text;
+    rec->description = ps->step->description;
+    rec->direction = direction_of(ps);
+    rec->script = ps->file->name;
+    rec->checksum = ps->file->checksum;
+    rec->state = state;
+    rec->wave = c->opts->wave;
+    rec->agent = c->opts->agent;
+    rec->started_ms = started;
+}
+
+/* One transactional attempt: the step and its history row commit together. */
+static int attempt_txn(struct run_ctx *c, const struct plan_step *ps, int64_t started,
+                       struct engine_script_result *sres, struct sw_err *err)
+{
+    int rc = engine_begin(c->eng, err);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = engine_exec_script(c->eng, ps->file->sql, ps->file->sql_len, 0, sres, err);
+    if (rc == 0) {
+        struct history_record rec;
+        record_init(&rec, c, ps, HISTORY_APPLIED, started);
+        rec.finished_ms = sw_clock_wall_ms();
+        rec.stmt_done = (int)sres->n_total;
+        rec.stmt_total = (int)sres->n_total;
+        rc = history_insert(c->eng, &rec, NULL, err);
+    }
+    if (rc == 0) {
+        return engine_commit(c->eng, err);
+    }
+    struct sw_err ignored;
+    engine_rollback(c->eng, &ignored);
+    return rc;
+}
+
+/* One non-transactional attempt: `running` row first, statements from *start on. */
+static int attempt_nontxn(struct run_ctx *c, const struct plan_step *ps, int64_t started,
+                          int64_t *row_id, size_t *start, struct engine_script_result *sres,
+                          struct sw_err *err)
+{
+    if (*row_id == 0) {
+        struct sqlsplit_result split = {0};
+        int rc = sqlsplit_split(engine_kind(c->eng), ps->file->sql, ps->file->sql_len, &split, err);
+        if (rc != 0) {
+            sw_err_prefix(err, "%s", ps->file->name);
+            return rc;
+        }
+        struct history_record rec;
+        record_init(&rec, c, ps, HISTORY_RUNNING, started);
+        rec.stmt_done = (int)*start;
+        rec.stmt_total = (int)split.n_stmts;
+        sqlsplit_result_cleanup(&split);
+        rc = history_insert(c->eng, &rec, row_id, err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    int rc = engine_exec_script(c->eng, ps->file->sql, ps->file->sql_len, *start, sres, err);
+    if (rc == 0) {
+        return history_finish(c->eng, *row_id, HISTORY_APPLIED, (int)sres->n_total, started,
+                              sw_clock_wall_ms(), NULL, err);
+    }
+    *start = sres->failed_idx; /* statements before it are committed */
+    return rc;
+}
+
+/* Records a step's final failure; keeps the step's own error in err. */
+static void record_failure(struct run_ctx *c, const struct plan_step *ps, bool txn, int64_t row_id,
+                           int64_t started, const struct engine_script_result *sres,
+                           const struct sw_err *err)
+{
+    struct sw_err ignored;
+    int64_t now = sw_clock_wall_ms();
+    if (txn) {
+        struct history_record rec;
+        record_init(&rec, c, ps, HISTORY_FAILED, started);
+        rec.finished_ms = now;
+        rec.stmt_total = (int)sres->n_total;
+        rec.error = err->msg;
+        history_insert(c->eng, &rec, NULL, &ignored);
+        return;
+    }
+    if (row_id == 0) {
+        return;
+    }
+    /* Nothing committed yet means nothing changed: a clean failure, safe to retry. */
+    enum history_state state = sres->n_done == 0 ? HISTORY_FAILED : HISTORY_DIRTY;
+    history_finish(c->eng, row_id, state, (int)sres->n_done, started, now, err->msg, &ignored);
+}
+
+static void pause_before_retry(struct run_ctx *c, const struct plan_step *ps, size_t attempt,
+                               const struct sw_err *err)
+{
+    int pause = c->opts->lock_policy.pause_ms[attempt];
+    int jitter = pause > 0 ? (int)(rand_r(&c->seed) % (unsigned)(pause / 5 + 1)) : 0;
+    struct runner_event ev = {
+        .kind = RUNNER_EV_LOCK_RETRY,
+        .version_text = ps->step->version_text,
+        .description = ps->step->description,
+        .script = ps->file->name,
+        .dir = ps->dir,
+        .attempt = (int)attempt + 1,
+        .next_lock_timeout_ms = step_lock_timeout_ms(c, ps, attempt + 1),
+        .pause_ms = pause + jitter,
+        .error = err,
+    };
+    emit(c, &ev);
+    sw_clock_sleep_ms(pause + jitter, c->opts->stop);
+}
+
+static int run_step(struct run_ctx *c, const struct plan_step *ps, struct sw_err *err)
+{
+    bool txn = (engine_caps(c->eng) & ENGINE_CAP_TXN_DDL) && !ps->file->directives.no_transaction;
+    int64_t started = sw_clock_wall_ms();
+    int64_t t0 = sw_clock_mono_ms();
+    int64_t row_id = 0;
+    size_t start = ps->start_stmt;
+    struct engine_script_result sres = {0};
+    struct runner_event ev = {.kind = RUNNER_EV_STEP_START,
+                              .version_text = ps->step->version_text,
+                              .description = ps->step->description,
+                              .script = ps->file->name,
+                              .dir = ps->dir};
+    emit(c, &ev);
+    int rc = 0;
+    size_t n_attempts = c->opts->lock_policy.n_attempts ? c->opts->lock_policy.n_attempts : 1;
+    for (size_t attempt = 0; attempt < n_attempts; attempt++) {
+        memset(&sres, 0, sizeof sres);
+        rc = engine_set_timeouts(c->eng, step_lock_timeout_ms(c, ps, attempt),
+                                 step_statement_timeout_ms(c, ps), err);
+        if (rc == 0) {
+            rc = txn ? attempt_txn(c, ps, started, &sres, err)
+                     : attempt_nontxn(c, ps, started, &row_id, &start, &sres, err);
+        }
+        if (rc == 0 || !sres.lock_timeout || attempt + 1 == n_attempts ||
+            (c->opts->stop != NULL && *c->opts->stop)) {
+            break;
+        }
+        if (!txn) {
+            struct sw_err ignored;
+            history_progress(c->eng, row_id, (int)sres.n_done, &ignored);
+        }
+        pause_before_retry(c, ps, attempt, err);
+    }
+    ev.duration_ms = sw_clock_mono_ms() - t0;
+    ev.stmt_done = sres.n_done;
+    ev.stmt_total = sres.n_total;
+    if (rc == 0) {
+        ev.kind = RUNNER_EV_STEP_DONE;
+        emit(c, &ev);
+        return 0;
+    }
+    sw_err_prefix(err, "%s %s", ps->dir == MIGSET_UP ? "applying" : "undoing", ps->file->name);
+    record_failure(c, ps, txn, row_id, started, &sres, err);
+    ev.kind = RUNNER_EV_STEP_FAILED;
+    ev.error = err;
+    emit(c, &ev);
+    return rc;
+}
+
+static int run_plan(struct run_ctx *c, const struct plan *p, struct sw_err *err)
+{
+    for (size_t i = 0; i < p->n_steps; i++) {
+        if (c->opts->stop != NULL && *c->opts->stop) {
+            return sw_err_set(err, SW_ECONFLICT, "stopped before version %s: shutdown requested",
+                              p->steps[i].step->version_text);
+        }
+        int rc = run_step(c, &p->steps[i], err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void emit_planned(struct run_ctx *c, const struct plan *p)
+{
+    for (size_t i = 0; i < p->n_steps; i++) {
+        const struct plan_step *ps = &p->steps[i];
+        struct runner_event ev = {.kind = RUNNER_EV_STEP_PLANNED,
+                                  .version_text = ps->step->version_text,
+                                  .description = ps->step->description,
+                                  .script = ps->file->name,
+                                  .dir = ps->dir};
+        emit(c, &ev);
+    }
+}
+
+typedef int (*plan_fn)(const struct migset *set, enum migset_engine engine,
+                       const struct runner_status *st, const struct version *target,
+                       struct plan *out, struct sw_err *err);
+
+/* The shared shape of migrate and undo: lock, read, plan, run, re-read, unlock. */
+static int run_direction(struct engine *eng, const struct runner_opts *opts, plan_fn planner,
+                         const struct version *target, struct runner_result *res,
+                         struct sw_err *err)
+{
+    struct run_ctx c = {.eng = eng, .opts = opts, .seed = (unsigned)sw_clock_wall_ms()};
+    struct runner_status st = {0};
+    struct plan p = {0};
+    int64_t t0 = sw_clock_mono_ms();
+    memset(res, 0, sizeof *res);
+    bool locked = false;
+    int rc = 0;
+    if (!opts->dry_run) {
+        rc = lock_and_prepare(&c, err);
+        locked = rc == 0;
+    }
+    if (rc == 0) {
+        rc = read_status(eng, opts->set, &st, err);
+    }
+    if (rc == 0) {
+        snprintf(res->from_text, sizeof res->from_text, "%s", st.current_text);
+        rc = planner(opts->set, engine_kind(eng), &st, target, &p, err);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    res->n_steps = p.n_steps;
+    if (opts->dry_run) {
+        emit_planned(&c, &p);
+        version_format(&p.target, res->to_text, sizeof res->to_text);
+        goto out;
+    }
+    rc = run_plan(&c, &p, err);
+    runner_status_cleanup(&st);
+    struct sw_err reread_err;
+    if (read_status(eng, opts->set, &st, &reread_err) == 0) {
+        snprintf(res->to_text, sizeof res->to_text, "%s", st.current_text);
+    }
+out:
+    if (locked) {
+        unlock_quietly(&c);
+    }
+    res->duration_ms = sw_clock_mono_ms() - t0;
+    plan_cleanup(&p);
+    runner_status_cleanup(&st);
+    return rc;
+}
+
+int runner_migrate(struct engine *eng, const struct runner_opts *opts, const struct version *target,
+                   struct runner_result *res, struct sw_err *err)
+{
+    return run_direction(eng, opts, plan_up, target, res, err);
+}
+
+int runner_undo(struct engine *eng, const struct runner_opts *opts, const struct version *to,
+                struct runner_result *res, struct sw_err *err)
+{
+    return run_direction(eng, opts, plan_down, to, res, err);
+}
