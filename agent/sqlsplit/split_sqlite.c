@@ -1,0 +1,83 @@
+/*
+ * SQLite statement boundaries from sqlite3_complete(), SQLite's own tokenizer:
+ * a ';' ends a statement only when the text since the statement's start is
+ * complete, so ';' in strings, comments and CREATE TRIGGER ... BEGIN ... END
+ * bodies stays inside the statement. No database connection is needed.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "sqlsplit_impl.h"
+
+/* Whether text[start..semi] (semi is a ';') is a complete statement. text is a
+ * private copy: the byte after the ';' is cut off with a NUL for the test. */
+static bool split_sqlite_complete_at(char *text, size_t start, size_t semi)
+{
+    char saved = text[semi + 1];
+    text[semi + 1] = '\0';
+    bool is_complete = sqlite3_complete(text + start) != 0;
+    text[semi + 1] = saved;
+    return is_complete;
+}
+
+/* The text after the last ';' is a final statement when it has tokens; it must
+ * be complete once a ';' is added, else a string, comment or trigger is open. */
+static int split_sqlite_tail(struct sqlsplit_builder *b, size_t start, struct sw_err *err)
+{
+    int rc = 0;
+    char *probe = NULL;
+    size_t begin = sqlsplit_skip_blank(MIGSET_ENGINE_SQLITE, b->script, start, b->len);
+    if (begin == b->len) {
+        goto out;
+    }
+    size_t n = b->len - begin;
+    probe = malloc(n + 3);
+    if (probe == NULL) {
+        rc = sw_err_set(err, SW_ENOMEM, "out of memory splitting a script into statements");
+        goto out;
+    }
+    memcpy(probe, b->script + begin, n);
+    memcpy(probe + n, "\n;", 3);
+    if (!sqlite3_complete(probe)) {
+        rc = sw_err_set(err, SW_EINVAL,
+                        "line %d: statement never ends: unterminated string, comment or "
+                        "BEGIN ... END block starting here",
+                        sqlsplit_builder_line(b, begin));
+        goto out;
+    }
+    rc = sqlsplit_builder_add(b, begin, b->len, err);
+out:
+    free(probe);
+    return rc;
+}
+
+int split_sqlite(struct sqlsplit_builder *b, struct sw_err *err)
+{
+    int rc = 0;
+    char *text = malloc(b->len + 1);
+    if (text == NULL) {
+        rc = sw_err_set(err, SW_ENOMEM, "out of memory splitting a script into statements");
+        goto out;
+    }
+    memcpy(text, b->script, b->len + 1);
+    size_t start = 0;
+    for (const char *semi = memchr(text, ';', b->len); semi != NULL;
+         semi = memchr(semi + 1, ';', b->len - (size_t)(semi + 1 - text))) {
+        size_t pos = (size_t)(semi - text);
+        if (!split_sqlite_complete_at(text, start, pos)) {
+            continue;
+        }
+        rc = sqlsplit_builder_add(b, start, pos, err);
+        if (rc < 0) {
+            goto out;
+        }
+        start = pos + 1;
+    }
+    rc = split_sqlite_tail(b, start, err);
+out:
+    free(text);
+    return rc;
+}

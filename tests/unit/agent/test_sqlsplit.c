@@ -1,0 +1,528 @@
+/*
+ * Unit tests for agent/sqlsplit: table-driven, one table per engine. Each case
+ * gives a script and either the exact statements (text and line) or the exact
+ * error message.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sqlsplit/sqlsplit.h"
+
+#define MAX_EXPECTED 6
+
+struct expect_stmt {
+    const char *text;
+    int line;
+};
+
+struct split_case {
+    const char *name;
+    const char *script;
+    int code;          /* 0, or the expected SW_E* code */
+    const char *error; /* exact message when code != 0 */
+    size_t n_stmts;
+    struct expect_stmt stmts[MAX_EXPECTED];
+};
+
+/* ---- PostgreSQL ---------------------------------------------------------------- */
+
+static const struct split_case pg_cases[] = {
+    {"empty", "", 0, NULL, 0, {{0}}},
+    {"whitespace only", "  \n\t\n   ", 0, NULL, 0, {{0}}},
+    {"comment only",
+     "-- shardwave: no-transaction\n/* block; with ; */\n/* nested /* ; */ ; */\n-- end;\n",
+     0,
+     NULL,
+     0,
+     {{0}}},
+    {"several statements",
+     "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n\nINSERT INTO a VALUES (1);\n",
+     0,
+     NULL,
+     3,
+     {{"CREATE TABLE a (id int)", 1},
+      {"CREATE TABLE b (id int)", 2},
+      {"INSERT INTO a VALUES (1)", 4}}},
+    {"comments with semicolons",
+     "-- first; not a statement\nSELECT 1; /* c; d */ SELECT 2;\n"
+     "/* nested /* ; */ still; comment */\nSELECT 3;",
+     0,
+     NULL,
+     3,
+     {{"SELECT 1", 2}, {"SELECT 2", 2}, {"SELECT 3", 4}}},
+    {"strings with semicolons and escaped quotes",
+     "INSERT INTO t VALUES ('a;b', 'it''s; ok');\nSELECT E'x\\';y';\nSELECT \"col;name\" FROM t;\n",
+     0,
+     NULL,
+     3,
+     {{"INSERT INTO t VALUES ('a;b', 'it''s; ok')", 1},
+      {"SELECT E'x\\';y'", 2},
+      {"SELECT \"col;name\" FROM t", 3}}},
+    {"dollar-quoted function bodies",
+     "CREATE FUNCTION touch() RETURNS trigger AS $$\nBEGIN\n  NEW.at := now();\n  RETURN NEW;\n"
+     "END;\n$$ LANGUAGE plpgsql;\n"
+     "CREATE FUNCTION one() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n",
+     0,
+     NULL,
+     2,
+     {{"CREATE FUNCTION touch() RETURNS trigger AS $$\nBEGIN\n  NEW.at := now();\n  RETURN NEW;\n"
+       "END;\n$$ LANGUAGE plpgsql",
+       1},
+      {"CREATE FUNCTION one() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql", 7}}},
+    {"DO block",
+     "SET lock_timeout = '5s';\nDO $do$\nBEGIN\n  PERFORM 1;\n  RAISE NOTICE 'x;y';\nEND\n$do$;\n",
+     0,
+     NULL,
+     2,
+     {{"SET lock_timeout = '5s'", 1},
+      {"DO $do$\nBEGIN\n  PERFORM 1;\n  RAISE NOTICE 'x;y';\nEND\n$do$", 2}}},
+    {"CREATE RULE with several actions",
+     "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES "
+     "(2));\nSELECT 1;",
+     0,
+     NULL,
+     2,
+     {{"CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES "
+       "(2))",
+       1},
+      {"SELECT 1", 2}}},
+    {"BEGIN ATOMIC function body",
+     "CREATE FUNCTION two() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT 2;\n"
+     "END;\nSELECT two();\n",
+     0,
+     NULL,
+     2,
+     {{"CREATE FUNCTION two() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT 2;\n"
+       "END",
+       1},
+      {"SELECT two()", 6}}},
+    {"missing final semicolon",
+     "SELECT 1;\nSELECT 2",
+     0,
+     NULL,
+     2,
+     {{"SELECT 1", 1}, {"SELECT 2", 2}}},
+    {"trailing spaces",
+     "SELECT 1;   \n  SELECT 2  ;  \n\t\n",
+     0,
+     NULL,
+     2,
+     {{"SELECT 1", 1}, {"SELECT 2", 2}}},
+    {"leading comments move the line",
+     "\n\n-- why\n  /* c */ ALTER TABLE t ADD COLUMN x int;",
+     0,
+     NULL,
+     1,
+     {{"ALTER TABLE t ADD COLUMN x int", 4}}},
+    {"empty statements", ";;;\nSELECT 1;;\n;", 0, NULL, 1, {{"SELECT 1", 2}}},
+    {"comment before the semicolon stays",
+     "SELECT 1 -- why\n;",
+     0,
+     NULL,
+     1,
+     {{"SELECT 1 -- why", 1}}},
+    {"syntax error still splits",
+     "CREATE TABLE t (id int);\nALTER TABLEX t ADD x int;\nSELECT 1;",
+     0,
+     NULL,
+     3,
+     {{"CREATE TABLE t (id int)", 1}, {"ALTER TABLEX t ADD x int", 2}, {"SELECT 1", 3}}},
+    {"unterminated dollar quote",
+     "SELECT 1;\nSELECT $$abc;\n",
+     SW_EINVAL,
+     "line 2: unterminated dollar-quoted string",
+     0,
+     {{0}}},
+    {"unterminated string",
+     "SELECT 1;\n\nSELECT 'abc;\n",
+     SW_EINVAL,
+     "line 3: unterminated quoted string",
+     0,
+     {{0}}},
+    {"unterminated comment",
+     "SELECT 1;\n/* abc;\n",
+     SW_EINVAL,
+     "line 2: unterminated /* comment",
+     0,
+     {{0}}},
+    {"statement without keyword is not dropped",
+     "SELECT 1;\nSELEC 2;\nSELECT 3;",
+     SW_EINVAL,
+     "line 2: syntax error at or near \"SELEC\"",
+     0,
+     {{0}}},
+    {"trailing garbage is not dropped",
+     "SELECT 1;\n-- c\n  foo",
+     SW_EINVAL,
+     "line 3: syntax error at or near \"foo\"",
+     0,
+     {{0}}},
+};
+
+/* ---- SQLite -------------------------------------------------------------------- */
+
+static const struct split_case sqlite_cases[] = {
+    {"empty", "", 0, NULL, 0, {{0}}},
+    {"comment only", "-- nothing; here\n/* block; */\n\n", 0, NULL, 0, {{0}}},
+    {"several statements",
+     "CREATE TABLE a (id INTEGER);\nCREATE INDEX a_id ON a (id);\n\nINSERT INTO a VALUES (1);",
+     0,
+     NULL,
+     3,
+     {{"CREATE TABLE a (id INTEGER)", 1},
+      {"CREATE INDEX a_id ON a (id)", 2},
+      {"INSERT INTO a VALUES (1)", 4}}},
+    {"comments with semicolons",
+     "-- a;\nSELECT 1; /* b; */ SELECT 2;\n-- c;\nSELECT 3 -- d;\n;",
+     0,
+     NULL,
+     3,
+     {{"SELECT 1", 2}, {"SELECT 2", 2}, {"SELECT 3 -- d;", 4}}},
+    {"strings with semicolons and escaped quotes",
+     "INSERT INTO t VALUES ('a;b', 'it''s; ok');\nSELECT \"x;y\", [z;w] FROM t;\n",
+     0,
+     NULL,
+     2,
+     {{"INSERT INTO t VALUES ('a;b', 'it''s; ok')", 1}, {"SELECT \"x;y\", [z;w] FROM t", 2}}},
+    {"trigger with BEGIN END",
+     "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);\n"
+     "CREATE TRIGGER t_ai AFTER INSERT ON t\nBEGIN\n  UPDATE t SET n = n + 1 WHERE id = NEW.id;\n"
+     "  INSERT INTO log VALUES ('x;y');\nEND;\nSELECT 1;\n",
+     0,
+     NULL,
+     3,
+     {{"CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)", 1},
+      {"CREATE TRIGGER t_ai AFTER INSERT ON t\nBEGIN\n  UPDATE t SET n = n + 1 WHERE id = "
+       "NEW.id;\n  INSERT INTO log VALUES ('x;y');\nEND",
+       2},
+      {"SELECT 1", 7}}},
+    {"missing final semicolon",
+     "SELECT 1;\nSELECT 2\n",
+     0,
+     NULL,
+     2,
+     {{"SELECT 1", 1}, {"SELECT 2", 2}}},
+    {"trigger without final semicolon",
+     "CREATE TRIGGER tr AFTER DELETE ON t BEGIN DELETE FROM u; END",
+     0,
+     NULL,
+     1,
+     {{"CREATE TRIGGER tr AFTER DELETE ON t BEGIN DELETE FROM u; END", 1}}},
+    {"final statement followed by a comment",
+     "SELECT 1;\nSELECT 2 -- no semicolon",
+     0,
+     NULL,
+     2,
+     {{"SELECT 1", 1}, {"SELECT 2 -- no semicolon", 2}}},
+    {"trailing spaces",
+     "SELECT 1;   \n  SELECT 2  ;  \n",
+     0,
+     NULL,
+     2,
+     {{"SELECT 1", 1}, {"SELECT 2", 2}}},
+    {"empty statements", ";;\nSELECT 1;;", 0, NULL, 1, {{"SELECT 1", 2}}},
+    {"unterminated string",
+     "SELECT 1;\nSELECT 'abc;\n",
+     SW_EINVAL,
+     "line 2: statement never ends: unterminated string, comment or BEGIN ... END block "
+     "starting here",
+     0,
+     {{0}}},
+    {"unterminated trigger",
+     "SELECT 1;\n\nCREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1;\n",
+     SW_EINVAL,
+     "line 3: statement never ends: unterminated string, comment or BEGIN ... END block "
+     "starting here",
+     0,
+     {{0}}},
+};
+
+/* ---- MySQL / MariaDB ------------------------------------------------------------ */
+
+static const struct split_case mysql_cases[] = {
+    {"empty", "", 0, NULL, 0, {{0}}},
+    {"comment only", "-- c;\n# hash ;\n/* block ; */\n--\n", 0, NULL, 0, {{0}}},
+    {"several statements",
+     "CREATE TABLE a (id INT);\nCREATE TABLE b (id INT);\n\nINSERT INTO a VALUES (1);\n",
+     0,
+     NULL,
+     3,
+     {{"CREATE TABLE a (id INT)", 1},
+      {"CREATE TABLE b (id INT)", 2},
+      {"INSERT INTO a VALUES (1)", 4}}},
+    {"comments with semicolons",
+     "# a;\nSELECT 1; -- b;\n/* c; */ SELECT 2 # d;\n;\nSELECT 3--3;\n",
+     0,
+     NULL,
+     3,
+     {{"SELECT 1", 2}, {"SELECT 2 # d;", 3}, {"SELECT 3--3", 5}}},
+    {"strings with semicolons and escaped quotes",
+     "INSERT INTO t VALUES ('a;b', 'it''s; ok', 'back\\'slash;', \"dq;\\\"x\");\n"
+     "SELECT `we;ird``name` FROM t;",
+     0,
+     NULL,
+     2,
+     {{"INSERT INTO t VALUES ('a;b', 'it''s; ok', 'back\\'slash;', \"dq;\\\"x\")", 1},
+      {"SELECT `we;ird``name` FROM t", 2}}},
+    {"executable comments are statement text",
+     "/*!40101 SET NAMES utf8mb4 */;\n/* plain; */ SELECT /*+ NO_ICP(t) */ 1;",
+     0,
+     NULL,
+     2,
+     {{"/*!40101 SET NAMES utf8mb4 */", 1}, {"SELECT /*+ NO_ICP(t) */ 1", 2}}},
+    {"DELIMITER $$ with a procedure and a trigger",
+     "-- routines\nDELIMITER $$\nCREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\n  SELECT 'a;b';\n"
+     "END$$\nCREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW\nBEGIN\n  SET NEW.n = 1;\nEND $$\n"
+     "DELIMITER ;\nSELECT 2;\n",
+     0,
+     NULL,
+     3,
+     {{"CREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\n  SELECT 'a;b';\nEND", 3},
+      {"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW\nBEGIN\n  SET NEW.n = 1;\nEND", 8},
+      {"SELECT 2", 13}}},
+    {"delimiter // in lower case",
+     "delimiter //\nCREATE FUNCTION f() RETURNS INT DETERMINISTIC\nBEGIN\n  RETURN 1;\nEND //\n"
+     "  Delimiter ;\nDROP TABLE x;",
+     0,
+     NULL,
+     2,
+     {{"CREATE FUNCTION f() RETURNS INT DETERMINISTIC\nBEGIN\n  RETURN 1;\nEND", 2},
+      {"DROP TABLE x", 7}}},
+    {"file ends while DELIMITER $$ is active",
+     "DELIMITER $$\nCREATE PROCEDURE q() BEGIN SELECT 1; END$$\nCREATE PROCEDURE r() BEGIN "
+     "SELECT 2; END\n",
+     0,
+     NULL,
+     2,
+     {{"CREATE PROCEDURE q() BEGIN SELECT 1; END", 2},
+      {"CREATE PROCEDURE r() BEGIN SELECT 2; END", 3}}},
+    {"DELIMITER only after a complete statement",
+     "SELECT 1,\ndelimiter FROM t;\n",
+     0,
+     NULL,
+     1,
+     {{"SELECT 1,\ndelimiter FROM t", 1}}},
+    {"missing final semicolon",
+     "SELECT 1;\nSELECT 2",
+     0,
+     NULL,
+     2,
+     {{"SELECT 1", 1}, {"SELECT 2", 2}}},
+    {"trailing spaces",
+     "SELECT 1 ;   \n  SELECT 2  ;  \n",
+     0,
+     NULL,
+     2,
+     {{"SELECT 1", 1}, {"SELECT 2", 2}}},
+    {"empty statements", ";;\nSELECT 1;;", 0, NULL, 1, {{"SELECT 1", 2}}},
+    {"DELIMITER without a value",
+     "SELECT 1;\nDELIMITER   \nSELECT 2;",
+     SW_EINVAL,
+     "line 2: DELIMITER needs a value",
+     0,
+     {{0}}},
+    {"DELIMITER at end of file",
+     "DELIMITER",
+     SW_EINVAL,
+     "line 1: DELIMITER needs a value",
+     0,
+     {{0}}},
+    {"DELIMITER with a backslash",
+     "DELIMITER \\\\\n",
+     SW_EINVAL,
+     "line 1: DELIMITER cannot contain a backslash",
+     0,
+     {{0}}},
+    {"DELIMITER too long",
+     "DELIMITER 12345678901234567\n",
+     SW_EINVAL,
+     "line 1: DELIMITER value is longer than 16 bytes",
+     0,
+     {{0}}},
+    {"unterminated string",
+     "SELECT 1;\nSELECT 'abc;\n",
+     SW_EINVAL,
+     "line 2: unterminated string starting here",
+     0,
+     {{0}}},
+    {"string ending in a backslash",
+     "SELECT 'abc\\';",
+     SW_EINVAL,
+     "line 1: unterminated string starting here",
+     0,
+     {{0}}},
+    {"unterminated quoted identifier",
+     "\nSELECT `abc;\n",
+     SW_EINVAL,
+     "line 2: unterminated quoted identifier starting here",
+     0,
+     {{0}}},
+    {"unterminated comment",
+     "SELECT 1;\n\n /* abc;",
+     SW_EINVAL,
+     "line 3: unterminated comment starting here",
+     0,
+     {{0}}},
+};
+
+static void check_case(enum migset_engine engine, const struct split_case *c)
+{
+    struct sqlsplit_result res = {0};
+    struct sw_err err = {0};
+    int rc = sqlsplit_split(engine, c->script, strlen(c->script), &res, &err);
+    if (rc != c->code) {
+        fail_msg("case '%s': rc %d, want %d (%s)", c->name, rc, c->code, err.msg);
+    }
+    if (c->code != 0) {
+        if (strcmp(err.msg, c->error) != 0) {
+            fail_msg("case '%s': error\n  got:  %s\n  want: %s", c->name, err.msg, c->error);
+        }
+        assert_null(res.stmts);
+        assert_int_equal(res.n_stmts, 0);
+        return;
+    }
+    if (res.n_stmts != c->n_stmts) {
+        fail_msg("case '%s': %zu statements, want %zu", c->name, res.n_stmts, c->n_stmts);
+    }
+    for (size_t i = 0; i < res.n_stmts; i++) {
+        const struct sqlsplit_stmt *st = &res.stmts[i];
+        const struct expect_stmt *want = &c->stmts[i];
+        if (st->len != strlen(want->text) || memcmp(c->script + st->offset, want->text, st->len)) {
+            fail_msg("case '%s': statement %zu\n  got:  [%.*s]\n  want: [%s]", c->name, i,
+                     (int)st->len, c->script + st->offset, want->text);
+        }
+        if (st->line != want->line) {
+            fail_msg("case '%s': statement %zu on line %d, want %d", c->name, i, st->line,
+                     want->line);
+        }
+        assert_int_equal(st->line, sqlsplit_line_of(c->script, st->offset));
+    }
+    sqlsplit_result_cleanup(&res);
+}
+
+static void test_pg_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof pg_cases / sizeof pg_cases[0]; i++) {
+        check_case(MIGSET_ENGINE_PG, &pg_cases[i]);
+    }
+}
+
+static void test_sqlite_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof sqlite_cases / sizeof sqlite_cases[0]; i++) {
+        check_case(MIGSET_ENGINE_SQLITE, &sqlite_cases[i]);
+    }
+}
+
+static void test_mysql_cases(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof mysql_cases / sizeof mysql_cases[0]; i++) {
+        check_case(MIGSET_ENGINE_MYSQL, &mysql_cases[i]);
+    }
+}
+
+static void test_line_of(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *script;
+        size_t offset;
+        int line;
+    } cases[] = {
+        {"", 0, 1},       {"abc", 2, 1},    {"a\nb", 1, 1},      {"a\nb", 2, 2},
+        {"a\n\nb", 3, 3}, {"\n\n\n", 3, 4}, {"a\nb\nc\n", 4, 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(sqlsplit_line_of(cases[i].script, cases[i].offset), cases[i].line);
+    }
+}
+
+/* SQLSPLIT_MAX_STMTS statements split; one more is SW_ETOOBIG on every engine. */
+static void test_too_many_statements(void **state)
+{
+    (void)state;
+    static const char stmt[] = "SELECT 1;\n";
+    size_t n = (size_t)SQLSPLIT_MAX_STMTS + 1;
+    size_t len = n * (sizeof stmt - 1);
+    char *script = malloc(len + 1);
+    assert_non_null(script);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(script + i * (sizeof stmt - 1), stmt, sizeof stmt - 1);
+    }
+    script[len] = '\0';
+    char want[128];
+    snprintf(want, sizeof want, "line %d: more than %d statements in one script",
+             SQLSPLIT_MAX_STMTS + 1, SQLSPLIT_MAX_STMTS);
+    for (int e = 0; e < MIGSET_ENGINE_COUNT; e++) {
+        struct sqlsplit_result res = {0};
+        struct sw_err err = {0};
+        /* Exactly the maximum is fine. */
+        size_t max_len = len - (sizeof stmt - 1);
+        script[max_len] = '\0';
+        assert_int_equal(sqlsplit_split((enum migset_engine)e, script, max_len, &res, &err), 0);
+        script[max_len] = stmt[0];
+        assert_int_equal(res.n_stmts, SQLSPLIT_MAX_STMTS);
+        sqlsplit_result_cleanup(&res);
+        assert_int_equal(sqlsplit_split((enum migset_engine)e, script, len, &res, &err),
+                         SW_ETOOBIG);
+        assert_string_equal(err.msg, want);
+        assert_null(res.stmts);
+        assert_int_equal(res.n_stmts, 0);
+    }
+    free(script);
+}
+
+static void test_nul_byte(void **state)
+{
+    (void)state;
+    static const char script[] = "SELECT 1;\nSELECT\0 2;";
+    for (int e = 0; e < MIGSET_ENGINE_COUNT; e++) {
+        struct sqlsplit_result res = {0};
+        struct sw_err err = {0};
+        assert_int_equal(
+            sqlsplit_split((enum migset_engine)e, script, sizeof script - 1, &res, &err),
+            SW_EINVAL);
+        assert_string_equal(err.msg, "line 2: NUL byte in SQL text (is this a binary file?)");
+        assert_null(res.stmts);
+    }
+}
+
+/* Cleanup is a no-op on NULL and on a zeroed result, and may be repeated. */
+static void test_cleanup(void **state)
+{
+    (void)state;
+    struct sqlsplit_result res = {0};
+    struct sw_err err = {0};
+    sqlsplit_result_cleanup(NULL);
+    sqlsplit_result_cleanup(&res);
+    assert_int_equal(sqlsplit_split(MIGSET_ENGINE_PG, "SELECT 1", 8, &res, &err), 0);
+    assert_int_equal(res.n_stmts, 1);
+    sqlsplit_result_cleanup(&res);
+    assert_null(res.stmts);
+    assert_int_equal(res.n_stmts, 0);
+    sqlsplit_result_cleanup(&res);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pg_cases),
+        cmocka_unit_test(test_sqlite_cases),
+        cmocka_unit_test(test_mysql_cases),
+        cmocka_unit_test(test_line_of),
+        cmocka_unit_test(test_too_many_statements),
+        cmocka_unit_test(test_nul_byte),
+        cmocka_unit_test(test_cleanup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
