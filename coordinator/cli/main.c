@@ -1,0 +1,125 @@
+/* `shardwave`: dispatch to the subcommands, top-level help and --version. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_common.h"
+#include "cmd_author.h"
+#include "cmd_info.h"
+#include "cmd_migrate.h"
+#include "cmd_validate.h"
+#include "engine/engine.h"
+#include "sw/build_info.h"
+#include "sw/log.h"
+
+static const struct cli_command *const main_commands[] = {
+    &cmd_author_new, &cmd_author_sum,   &cmd_validate,       &cmd_migrate_migrate,
+    &cmd_info,       &cmd_migrate_undo, &cmd_migrate_repair, &cmd_migrate_baseline,
+};
+#define MAIN_N_COMMANDS (sizeof main_commands / sizeof main_commands[0])
+
+static const char main_usage_head[] =
+    "Usage: shardwave <command> [options]\n"
+    "       shardwave <command> --help\n"
+    "       shardwave --version\n"
+    "\n"
+    "shardwave migrates database schemas with versioned SQL files. These commands work on\n"
+    "one database (PostgreSQL, MySQL/MariaDB or SQLite); fleet waves arrive with the\n"
+    "coordinator (issue 3).\n"
+    "\n"
+    "Commands:\n";
+
+static const char main_usage_tail[] =
+    "\n"
+    "Common options (database commands):\n"
+    "  --dsn DSN              database: postgres://user@host/db, mysql://user@host:3306/db,\n"
+    "                         sqlite:///path/app.db (or --dsn-file FILE, or $SHARDWAVE_DSN)\n"
+    "  --dir DIR              migration directory (or $SHARDWAVE_DIR)\n"
+    "  -q, --quiet            no progress lines\n"
+    "  --log-level LEVEL      error, warn (default), info, debug, trace (logs go to stderr)\n"
+    "\n"
+    "Exit status: 0 success, 2 invalid input, 3 not found, 4 conflict (dirty database,\n"
+    "out-of-order step), 5 checksum mismatch, 6 lock timeout, 7 timeout, 8 database error,\n"
+    "9 connection failed (see docs/cli.md).\n";
+
+static void main_usage(FILE *f)
+{
+    fputs(main_usage_head, f);
+    for (size_t i = 0; i < MAIN_N_COMMANDS; i++) {
+        fprintf(f, "  %-10s %s\n", main_commands[i]->name, main_commands[i]->summary);
+    }
+    fputs(main_usage_tail, f);
+}
+
+static void main_version(void)
+{
+    printf("shardwave %s (commit %s, protocol %s)\n", SW_VERSION_STRING, SW_GIT_COMMIT,
+           SW_PROTOCOL_VERSION);
+}
+
+static const struct cli_command *main_find(const char *name)
+{
+    for (size_t i = 0; i < MAIN_N_COMMANDS; i++) {
+        if (strcmp(main_commands[i]->name, name) == 0) {
+            return main_commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* `shardwave help [command]`. */
+static int main_help(int argc, char **argv, struct sw_err *err)
+{
+    if (argc < 3) {
+        main_usage(stdout);
+        return 0;
+    }
+    const struct cli_command *cmd = main_find(argv[2]);
+    if (cmd == NULL) {
+        sw_err_set(err, SW_EINVAL, "unknown command '%s'", argv[2]);
+        sw_err_hint(err, "run 'shardwave --help' for the list of commands");
+        return SW_EINVAL;
+    }
+    return cli_print_help(cmd);
+}
+
+static int main_dispatch(int argc, char **argv, struct sw_err *err)
+{
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        main_usage(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+        main_version();
+        return 0;
+    }
+    if (strcmp(name, "help") == 0) {
+        return main_help(argc, argv, err);
+    }
+    const struct cli_command *cmd = main_find(name);
+    if (cmd == NULL) {
+        sw_err_set(err, SW_EINVAL, "unknown command '%s'", name);
+        sw_err_hint(err, "run 'shardwave --help' for the list of commands");
+        return SW_EINVAL;
+    }
+    return cmd->run(argc - 1, argv + 1, err);
+}
+
+int main(int argc, char **argv)
+{
+    struct sw_err err = {0};
+    log_setup(LOG_WARN);
+    if (argc < 2) {
+        main_usage(stderr);
+        return sw_err_exit_code(SW_EINVAL);
+    }
+    int rc = main_dispatch(argc, argv, &err);
+    engine_global_cleanup();
+    if (fflush(stdout) != 0 && rc == 0) {
+        rc = sw_err_set(&err, SW_EIO, "cannot write to standard output");
+    }
+    if (rc != 0) {
+        cli_report_error(&err);
+    }
+    return sw_err_exit_code(rc);
+}
