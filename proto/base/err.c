@@ -57,13 +57,23 @@ void sw_err_prefix(struct sw_err *err, const char *fmt, ...)
         return;
     }
     char prefix[512];
-    char old[SW_ERR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    /* Shift the message right and put "<prefix>: " in front; an over-long tail is cut
+     * (messages are bounded), the prefix never is. */
+    size_t plen = strnlen(prefix, sizeof prefix - 1);
+    size_t cap = sizeof err->msg;
+    size_t keep = strnlen(err->msg, cap - 1);
+    if (plen + 2 + keep > cap - 1) {
+        keep = cap - 1 - plen - 2;
+    }
+    memmove(err->msg + plen + 2, err->msg, keep);
+    memcpy(err->msg, prefix, plen);
+    err->msg[plen] = ':';
+    err->msg[plen + 1] = ' ';
+    err->msg[plen + 2 + keep] = '\0';
 }
 
 void sw_err_clear(struct sw_err *err)

@@ -47,5 +47,9 @@ struct directive_set {
  * first statement is an error ("directives must come before the first statement").
  * The caller prefixes the file name. */
 int directive_parse(const char *sql, size_t len, struct directive_set *out, struct sw_err *err);
+/* Same, but errors cite "<file_name>:<line>: ..." ("V2__x.sql:3: unknown directive 'foo'"),
+ * the wording migset_load uses. */
+int directive_parse_named(const char *file_name, const char *sql, size_t len,
+                          struct directive_set *out, struct sw_err *err);
 
 #endif

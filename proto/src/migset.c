@@ -1,0 +1,887 @@
+/*
+ * Loads a migration directory: parses file names, reads and checksums each file,
+ * groups files into versioned steps and compares them with shardwave.sum. Every
+ * problem names the file and, where we can, shows a corrected name.
+ */
+#include "sw/migset.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "sw/fsutil.h"
+#include "sw/manifest.h"
+#include "sw/strbuf.h"
+
+#define MIGSET_SUGGEST_MAX 512
+#define MIGSET_DESC_RULE   "description may contain only letters, digits, '_', ' ' and '-'"
+
+struct migset {
+    char *dir;
+    struct migset_file *files; /* in file name order */
+    size_t n_files;
+    struct migset_step *steps; /* in version order */
+    size_t n_steps;
+    char digest[CHECKSUM_HEX_LEN + 1];
+    bool has_manifest;
+};
+
+/* What a valid file name says. */
+struct migset_name {
+    enum migset_dir dir;
+    struct version version;
+    char vtext[VERSION_TEXT_MAX];          /* as written, e.g. "03_1" */
+    char desc[MIGSET_DESCRIPTION_MAX + 1]; /* as written, e.g. "add_status" */
+    bool is_variant;
+    enum migset_engine engine;
+};
+
+struct migset_loader {
+    const char *dir;
+    const struct migset_load_opts *opts;
+    struct sw_err *err;
+    int first_rc;
+    struct migset *set;
+    char **names; /* directory entries (no hidden files), sorted */
+    size_t n_names;
+    struct migset_name *parsed; /* parallel to set->files */
+    bool has_sum_file;
+};
+
+static const char *const migset_engine_names[MIGSET_ENGINE_COUNT] = {"pg", "mysql", "sqlite"};
+
+const char *migset_engine_name(enum migset_engine e)
+{
+    switch (e) {
+    case MIGSET_ENGINE_PG:
+    case MIGSET_ENGINE_MYSQL:
+    case MIGSET_ENGINE_SQLITE:
+        return migset_engine_names[e];
+    case MIGSET_ENGINE_COUNT:
+        break;
+    }
+    return "unknown";
+}
+
+int migset_engine_parse(const char *name, size_t len, enum migset_engine *out)
+{
+    for (int i = 0; i < MIGSET_ENGINE_COUNT; i++) {
+        if (strlen(migset_engine_names[i]) == len &&
+            memcmp(name, migset_engine_names[i], len) == 0) {
+            *out = (enum migset_engine)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Records a problem; returns its code when loading must stop (no on_problem callback). */
+static int migset_problem(struct migset_loader *ld, const struct sw_err *p)
+{
+    if (ld->first_rc == 0) {
+        ld->first_rc = p->code;
+        if (ld->err != NULL) {
+            sw_err_copy(ld->err, p);
+        }
+    }
+    if (ld->opts->on_problem == NULL) {
+        return p->code;
+    }
+    ld->opts->on_problem(ld->opts->ctx, p);
+    return 0;
+}
+
+/* ---- file names ---- */
+
+static bool migset_desc_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == ' ' || c == '-';
+}
+
+static size_t migset_sql_suffix_len(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 4 && strcasecmp(name + n - 4, ".sql") == 0) ? 4 : 0;
+}
+
+/* Appends the digit groups of v[0..len) joined by '.', or "1" when that is no valid version. */
+static void migset_suggest_version(struct sw_strbuf *sb, const char *v, size_t len)
+{
+    struct sw_strbuf ver;
+    sw_strbuf_init(&ver, VERSION_TEXT_MAX);
+    size_t groups = 0;
+    size_t i = 0;
+    while (i < len && groups < VERSION_MAX_PARTS) {
+        while (i < len && !(v[i] >= '0' && v[i] <= '9')) {
+            i++;
+        }
+        size_t start = i;
+        while (i < len && v[i] >= '0' && v[i] <= '9') {
+            i++;
+        }
+        if (i > start) {
+            sw_strbuf_append(&ver, ".", groups > 0 ? 1 : 0, NULL);
+            sw_strbuf_append(&ver, v + start, i - start, NULL);
+            groups++;
+        }
+    }
+    struct version parsed;
+    if (version_parse_str(sw_strbuf_str(&ver), &parsed, NULL) != 0 || version_is_zero(&parsed)) {
+        sw_strbuf_puts(sb, "1", NULL);
+    } else {
+        sw_strbuf_puts(sb, sw_strbuf_str(&ver), NULL);
+    }
+    sw_strbuf_cleanup(&ver);
+}
+
+/* Position of the last '.' in s[0..len), or len. */
+static size_t migset_last_dot(const char *s, size_t len)
+{
+    for (size_t i = len; i > 0; i--) {
+        if (s[i - 1] == '.') {
+            return i - 1;
+        }
+    }
+    return len;
+}
+
+/* Appends a valid description made from d[0..len) and the engine suffix to use, if any.
+ * An unknown engine suffix is replaced by force_engine when that is set. */
+static void migset_suggest_desc(struct sw_strbuf *sb, const char *d, size_t len,
+                                const char *force_engine)
+{
+    while (len > 0 && strchr("_-. ", d[0]) != NULL) {
+        d++;
+        len--;
+    }
+    const char *engine = NULL;
+    size_t dot = migset_last_dot(d, len);
+    enum migset_engine e;
+    if (dot < len && migset_engine_parse(d + dot + 1, len - dot - 1, &e) == 0) {
+        engine = migset_engine_name(e);
+        len = dot;
+    } else if (dot < len && force_engine != NULL) {
+        engine = force_engine;
+        len = dot;
+    }
+    size_t n = len < MIGSET_DESCRIPTION_MAX ? len : MIGSET_DESCRIPTION_MAX;
+    for (size_t i = 0; i < n; i++) {
+        char c = migset_desc_char_ok(d[i]) ? d[i] : '_';
+        sw_strbuf_append(sb, &c, 1, NULL);
+    }
+    if (n == 0) {
+        sw_strbuf_puts(sb, "description", NULL);
+    }
+    if (engine != NULL) {
+        sw_strbuf_printf(sb, NULL, ".%s", engine);
+    }
+}
+
+/* Builds a valid name close to `name` for hints ("rename it, e.g. V3__add.sql"). */
+static void migset_suggest(const char *name, const char *force_engine, char *buf, size_t cap)
+{
+    struct sw_strbuf sb;
+    sw_strbuf_init(&sb, MIGSET_SUGGEST_MAX);
+    bool is_down = (name[0] == 'U' || name[0] == 'u');
+    const char *body = name + ((is_down || name[0] == 'V' || name[0] == 'v') ? 1 : 0);
+    size_t len = strlen(body) - migset_sql_suffix_len(name);
+    const char *sep = strstr(body, "__");
+    size_t vlen = 0;
+    if (sep != NULL && (size_t)(sep - body) < len) {
+        vlen = (size_t)(sep - body);
+    } else {
+        while (vlen < len && strchr("0123456789._", body[vlen]) != NULL) {
+            vlen++;
+        }
+    }
+    sw_strbuf_puts(&sb, is_down ? "U" : "V", NULL);
+    migset_suggest_version(&sb, body, vlen);
+    sw_strbuf_puts(&sb, "__", NULL);
+    migset_suggest_desc(&sb, body + vlen, len - vlen, force_engine);
+    sw_strbuf_puts(&sb, ".sql", NULL);
+    snprintf(buf, cap, "%s", sw_strbuf_str(&sb));
+    sw_strbuf_cleanup(&sb);
+}
+
+__attribute__((format(printf, 3, 4))) static int
+migset_bad_name(struct sw_err *err, const char *name, const char *fmt, ...)
+{
+    char what[1024];
+    char suggestion[MIGSET_SUGGEST_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    migset_suggest(name, NULL, suggestion, sizeof suggestion);
+    int rc = sw_err_set(err, SW_EINVAL, "%s: bad file name: %s", name, what);
+    sw_err_hint(err, "rename it, e.g. %s", suggestion);
+    return rc;
+}
+
+static int migset_parse_name_version(const char *name, const char *v, size_t len,
+                                     struct migset_name *out, struct sw_err *err)
+{
+    struct sw_err verr = {0};
+    if (len == 0) {
+        return migset_bad_name(err, name, "missing version");
+    }
+    if (strspn(v, "0123456789._") < len) {
+        return migset_bad_name(err, name, "version must be digits separated by '.' or '_'");
+    }
+    if (len >= VERSION_TEXT_MAX) {
+        return migset_bad_name(err, name, "version is longer than %d characters",
+                               VERSION_TEXT_MAX - 1);
+    }
+    if (version_parse(v, len, &out->version, &verr) != 0) {
+        return migset_bad_name(err, name, "%s", verr.msg);
+    }
+    if (version_is_zero(&out->version)) {
+        return migset_bad_name(err, name, "version 0 is reserved (it means nothing applied)");
+    }
+    memcpy(out->vtext, v, len);
+    out->vtext[len] = '\0';
+    return 0;
+}
+
+static int migset_unknown_engine(struct sw_err *err, const char *name, const char *engine,
+                                 size_t len)
+{
+    char as_pg[MIGSET_SUGGEST_MAX];
+    char no_dot[MIGSET_SUGGEST_MAX];
+    migset_suggest(name, "pg", as_pg, sizeof as_pg);
+    migset_suggest(name, NULL, no_dot, sizeof no_dot);
+    int rc = sw_err_set(err, SW_EINVAL, "%s: unknown engine '%.*s' (expected pg, mysql or sqlite)",
+                        name, (int)len, engine);
+    sw_err_hint(err, "name an engine variant like %s; a description cannot contain '.' (%s)", as_pg,
+                no_dot);
+    return rc;
+}
+
+static int migset_check_desc(const char *name, const char *d, size_t len, struct sw_err *err)
+{
+    if (len == 0) {
+        return migset_bad_name(err, name, "description is empty");
+    }
+    if (memchr(d, '.', len) != NULL) {
+        return migset_bad_name(err, name,
+                               "description must not contain '.' (it would be read as an engine)");
+    }
+    if (len > MIGSET_DESCRIPTION_MAX) {
+        return migset_bad_name(err, name, "description is %zu characters, the limit is %d", len,
+                               MIGSET_DESCRIPTION_MAX);
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)d[i];
+        if (migset_desc_char_ok((char)c)) {
+            continue;
+        }
+        if (c >= 0x20 && c < 0x7f) {
+            return migset_bad_name(err, name, "%s, not '%c'", MIGSET_DESC_RULE, c);
+        }
+        return migset_bad_name(err, name, "%s, not byte 0x%02x", MIGSET_DESC_RULE, c);
+    }
+    return 0;
+}
+
+/* rest = "<description>[.<engine>]" (".sql" already removed). */
+static int migset_parse_name_rest(const char *name, const char *rest, size_t len,
+                                  struct migset_name *out, struct sw_err *err)
+{
+    size_t dot = migset_last_dot(rest, len);
+    if (dot < len && len - dot - 1 > 0 && memchr(rest, '.', dot) == NULL) {
+        if (migset_engine_parse(rest + dot + 1, len - dot - 1, &out->engine) != 0) {
+            return migset_unknown_engine(err, name, rest + dot + 1, len - dot - 1);
+        }
+        out->is_variant = true;
+        len = dot;
+    }
+    int rc = migset_check_desc(name, rest, len, err);
+    if (rc != 0) {
+        return rc;
+    }
+    memcpy(out->desc, rest, len);
+    out->desc[len] = '\0';
+    return 0;
+}
+
+/* Parses ^[VU]<version>__<description>(\.<engine>)?\.sql$ into *out. */
+static int migset_parse_name(const char *name, struct migset_name *out, struct sw_err *err)
+{
+    size_t n = strlen(name);
+    *out = (struct migset_name){0};
+    if (n < 4 || strcmp(name + n - 4, ".sql") != 0) {
+        return migset_bad_name(err, name, "the extension must be '.sql' (lowercase)");
+    }
+    if (name[0] != 'V' && name[0] != 'U') {
+        return migset_bad_name(err, name,
+                               "expected V<version>__<description>.sql (up) or "
+                               "U<version>__<description>.sql (down)");
+    }
+    out->dir = name[0] == 'V' ? MIGSET_UP : MIGSET_DOWN;
+    const char *body = name + 1;
+    size_t blen = n - 5;
+    const char *sep = strstr(body, "__");
+    if (sep == NULL || (size_t)(sep - body) + 2 > blen) {
+        return migset_bad_name(err, name, "expected '__' between the version and the description");
+    }
+    int rc = migset_parse_name_version(name, body, (size_t)(sep - body), out, err);
+    if (rc != 0) {
+        return rc;
+    }
+    return migset_parse_name_rest(name, sep + 2, blen - (size_t)(sep - body) - 2, out, err);
+}
+
+/* ---- reading the directory ---- */
+
+static int migset_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int migset_list_dir(struct migset_loader *ld)
+{
+    int rc = 0;
+    size_t cap = 0;
+    DIR *d = opendir(ld->dir);
+    if (d == NULL) {
+        int code = (errno == ENOENT) ? SW_ENOTFOUND : (errno == ENOTDIR ? SW_EINVAL : SW_EIO);
+        rc = sw_err_set(ld->err, code, "%s: cannot open migration directory: %s", ld->dir,
+                        strerror(errno));
+        return rc;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.') {
+            continue; /* ".", "..", editor and VCS files */
+        }
+        if (ld->n_names == MIGSET_MAX_FILES) {
+            rc = sw_err_set(ld->err, SW_ETOOBIG, "%s: more than %u files", ld->dir,
+                            MIGSET_MAX_FILES);
+            goto out;
+        }
+        if (ld->n_names == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **grown = realloc(ld->names, cap * sizeof *grown);
+            if (grown == NULL) {
+                rc = sw_err_set(ld->err, SW_ENOMEM, "%s: out of memory", ld->dir);
+                goto out;
+            }
+            ld->names = grown;
+        }
+        ld->names[ld->n_names] = strdup(de->d_name);
+        if (ld->names[ld->n_names] == NULL) {
+            rc = sw_err_set(ld->err, SW_ENOMEM, "%s: out of memory", ld->dir);
+            goto out;
+        }
+        ld->n_names++;
+    }
+    if (ld->n_names > 0) {
+        qsort(ld->names, ld->n_names, sizeof *ld->names, migset_cmp_str);
+    }
+out:
+    closedir(d);
+    return rc;
+}
+
+/* Removes each '\r' directly before a '\n' in place; returns the new length. */
+static size_t migset_fold_crlf(char *s, size_t len)
+{
+    size_t w = 0;
+    for (size_t r = 0; r < len; r++) {
+        if (s[r] == '\r' && r + 1 < len && s[r + 1] == '\n') {
+            continue;
+        }
+        s[w++] = s[r];
+    }
+    s[w] = '\0';
+    return w;
+}
+
+/* Reads, checksums and scans one migration file into f. Problems go to perr. */
+static int migset_read_file(const char *path, const char *name, off_t size, struct migset_file *f,
+                            struct sw_err *perr)
+{
+    if ((unsigned long long)size > MIGSET_MAX_FILE_BYTES) {
+        int rc = sw_err_set(perr, SW_ETOOBIG, "%s: file is %lld bytes, the limit is %u bytes", name,
+                            (long long)size, MIGSET_MAX_FILE_BYTES);
+        sw_err_hint(perr, "split it into several migrations");
+        return rc;
+    }
+    int rc = sw_file_read(path, MIGSET_MAX_FILE_BYTES, &f->sql, &f->sql_len, perr);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = checksum_sha256_hex(f->sql, f->sql_len, f->checksum, perr);
+    if (rc != 0) {
+        return rc;
+    }
+    f->sql_len = migset_fold_crlf(f->sql, f->sql_len);
+    return directive_parse_named(name, f->sql, f->sql_len, &f->directives, perr);
+}
+
+/* Handles one directory entry: ignored, the manifest, or a migration file. */
+static int migset_take_entry(struct migset_loader *ld, const char *name)
+{
+    struct sw_err perr = {0};
+    struct migset *set = ld->set;
+    int rc = 0;
+    char *path = sw_path_join(ld->dir, name);
+    if (path == NULL) {
+        return sw_err_set(ld->err, SW_ENOMEM, "%s: out of memory", name);
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        sw_err_set(&perr, SW_EIO, "%s: cannot stat: %s", name, strerror(errno));
+        rc = migset_problem(ld, &perr);
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        goto out;
+    }
+    if (strcmp(name, MANIFEST_FILE_NAME) == 0) {
+        ld->has_sum_file = true;
+        goto out;
+    }
+    if (migset_sql_suffix_len(name) == 0) {
+        goto out;
+    }
+    struct migset_name *pn = &ld->parsed[set->n_files];
+    struct migset_file *f = &set->files[set->n_files];
+    if (migset_parse_name(name, pn, &perr) != 0 ||
+        migset_read_file(path, name, st.st_size, f, &perr) != 0) {
+        free(f->sql);
+        *f = (struct migset_file){0};
+        rc = migset_problem(ld, &perr);
+        if (perr.code == SW_ENOMEM) {
+            rc = perr.code; /* not a problem with the set: stop */
+        }
+        goto out;
+    }
+    f->name = strdup(name);
+    if (f->name == NULL) {
+        free(f->sql);
+        *f = (struct migset_file){0};
+        rc = sw_err_set(ld->err, SW_ENOMEM, "%s: out of memory", name);
+        goto out;
+    }
+    f->dir = pn->dir;
+    f->is_variant = pn->is_variant;
+    f->engine = pn->engine;
+    set->n_files++;
+out:
+    free(path);
+    return rc;
+}
+
+/* ---- grouping files into steps ---- */
+
+struct migset_sort_ctx_item {
+    const struct migset_name *pn;
+    struct migset_file *file;
+};
+
+static int migset_cmp_item(const void *a, const void *b)
+{
+    const struct migset_sort_ctx_item *x = a;
+    const struct migset_sort_ctx_item *y = b;
+    int c = version_cmp(&x->pn->version, &y->pn->version);
+    return c != 0 ? c : strcmp(x->file->name, y->file->name);
+}
+
+static struct migset_file **migset_slot(struct migset_step *st, const struct migset_file *f)
+{
+    if (f->dir == MIGSET_UP) {
+        return f->is_variant ? &st->up_variant[f->engine] : &st->up_portable;
+    }
+    return f->is_variant ? &st->down_variant[f->engine] : &st->down_portable;
+}
+
+static int migset_dup(struct migset_loader *ld, const struct migset_file *a,
+                      const struct migset_file *b, const char *vtext)
+{
+    struct sw_err perr = {0};
+    if (strcmp(a->name, b->name) > 0) {
+        const struct migset_file *t = a;
+        a = b;
+        b = t;
+    }
+    sw_err_set(&perr, SW_EINVAL, "%s and %s: duplicate version %s", a->name, b->name, vtext);
+    sw_err_hint(&perr, "every migration needs its own version: renumber one of them "
+                       "(`shardwave new` picks the next free version)");
+    return migset_problem(ld, &perr);
+}
+
+/* f belongs to ref's version but spells its description or version differently. */
+static int migset_mismatch(struct migset_loader *ld, const struct migset_sort_ctx_item *ref,
+                           const struct migset_sort_ctx_item *f)
+{
+    struct sw_err perr = {0};
+    const char *what = strcmp(ref->pn->desc, f->pn->desc) != 0 ? "description" : "version";
+    const char *rv = strcmp(what, "version") == 0 ? ref->pn->vtext : ref->pn->desc;
+    const char *fv = strcmp(what, "version") == 0 ? f->pn->vtext : f->pn->desc;
+    sw_err_set(&perr, SW_EINVAL,
+               "%s and %s: %s '%s' differs from '%s' (the V, U and variant files of a version "
+               "share its version and description)",
+               ref->file->name, f->file->name, what, fv, rv);
+    sw_err_hint(&perr, "rename it to %c%s__%s%s%s.sql", f->pn->dir == MIGSET_UP ? 'V' : 'U',
+                ref->pn->vtext, ref->pn->desc, f->pn->is_variant ? "." : "",
+                f->pn->is_variant ? migset_engine_name(f->pn->engine) : "");
+    return migset_problem(ld, &perr);
+}
+
+static int migset_orphan_downs(struct migset_loader *ld, const struct migset_sort_ctx_item *g,
+                               size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct sw_err perr = {0};
+        sw_err_set(&perr, SW_EINVAL, "%s: down migration without an up migration V%s__*.sql",
+                   g[i].file->name, g[i].pn->vtext);
+        sw_err_hint(&perr, "add V%s__%s.sql, or remove %s", g[i].pn->vtext, g[i].pn->desc,
+                    g[i].file->name);
+        int rc = migset_problem(ld, &perr);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* The file a version's other files must agree with: the portable up file, else any up file. */
+static const struct migset_sort_ctx_item *migset_group_ref(const struct migset_sort_ctx_item *g,
+                                                           size_t n)
+{
+    const struct migset_sort_ctx_item *any_up = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (g[i].file->dir == MIGSET_UP && !g[i].file->is_variant) {
+            return &g[i];
+        }
+        if (g[i].file->dir == MIGSET_UP && any_up == NULL) {
+            any_up = &g[i];
+        }
+    }
+    return any_up;
+}
+
+static char *migset_display_desc(const char *desc)
+{
+    char *d = strdup(desc);
+    for (char *p = d; p != NULL && *p != '\0'; p++) {
+        if (*p == '_') {
+            *p = ' ';
+        }
+    }
+    return d;
+}
+
+/* Turns one version's files g[0..n) into a step (when it has an up file). */
+static int migset_build_step(struct migset_loader *ld, const struct migset_sort_ctx_item *g,
+                             size_t n)
+{
+    const struct migset_sort_ctx_item *ref = migset_group_ref(g, n);
+    if (ref == NULL) {
+        return migset_orphan_downs(ld, g, n);
+    }
+    struct migset_step *st = &ld->set->steps[ld->set->n_steps];
+    *st = (struct migset_step){0};
+    st->version = ref->pn->version;
+    version_format(&st->version, st->version_text, sizeof st->version_text);
+    st->description = migset_display_desc(ref->pn->desc);
+    if (st->description == NULL) {
+        return sw_err_set(ld->err, SW_ENOMEM, "out of memory");
+    }
+    ld->set->n_steps++;
+    *migset_slot(st, ref->file) = ref->file;
+    for (size_t i = 0; i < n; i++) {
+        const struct migset_sort_ctx_item *f = &g[i];
+        struct migset_file **slot = migset_slot(st, f->file);
+        int rc = 0;
+        if (f == ref) {
+            continue;
+        } else if (*slot != NULL) {
+            rc = migset_dup(ld, *slot, f->file, st->version_text);
+        } else if (strcmp(f->pn->desc, ref->pn->desc) != 0 ||
+                   strcmp(f->pn->vtext, ref->pn->vtext) != 0) {
+            rc = (f->file->dir == ref->file->dir)
+                     ? migset_dup(ld, ref->file, f->file, st->version_text)
+                     : migset_mismatch(ld, ref, f);
+        } else {
+            *slot = f->file;
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int migset_build_steps(struct migset_loader *ld)
+{
+    struct migset *set = ld->set;
+    int rc = 0;
+    struct migset_sort_ctx_item *items = calloc(set->n_files + 1, sizeof *items);
+    set->steps = calloc(set->n_files + 1, sizeof *set->steps);
+    if (items == NULL || set->steps == NULL) {
+        rc = sw_err_set(ld->err, SW_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < set->n_files; i++) {
+        items[i] = (struct migset_sort_ctx_item){.pn = &ld->parsed[i], .file = &set->files[i]};
+    }
+    if (set->n_files > 0) {
+        qsort(items, set->n_files, sizeof *items, migset_cmp_item);
+    }
+    size_t start = 0;
+    while (start < set->n_files) {
+        size_t end = start + 1;
+        while (end < set->n_files &&
+               version_cmp(&items[start].pn->version, &items[end].pn->version) == 0) {
+            end++;
+        }
+        rc = migset_build_step(ld, items + start, end - start);
+        if (rc != 0) {
+            goto out;
+        }
+        start = end;
+    }
+out:
+    free(items);
+    return rc;
+}
+
+/* ---- shardwave.sum ---- */
+
+static bool migset_has_name(const struct migset_loader *ld, const char *name)
+{
+    return bsearch(&name, ld->names, ld->n_names, sizeof *ld->names, migset_cmp_str) != NULL;
+}
+
+static int migset_check_files(struct migset_loader *ld, const struct manifest *m)
+{
+    for (size_t i = 0; i < ld->set->n_files; i++) {
+        const struct migset_file *f = &ld->set->files[i];
+        const struct manifest_entry *e = manifest_find(m, f->name);
+        struct sw_err perr = {0};
+        if (e == NULL) {
+            sw_err_set(&perr, SW_EINVAL, "%s: not listed in " MANIFEST_FILE_NAME, f->name);
+            sw_err_hint(&perr,
+                        "`shardwave new` writes it; after adding a file by hand run "
+                        "`shardwave sum %s`",
+                        ld->dir);
+        } else if (strcmp(e->checksum, f->checksum) != 0) {
+            sw_err_set(&perr, SW_ECHECKSUM,
+                       "%s: differs from " MANIFEST_FILE_NAME
+                       ": never modify a committed migration",
+                       f->name);
+            sw_err_hint(&perr,
+                        "create a new migration instead; if this file was never applied "
+                        "anywhere, run `shardwave sum %s`",
+                        ld->dir);
+        } else {
+            continue;
+        }
+        int rc = migset_problem(ld, &perr);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int migset_check_entries(struct migset_loader *ld, const struct manifest *m)
+{
+    for (size_t i = 0; i < m->n_entries; i++) {
+        if (migset_has_name(ld, m->entries[i].name)) {
+            continue;
+        }
+        struct sw_err perr = {0};
+        sw_err_set(&perr, SW_EINVAL, "%s: listed in " MANIFEST_FILE_NAME " but the file is missing",
+                   m->entries[i].name);
+        sw_err_hint(&perr,
+                    "restore it from version control; if it was removed on purpose (never "
+                    "applied anywhere), run `shardwave sum %s`",
+                    ld->dir);
+        int rc = migset_problem(ld, &perr);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int migset_check_manifest(struct migset_loader *ld)
+{
+    struct manifest m = {0};
+    struct sw_err perr = {0};
+    char *text = NULL;
+    size_t len = 0;
+    int rc = 0;
+    char *path = sw_path_join(ld->dir, MANIFEST_FILE_NAME);
+    if (path == NULL) {
+        return sw_err_set(ld->err, SW_ENOMEM, "out of memory");
+    }
+    if (sw_file_read(path, MANIFEST_MAX_BYTES, &text, &len, &perr) != 0 ||
+        manifest_parse(text, len, &m, &perr) != 0) {
+        rc = migset_problem(ld, &perr);
+        goto out;
+    }
+    ld->set->has_manifest = true;
+    rc = migset_check_files(ld, &m);
+    if (rc == 0) {
+        rc = migset_check_entries(ld, &m);
+    }
+out:
+    manifest_cleanup(&m);
+    free(text);
+    free(path);
+    return rc;
+}
+
+/* ---- load and accessors ---- */
+
+static int migset_compute_digest(struct migset *set, struct sw_err *err)
+{
+    char *text = NULL;
+    int rc = manifest_render(set, &text, err);
+    if (rc == 0) {
+        rc = checksum_sha256_hex_raw(text, strlen(text), set->digest, err);
+    }
+    free(text);
+    return rc;
+}
+
+static int migset_load_all(struct migset_loader *ld)
+{
+    int rc = migset_list_dir(ld);
+    if (rc != 0) {
+        return rc;
+    }
+    ld->set->files = calloc(ld->n_names + 1, sizeof *ld->set->files);
+    ld->parsed = calloc(ld->n_names + 1, sizeof *ld->parsed);
+    if (ld->set->files == NULL || ld->parsed == NULL) {
+        return sw_err_set(ld->err, SW_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < ld->n_names && rc == 0; i++) {
+        rc = migset_take_entry(ld, ld->names[i]);
+    }
+    if (rc == 0) {
+        rc = migset_build_steps(ld);
+    }
+    if (rc == 0 && ld->has_sum_file && !ld->opts->skip_manifest) {
+        rc = migset_check_manifest(ld);
+    }
+    if (rc == 0 && ld->first_rc == 0) {
+        rc = migset_compute_digest(ld->set, ld->err);
+    }
+    return rc != 0 ? rc : ld->first_rc;
+}
+
+int migset_load(const char *dir, const struct migset_load_opts *opts, struct migset **out,
+                struct sw_err *err)
+{
+    static const struct migset_load_opts no_opts = {0};
+    struct migset_loader ld = {.dir = dir, .opts = opts ? opts : &no_opts, .err = err};
+    *out = NULL;
+    ld.set = calloc(1, sizeof *ld.set);
+    if (ld.set == NULL || (ld.set->dir = strdup(dir)) == NULL) {
+        free(ld.set);
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    int rc = migset_load_all(&ld);
+    for (size_t i = 0; i < ld.n_names; i++) {
+        free(ld.names[i]);
+    }
+    free(ld.names);
+    free(ld.parsed);
+    if (rc != 0) {
+        migset_free(ld.set);
+        return rc;
+    }
+    *out = ld.set;
+    return 0;
+}
+
+void migset_free(struct migset *set)
+{
+    if (set == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < set->n_files; i++) {
+        free(set->files[i].name);
+        free(set->files[i].sql);
+    }
+    for (size_t i = 0; i < set->n_steps; i++) {
+        free(set->steps[i].description);
+    }
+    free(set->files);
+    free(set->steps);
+    free(set->dir);
+    free(set);
+}
+
+const char *migset_dir_path(const struct migset *set)
+{
+    return set->dir;
+}
+
+size_t migset_count(const struct migset *set)
+{
+    return set->n_steps;
+}
+
+const struct migset_step *migset_step_at(const struct migset *set, size_t idx)
+{
+    return idx < set->n_steps ? &set->steps[idx] : NULL;
+}
+
+const struct migset_step *migset_find(const struct migset *set, const struct version *v)
+{
+    size_t lo = 0;
+    size_t hi = set->n_steps;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = version_cmp(&set->steps[mid].version, v);
+        if (c == 0) {
+            return &set->steps[mid];
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+struct version migset_latest(const struct migset *set)
+{
+    struct version zero = {0};
+    return set->n_steps > 0 ? set->steps[set->n_steps - 1].version : zero;
+}
+
+const struct migset_file *migset_step_file(const struct migset_step *step, enum migset_dir dir,
+                                           enum migset_engine engine)
+{
+    if (engine >= MIGSET_ENGINE_COUNT) {
+        return NULL;
+    }
+    if (dir == MIGSET_UP) {
+        return step->up_variant[engine] ? step->up_variant[engine] : step->up_portable;
+    }
+    return step->down_variant[engine] ? step->down_variant[engine] : step->down_portable;
+}
+
+const char *migset_digest(const struct migset *set)
+{
+    return set->digest;
+}
+
+bool migset_has_manifest(const struct migset *set)
+{
+    return set->has_manifest;
+}
