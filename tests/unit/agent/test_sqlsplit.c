@@ -3,6 +3,7 @@
  * gives a script and either the exact statements (text and line) or the exact
  * error message.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -431,6 +432,217 @@ static void test_mysql_cases(void **state)
     }
 }
 
+/* ---- Generated scripts -------------------------------------------------------------
+ * Random sequences of tricky statements ("atoms") joined by delimiters, empty
+ * statements, comments and whitespace (and, for MySQL, DELIMITER switches): the
+ * splitter must give back exactly the atoms, at their offsets and lines. */
+
+#define GEN_MAX_ATOMS 12
+#define GEN_ROUNDS    1500
+
+struct gen_spec {
+    enum migset_engine engine;
+    const char *const *atoms; /* statements valid with ";" */
+    size_t n_atoms;
+    const char *const *seps; /* NULL entry = an empty statement (the current delimiter) */
+    size_t n_seps;
+    const char *const *block_atoms; /* MySQL: statements valid only with DELIMITER $$ */
+    size_t n_block_atoms;
+};
+
+struct gen {
+    uint64_t seed;
+    char buf[8192];
+    size_t len;
+    const char *delim;
+    size_t n_atoms;
+    size_t offsets[GEN_MAX_ATOMS];
+    const char *atoms[GEN_MAX_ATOMS];
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const pg_atoms[] = {
+    "SELECT 1",
+    "SELECT 'a;b', 'it''s;'",
+    "SELECT E'x\\';y'",
+    "SELECT \"c;d\" FROM t",
+    "DO $$ BEGIN PERFORM 1; END $$",
+    "CREATE FUNCTION f() RETURNS int AS $f$ SELECT 1; $f$ LANGUAGE sql",
+    "SELECT 1 /* in; /* nested; */ side */ + 2",
+    "CREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2)",
+    "CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END",
+};
+static const char *const pg_seps[] = {
+    " ", "\n", "\n\n", "-- c;\n", "/* c; */", "/* a /* b; */ c */", "\t", NULL,
+};
+static const char *const sqlite_atoms[] = {
+    "SELECT 1",
+    "SELECT 'a;b', 'it''s;'",
+    "SELECT \"c;d\", [e;f] FROM t",
+    "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; SELECT 'x;y'; END",
+    "CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET n = CASE WHEN 1 THEN 2 END; END",
+    "SELECT 1 /* in; side */ + 2",
+};
+static const char *const sqlite_seps[] = {" ", "\n", "-- c;\n", "/* c; */", "\t", NULL};
+static const char *const mysql_atoms[] = {
+    "SELECT 1",
+    "SELECT 'a;b', 'it''s;', 'b\\'s;'",
+    "SELECT `c;d`, \"e;\\\"f\" FROM t",
+    "/*!40101 SET x = 1 */",
+    "SELECT 1 /* in; side */ + 2",
+    "SELECT 3--3",
+};
+static const char *const mysql_seps[] = {" ", "\n", "-- c;\n", "# h;\n", "/* c; */", "\t", NULL};
+static const char *const mysql_block_atoms[] = {
+    "CREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\n  SELECT 'a;b';\nEND",
+    "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.n = 1; END",
+};
+
+static unsigned gen_rand(struct gen *g, unsigned n)
+{
+    g->seed = g->seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)((g->seed >> 33) % n);
+}
+
+static void gen_put(struct gen *g, const char *s)
+{
+    size_t n = strlen(s);
+    assert_true(g->len + n < sizeof g->buf);
+    memcpy(g->buf + g->len, s, n);
+    g->len += n;
+    g->buf[g->len] = '\0';
+}
+
+static void gen_seps(struct gen *g, const struct gen_spec *spec)
+{
+    for (unsigned k = gen_rand(g, 3); k > 0; k--) {
+        const char *sep = spec->seps[gen_rand(g, (unsigned)spec->n_seps)];
+        gen_put(g, sep != NULL ? sep : g->delim);
+    }
+}
+
+static const char *gen_atom(struct gen *g, const struct gen_spec *spec)
+{
+    if (spec->n_block_atoms > 0 && gen_rand(g, 5) == 0) {
+        gen_put(g, strcmp(g->delim, ";") == 0 ? "\nDELIMITER $$\n" : "\nDELIMITER ;\n");
+        g->delim = strcmp(g->delim, ";") == 0 ? "$$" : ";";
+    }
+    if (strcmp(g->delim, "$$") == 0 && gen_rand(g, 2) == 0) {
+        return spec->block_atoms[gen_rand(g, (unsigned)spec->n_block_atoms)];
+    }
+    return spec->atoms[gen_rand(g, (unsigned)spec->n_atoms)];
+}
+
+static void gen_script(struct gen *g, const struct gen_spec *spec)
+{
+    g->len = 0;
+    g->buf[0] = '\0';
+    g->delim = ";";
+    g->n_atoms = 1 + gen_rand(g, GEN_MAX_ATOMS);
+    gen_seps(g, spec);
+    for (size_t i = 0; i < g->n_atoms; i++) {
+        const char *atom = gen_atom(g, spec);
+        g->atoms[i] = atom;
+        g->offsets[i] = g->len;
+        gen_put(g, atom);
+        if (i + 1 == g->n_atoms && gen_rand(g, 3) == 0) {
+            gen_put(g, gen_rand(g, 2) == 0 ? "\n" : "  "); /* no final delimiter */
+            return;
+        }
+        gen_put(g, g->delim);
+        gen_seps(g, spec);
+    }
+}
+
+static void check_generated(const struct gen_spec *spec, uint64_t seed)
+{
+    struct gen g = {.seed = seed};
+    for (int round = 0; round < GEN_ROUNDS; round++) {
+        gen_script(&g, spec);
+        struct sqlsplit_result res = {0};
+        struct sw_err err = {0};
+        int rc = sqlsplit_split(spec->engine, g.buf, g.len, &res, &err);
+        if (rc != 0 || res.n_stmts != g.n_atoms) {
+            fail_msg("round %d: rc %d (%s), %zu statements, want %zu, script:\n%s", round, rc,
+                     err.msg, res.n_stmts, g.n_atoms, g.buf);
+        }
+        for (size_t i = 0; i < g.n_atoms; i++) {
+            int line = 1;
+            for (size_t k = 0; k < g.offsets[i]; k++) {
+                line += g.buf[k] == '\n';
+            }
+            if (res.stmts[i].offset != g.offsets[i] || res.stmts[i].len != strlen(g.atoms[i]) ||
+                res.stmts[i].line != line) {
+                fail_msg("round %d: statement %zu is [%.*s] at %zu line %d, want [%s] at %zu "
+                         "line %d, script:\n%s",
+                         round, i, (int)res.stmts[i].len, g.buf + res.stmts[i].offset,
+                         res.stmts[i].offset, res.stmts[i].line, g.atoms[i], g.offsets[i], line,
+                         g.buf);
+            }
+        }
+        sqlsplit_result_cleanup(&res);
+    }
+}
+
+static void test_generated_scripts(void **state)
+{
+    (void)state;
+    static const struct gen_spec specs[] = {
+        {MIGSET_ENGINE_PG, pg_atoms, N_OF(pg_atoms), pg_seps, N_OF(pg_seps), NULL, 0},
+        {MIGSET_ENGINE_SQLITE, sqlite_atoms, N_OF(sqlite_atoms), sqlite_seps, N_OF(sqlite_seps),
+         NULL, 0},
+        {MIGSET_ENGINE_MYSQL, mysql_atoms, N_OF(mysql_atoms), mysql_seps, N_OF(mysql_seps),
+         mysql_block_atoms, N_OF(mysql_block_atoms)},
+    };
+    for (size_t i = 0; i < N_OF(specs); i++) {
+        check_generated(&specs[i], 0x5eed0000u + i);
+    }
+}
+
+/* The agent splits in every worker thread at once (libpg_query keeps per-thread
+ * memory contexts): concurrent splits give the same statements as a serial one. */
+#define THREAD_COUNT  4
+#define THREAD_ROUNDS 200
+
+static void *split_in_thread(void *arg)
+{
+    (void)arg;
+    size_t bad = 0;
+    for (int round = 0; round < THREAD_ROUNDS; round++) {
+        for (size_t i = 0; i < N_OF(pg_cases); i++) {
+            const struct split_case *c = &pg_cases[i];
+            struct sqlsplit_result res = {0};
+            struct sw_err err = {0};
+            int rc = sqlsplit_split(MIGSET_ENGINE_PG, c->script, strlen(c->script), &res, &err);
+            if (rc != c->code || res.n_stmts != c->n_stmts ||
+                (c->code != 0 && strcmp(err.msg, c->error) != 0)) {
+                bad++;
+            }
+            for (size_t k = 0; k < res.n_stmts && k < c->n_stmts; k++) {
+                bad += res.stmts[k].len != strlen(c->stmts[k].text) ||
+                       res.stmts[k].line != c->stmts[k].line;
+            }
+            sqlsplit_result_cleanup(&res);
+        }
+    }
+    return (void *)(uintptr_t)bad;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    pthread_t threads[THREAD_COUNT];
+    for (int i = 0; i < THREAD_COUNT; i++) {
+        assert_int_equal(pthread_create(&threads[i], NULL, split_in_thread, NULL), 0);
+    }
+    for (int i = 0; i < THREAD_COUNT; i++) {
+        void *bad = NULL;
+        assert_int_equal(pthread_join(threads[i], &bad), 0);
+        assert_int_equal((uintptr_t)bad, 0);
+    }
+}
+
 static void test_line_of(void **state)
 {
     (void)state;
@@ -519,6 +731,8 @@ int main(void)
         cmocka_unit_test(test_pg_cases),
         cmocka_unit_test(test_sqlite_cases),
         cmocka_unit_test(test_mysql_cases),
+        cmocka_unit_test(test_generated_scripts),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_line_of),
         cmocka_unit_test(test_too_many_statements),
         cmocka_unit_test(test_nul_byte),
