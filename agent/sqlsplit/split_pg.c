@@ -34,6 +34,26 @@ static bool split_pg_is_word_char(char c)
            c == '$' || (unsigned char)c >= 0x80;
 }
 
+/* No SQL statement starts with a backslash: this is a psql meta-command, which
+ * only psql understands; the server would report a confusing syntax error. */
+static int split_pg_check_meta_command(const struct sqlsplit_builder *b, size_t begin,
+                                       struct sw_err *err)
+{
+    begin = sqlsplit_skip_blank(MIGSET_ENGINE_PG, b->script, begin, b->len);
+    if (begin >= b->len || b->script[begin] != '\\') {
+        return 0;
+    }
+    size_t n = 1;
+    while (begin + n < b->len && n < SPLIT_PG_TOKEN_MAX &&
+           split_pg_is_word_char(b->script[begin + n])) {
+        n++;
+    }
+    sw_err_set(err, SW_EINVAL, "line %d: psql meta-command %.*s is not SQL",
+               sqlsplit_line_of(b->script, begin), (int)n, b->script + begin);
+    sw_err_hint(err, "migrations run on the server, not in psql: use plain SQL statements");
+    return SW_EINVAL;
+}
+
 /* The scanner silently drops a statement without any keyword token ("SELEC 1;"),
  * so check that only whitespace, comments and ';' lie between the statements. */
 static int split_pg_check_gap(const struct sqlsplit_builder *b, size_t from, size_t to,
@@ -48,6 +68,9 @@ static int split_pg_check_gap(const struct sqlsplit_builder *b, size_t from, siz
     }
     if (from >= to) {
         return 0;
+    }
+    if (b->script[from] == '\\') {
+        return split_pg_check_meta_command(b, from, err);
     }
     size_t n = 1;
     while (from + n < to && n < SPLIT_PG_TOKEN_MAX && split_pg_is_word_char(b->script[from]) &&
@@ -72,6 +95,10 @@ static int split_pg_collect(struct sqlsplit_builder *b, const PgQuerySplitResult
         }
         size_t begin = (size_t)st->stmt_location;
         int rc = split_pg_check_gap(b, prev_end, begin, err);
+        if (rc < 0) {
+            return rc;
+        }
+        rc = split_pg_check_meta_command(b, begin, err);
         if (rc < 0) {
             return rc;
         }

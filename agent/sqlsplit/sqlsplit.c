@@ -185,6 +185,13 @@ static int sqlsplit_dispatch(struct sqlsplit_builder *b, struct sw_err *err)
                       (int)b->engine);
 }
 
+/* Editors on Windows start files with a UTF-8 byte order mark; no server accepts
+ * it as SQL, so it is not part of the first statement. */
+static size_t sqlsplit_bom_len(const char *script, size_t len)
+{
+    return len >= 3 && memcmp(script, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
 int sqlsplit_split(enum migset_engine engine, const char *script, size_t len,
                    struct sqlsplit_result *out, struct sw_err *err)
 {
@@ -198,13 +205,18 @@ int sqlsplit_split(enum migset_engine engine, const char *script, size_t len,
         return sw_err_set(err, SW_EINVAL, "line %d: NUL byte in SQL text (is this a binary file?)",
                           sqlsplit_line_of(script, (size_t)(nul - script)));
     }
+    size_t bom = sqlsplit_bom_len(script, len);
     struct sqlsplit_builder b = {
-        .engine = engine, .script = script, .len = len, .out = out, .line_no = 1};
+        .engine = engine, .script = script + bom, .len = len - bom, .out = out, .line_no = 1};
     int rc = sqlsplit_dispatch(&b, err);
     if (rc < 0) {
         sqlsplit_result_cleanup(out);
+        return rc;
     }
-    return rc;
+    for (size_t i = 0; i < out->n_stmts; i++) {
+        out->stmts[i].offset += bom;
+    }
+    return 0;
 }
 
 void sqlsplit_result_cleanup(struct sqlsplit_result *r)
