@@ -17,7 +17,7 @@ cd "$root"
 # Our C sources, never build trees or vendored code.
 c_files()
 {
-    git ls-files -co --exclude-standard -- '*.c' '*.h' "$@" 2>/dev/null |
+    git ls-files -co --exclude-standard -- '*.c' '*.h' 2>/dev/null |
         grep -Ev '^(build|build-[^/]*|third_party|vendor)/' || true
 }
 
@@ -43,7 +43,7 @@ fi
 names='"(pg|postgres|postgresql|mysql|mariadb|sqlite|sqlite3)"'
 str_cmp="str(n?case)?n?cmp[[:space:]]*\\([^;]*$names"
 enum_cmp='((==|!=)[[:space:]]*MIGSET_ENGINE_(PG|MYSQL|SQLITE)\b|\bMIGSET_ENGINE_(PG|MYSQL|SQLITE)[[:space:]]*(==|!=)|case[[:space:]]+MIGSET_ENGINE_(PG|MYSQL|SQLITE)\b)'
-mapfile -t scoped < <(c_files agent coordinator | grep -Ev '^agent/(engine|sqlsplit)/')
+mapfile -t scoped < <(c_files | grep -E '^(agent|coordinator)/' | grep -Ev '^agent/(engine|sqlsplit)/' || true)
 if ((${#scoped[@]} > 0)); then
     hits=$(grep -HnE "$str_cmp|$enum_cmp" "${scoped[@]}" | code_lines || true)
     if [[ -n $hits ]]; then
