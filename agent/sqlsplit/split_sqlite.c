@@ -54,6 +54,41 @@ out:
     return rc;
 }
 
+/* Offset just past the string, quoted identifier or comment starting at pos; pos
+ * when none starts there; end when it never ends. This mirrors the tokenizer of
+ * SQLite's sqlite3_complete(), so a ';' skipped here is one it would not count:
+ * asking it only at the other ';' keeps a script with thousands of ';' inside
+ * string literals (data backfills) linear instead of quadratic. */
+static size_t split_sqlite_skip_quoted(const char *s, size_t pos, size_t end)
+{
+    char close = s[pos];
+    switch (s[pos]) {
+    case '\'':
+    case '"':
+    case '`':
+        break;
+    case '[':
+        close = ']';
+        break;
+    case '-':
+        if (pos + 1 < end && s[pos + 1] == '-') {
+            const char *nl = memchr(s + pos, '\n', end - pos);
+            return nl == NULL ? end : (size_t)(nl - s);
+        }
+        return pos;
+    case '/':
+        if (pos + 1 < end && s[pos + 1] == '*') {
+            const char *stop = pos + 2 < end ? strstr(s + pos + 2, "*/") : NULL;
+            return stop == NULL ? end : (size_t)(stop - s) + 2;
+        }
+        return pos;
+    default:
+        return pos;
+    }
+    const char *q = memchr(s + pos + 1, close, end - pos - 1);
+    return q == NULL ? end : (size_t)(q - s) + 1;
+}
+
 int split_sqlite(struct sqlsplit_builder *b, struct sw_err *err)
 {
     int rc = 0;
@@ -64,17 +99,21 @@ int split_sqlite(struct sqlsplit_builder *b, struct sw_err *err)
     }
     memcpy(text, b->script, b->len + 1);
     size_t start = 0;
-    for (const char *semi = memchr(text, ';', b->len); semi != NULL;
-         semi = memchr(semi + 1, ';', b->len - (size_t)(semi + 1 - text))) {
-        size_t pos = (size_t)(semi - text);
-        if (!split_sqlite_complete_at(text, start, pos)) {
+    size_t pos = 0;
+    while (pos < b->len) {
+        size_t next = split_sqlite_skip_quoted(b->script, pos, b->len);
+        if (next > pos) {
+            pos = next;
             continue;
         }
-        rc = sqlsplit_builder_add(b, start, pos, err);
-        if (rc < 0) {
-            goto out;
+        if (b->script[pos] == ';' && split_sqlite_complete_at(text, start, pos)) {
+            rc = sqlsplit_builder_add(b, start, pos, err);
+            if (rc < 0) {
+                goto out;
+            }
+            start = pos + 1;
         }
-        start = pos + 1;
+        pos++;
     }
     rc = split_sqlite_tail(b, start, err);
 out:

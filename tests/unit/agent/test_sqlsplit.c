@@ -210,6 +210,12 @@ static const struct split_case sqlite_cases[] = {
      NULL,
      2,
      {{"INSERT INTO t VALUES ('a;b', 'it''s; ok')", 1}, {"SELECT \"x;y\", [z;w] FROM t", 2}}},
+    {"every SQLite quote style",
+     "SELECT `a;b`, \"c\"\"d;\", 'e''f;', [g;h] FROM t;SELECT 2",
+     0,
+     NULL,
+     2,
+     {{"SELECT `a;b`, \"c\"\"d;\", 'e''f;', [g;h] FROM t", 1}, {"SELECT 2", 1}}},
     {"trigger with BEGIN END",
      "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);\n"
      "CREATE TRIGGER t_ai AFTER INSERT ON t\nBEGIN\n  UPDATE t SET n = n + 1 WHERE id = NEW.id;\n"
@@ -720,6 +726,38 @@ static void test_too_many_statements(void **state)
     free(script);
 }
 
+/* A data backfill: one INSERT whose string values hold many ';' is one
+ * statement on every engine (and splits without re-scanning per ';'). */
+static void test_many_semicolons_in_strings(void **state)
+{
+    (void)state;
+    static const char head[] = "INSERT INTO t VALUES ('a;b')";
+    static const char more[] = ",('a;b')";
+    static const char tail[] = ";\nSELECT 1;\n";
+    size_t n_more = 20000;
+    size_t insert_len = sizeof head - 1 + n_more * (sizeof more - 1);
+    char *script = malloc(insert_len + sizeof tail);
+    assert_non_null(script);
+    memcpy(script, head, sizeof head - 1);
+    for (size_t i = 0; i < n_more; i++) {
+        memcpy(script + sizeof head - 1 + i * (sizeof more - 1), more, sizeof more - 1);
+    }
+    memcpy(script + insert_len, tail, sizeof tail);
+    for (int e = 0; e < MIGSET_ENGINE_COUNT; e++) {
+        struct sqlsplit_result res = {0};
+        struct sw_err err = {0};
+        assert_int_equal(sqlsplit_split((enum migset_engine)e, script, strlen(script), &res, &err),
+                         0);
+        assert_int_equal(res.n_stmts, 2);
+        assert_int_equal(res.stmts[0].offset, 0);
+        assert_int_equal(res.stmts[0].len, insert_len);
+        assert_int_equal(res.stmts[1].offset, insert_len + 2);
+        assert_int_equal(res.stmts[1].line, 2);
+        sqlsplit_result_cleanup(&res);
+    }
+    free(script);
+}
+
 static void test_nul_byte(void **state)
 {
     (void)state;
@@ -761,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_line_of),
         cmocka_unit_test(test_too_many_statements),
+        cmocka_unit_test(test_many_semicolons_in_strings),
         cmocka_unit_test(test_nul_byte),
         cmocka_unit_test(test_cleanup),
     };
