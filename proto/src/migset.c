@@ -579,6 +579,35 @@ static char *migset_display_desc(const char *desc)
     return d;
 }
 
+/* Puts the files of direction `dir` into st's slots, reporting duplicates and mismatches. */
+static int migset_fill_step(struct migset_loader *ld, struct migset_step *st,
+                            const struct migset_sort_ctx_item *ref,
+                            const struct migset_sort_ctx_item *g, size_t n, enum migset_dir dir)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct migset_sort_ctx_item *f = &g[i];
+        if (f == ref || f->file->dir != dir) {
+            continue;
+        }
+        struct migset_file **slot = migset_slot(st, f->file);
+        int rc = 0;
+        if (*slot != NULL) {
+            rc = migset_dup(ld, *slot, f->file, st->version_text);
+        } else if (strcmp(f->pn->desc, ref->pn->desc) != 0 ||
+                   strcmp(f->pn->vtext, ref->pn->vtext) != 0) {
+            rc = (f->file->dir == ref->file->dir)
+                     ? migset_dup(ld, ref->file, f->file, st->version_text)
+                     : migset_mismatch(ld, ref, f);
+        } else {
+            *slot = f->file;
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 /* Turns one version's files g[0..n) into a step (when it has an up file). */
 static int migset_build_step(struct migset_loader *ld, const struct migset_sort_ctx_item *g,
                              size_t n)
@@ -597,27 +626,9 @@ static int migset_build_step(struct migset_loader *ld, const struct migset_sort_
     }
     ld->set->n_steps++;
     *migset_slot(st, ref->file) = ref->file;
-    for (size_t i = 0; i < n; i++) {
-        const struct migset_sort_ctx_item *f = &g[i];
-        struct migset_file **slot = migset_slot(st, f->file);
-        int rc = 0;
-        if (f == ref) {
-            continue;
-        } else if (*slot != NULL) {
-            rc = migset_dup(ld, *slot, f->file, st->version_text);
-        } else if (strcmp(f->pn->desc, ref->pn->desc) != 0 ||
-                   strcmp(f->pn->vtext, ref->pn->vtext) != 0) {
-            rc = (f->file->dir == ref->file->dir)
-                     ? migset_dup(ld, ref->file, f->file, st->version_text)
-                     : migset_mismatch(ld, ref, f);
-        } else {
-            *slot = f->file;
-        }
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    return 0;
+    /* Up files first: two differing up files are a duplicate, the more important news. */
+    int rc = migset_fill_step(ld, st, ref, g, n, MIGSET_UP);
+    return rc != 0 ? rc : migset_fill_step(ld, st, ref, g, n, MIGSET_DOWN);
 }
 
 static int migset_build_steps(struct migset_loader *ld)

@@ -36,6 +36,23 @@ static int version_check_shape(const char *text, size_t len, struct sw_err *err)
     return 0;
 }
 
+/* Parses the part text[0..len) (digits only) into *out. */
+static int version_parse_part(const char *whole, size_t whole_len, const char *text, size_t len,
+                              uint64_t *out, struct sw_err *err)
+{
+    uint64_t part = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t digit = (uint64_t)(text[i] - '0');
+        if (part > (UINT64_MAX - digit) / 10) {
+            return sw_err_set(err, SW_EINVAL, "version '%.*s': part '%.*s' is larger than %" PRIu64,
+                              (int)whole_len, whole, (int)len, text, UINT64_MAX);
+        }
+        part = part * 10 + digit;
+    }
+    *out = part;
+    return 0;
+}
+
 int version_parse(const char *text, size_t len, struct version *out, struct sw_err *err)
 {
     struct version v = {0};
@@ -49,19 +66,16 @@ int version_parse(const char *text, size_t len, struct version *out, struct sw_e
             return sw_err_set(err, SW_EINVAL, "version '%.*s': more than %d parts", (int)len, text,
                               VERSION_MAX_PARTS);
         }
-        uint64_t part = 0;
-        size_t start = i;
-        for (; i < len && !version_is_sep(text[i]); i++) {
-            uint64_t digit = (uint64_t)(text[i] - '0');
-            if (part > (UINT64_MAX - digit) / 10) {
-                return sw_err_set(err, SW_EINVAL,
-                                  "version '%.*s': part '%.*s' is larger than %" PRIu64, (int)len,
-                                  text, (int)(i + 1 - start), text + start, UINT64_MAX);
-            }
-            part = part * 10 + digit;
+        size_t end = i;
+        while (end < len && !version_is_sep(text[end])) {
+            end++;
         }
-        v.parts[v.n_parts++] = part;
-        i++; /* skip the separator (or step past the end) */
+        rc = version_parse_part(text, len, text + i, end - i, &v.parts[v.n_parts], err);
+        if (rc != 0) {
+            return rc;
+        }
+        v.n_parts++;
+        i = end + 1; /* past the separator (or the end) */
     }
     while (v.n_parts > 0 && v.parts[v.n_parts - 1] == 0) {
         v.n_parts--;
