@@ -26,9 +26,9 @@
 #include "sqlsplit/sqlsplit.h"
 
 enum engine_cap {
-    ENGINE_CAP_TXN_DDL = 1u << 0,        /* DDL is transactional (pg, sqlite) */
-    ENGINE_CAP_ADVISORY_LOCK = 1u << 1,  /* server-side session lock (pg, mysql) */
-    ENGINE_CAP_CANCEL = 1u << 2,         /* engine_cancel works from another thread */
+    ENGINE_CAP_TXN_DDL = 1u << 0,       /* DDL is transactional (pg, sqlite) */
+    ENGINE_CAP_ADVISORY_LOCK = 1u << 1, /* server-side session lock (pg, mysql) */
+    ENGINE_CAP_CANCEL = 1u << 2,        /* engine_cancel works from another thread */
 };
 
 struct engine;
@@ -62,7 +62,10 @@ const char *engine_database(const struct engine *eng);
 /* Runs one statement of our own that returns no rows. */
 int engine_exec(struct engine *eng, const char *sql, struct sw_err *err);
 
-/* Query results: every value as text (NULL for SQL NULL). */
+/* Query results: every value as text (NULL for SQL NULL). A result beyond these
+ * limits fails with SW_ETOOBIG. */
+#define ENGINE_ROWS_MAX            1000000u
+#define ENGINE_ROWS_MAX_TEXT_BYTES (64u * 1024u * 1024u)
 struct engine_rows {
     size_t n_rows;
     size_t n_cols;
@@ -74,7 +77,7 @@ void engine_rows_free(struct engine_rows *r);
 /* Runs one statement of our own with `?` placeholders bound to params (text, or NULL
  * for SQL NULL). Our SQL never contains '?' except as a placeholder (drivers that
  * number placeholders rewrite them). `out` may be NULL for statements without rows.
- * Returns at most max_rows rows (SW_ETOOBIG beyond). */
+ * Returns at most ENGINE_ROWS_MAX rows (SW_ETOOBIG beyond). */
 int engine_query(struct engine *eng, const char *sql, const char *const *params, size_t n_params,
                  struct engine_rows **out, struct sw_err *err);
 
@@ -95,18 +98,18 @@ int engine_unlock(struct engine *eng, struct sw_err *err);
  * statement may wait for a table lock (pg lock_timeout; MySQL lock_wait_timeout and
  * innodb_lock_wait_timeout, rounded up to seconds; SQLite busy timeout);
  * statement_timeout_ms: 0 = none (pg statement_timeout; MariaDB max_statement_time;
- * SQLite progress-handler deadline). */
+ * SQLite progress-handler deadline). lock_timeout_ms 0 = wait without limit. */
 int engine_set_timeouts(struct engine *eng, int lock_timeout_ms, int statement_timeout_ms,
                         struct sw_err *err);
 
 /* Where a script stopped. */
 struct engine_script_result {
-    size_t n_total;     /* statements in the script */
-    size_t n_done;      /* statements that completed (from the first run, incl. skipped) */
-    size_t failed_idx;  /* 0-based index of the failing statement when rc != 0 */
-    int failed_line;    /* its 1-based line in the file, or 0 */
+    size_t n_total;           /* statements in the script */
+    size_t n_done;            /* statements that completed (from the first run, incl. skipped) */
+    size_t failed_idx;        /* 0-based index of the failing statement when rc != 0 */
+    int failed_line;          /* its 1-based line in the file, or 0 */
     char failed_excerpt[160]; /* its first characters, whitespace folded */
-    bool lock_timeout;  /* the failure was a lock wait timeout (retryable) */
+    bool lock_timeout;        /* the failure was a lock wait timeout (retryable) */
 };
 
 /* Splits `script` with the engine's splitter and runs statements start_idx..n-1 in
@@ -122,8 +125,10 @@ int engine_exec_script(struct engine *eng, const char *script, size_t len, size_
  * by the runner (history.c owns the column list; see docs/history-table.md). */
 const char *engine_history_ddl(const struct engine *eng);
 
-/* Asks the server to cancel the statement running on eng (from another thread).
- * SW_EUNSUPPORTED without ENGINE_CAP_CANCEL. */
+/* Asks the server to cancel the statement running on eng (from another thread; the
+ * only call that may overlap another call on eng). The canceled statement fails
+ * with SW_ETIMEOUT. No effect when nothing runs. SW_EUNSUPPORTED without
+ * ENGINE_CAP_CANCEL. */
 int engine_cancel(struct engine *eng, struct sw_err *err);
 
 /* Whether the table exists in the current database/schema. */

@@ -28,9 +28,9 @@
 #define ENGINE_HISTORY_TABLE "shardwave_schema_history"
 
 struct engine_ops {
-    const char *name;            /* "pg" */
+    const char *name; /* "pg" */
     enum migset_engine kind;
-    unsigned caps;               /* ENGINE_CAP_* */
+    unsigned caps; /* ENGINE_CAP_* */
 
     /* Required. `dsn` is the full DSN; conn receives the driver's state. */
     int (*open)(struct engine *eng, const char *dsn, int connect_timeout_ms, struct sw_err *err);
@@ -49,23 +49,42 @@ struct engine_ops {
      * adds the line and excerpt). */
     int (*exec_stmts)(struct engine *eng, const char *script, const struct sqlsplit_result *split,
                       size_t start_idx, struct engine_script_result *res, struct sw_err *err);
-    const char *history_ddl;     /* CREATE TABLE IF NOT EXISTS ...; (may hold several statements
-                                    separated by ';', run one by one via exec) */
+    const char *history_ddl; /* CREATE TABLE IF NOT EXISTS ...; (may hold several statements
+                                separated by ';', run one by one via exec) */
     int (*table_exists)(struct engine *eng, const char *table, bool *exists, struct sw_err *err);
 
     /* Optional (NULL when the capability is absent). */
     int (*cancel)(struct engine *eng, struct sw_err *err);
+    /* Optional: process-wide library setup/teardown (engine_global_init). */
+    int (*global_init)(struct sw_err *err);
+    void (*global_cleanup)(void);
 };
 
 struct engine {
     const struct engine_ops *ops;
-    void *conn;                  /* driver state */
+    void *conn; /* driver state */
     char server_version[64];
     char database[512];
     char dsn_redacted[512];
     bool in_txn;
     bool locked;
 };
+
+/* Builds a struct engine_rows cell by cell (row-major), enforcing ENGINE_ROWS_MAX and
+ * ENGINE_ROWS_MAX_TEXT_BYTES (SW_ETOOBIG). Caller-embedded; cleanup frees whatever
+ * was not handed out by engine_rowbuf_finish. */
+struct engine_rowbuf {
+    struct engine_rows *rows;
+    size_t n_cells;
+    size_t cap_cells;
+    size_t n_bytes;
+};
+int engine_rowbuf_init(struct engine_rowbuf *rb, size_t n_cols, struct sw_err *err);
+/* Appends one cell: val[0..len) copied, or SQL NULL when val is NULL. */
+int engine_rowbuf_add(struct engine_rowbuf *rb, const char *val, size_t len, struct sw_err *err);
+/* Hands the rows to the caller (free with engine_rows_free) and resets rb. */
+struct engine_rows *engine_rowbuf_finish(struct engine_rowbuf *rb);
+void engine_rowbuf_cleanup(struct engine_rowbuf *rb);
 
 extern const struct engine_ops engine_ops_pg;
 extern const struct engine_ops engine_ops_mysql;

@@ -1,0 +1,626 @@
+/*
+ * The engine_*() wrappers: DSN dispatch and redaction, argument checks, the
+ * migrator-lock polling loop, script splitting and the error wording shared by
+ * all drivers. Drivers (drv_*.c) only talk to their server.
+ */
+#include "engine/engine.h"
+#include "engine/engine_impl.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
+
+#include "sw/clock.h"
+#include "sw/strbuf.h"
+
+#define ENGINE_LOCK_BACKOFF_FIRST_MS 10
+#define ENGINE_LOCK_BACKOFF_MAX_MS   200
+
+static const struct engine_ops *const engine_drivers[MIGSET_ENGINE_COUNT] = {
+    [MIGSET_ENGINE_PG] = &engine_ops_pg,
+    [MIGSET_ENGINE_MYSQL] = &engine_ops_mysql,
+    [MIGSET_ENGINE_SQLITE] = &engine_ops_sqlite,
+};
+
+static const struct {
+    const char *prefix;
+    enum migset_engine kind;
+} engine_schemes[] = {
+    {"postgres://", MIGSET_ENGINE_PG},   {"postgresql://", MIGSET_ENGINE_PG},
+    {"mysql://", MIGSET_ENGINE_MYSQL},   {"mariadb://", MIGSET_ENGINE_MYSQL},
+    {"sqlite://", MIGSET_ENGINE_SQLITE},
+};
+
+/* Set once by engine_global_init from main before threads start (see engine.h). */
+static int engine_global_refs;
+
+int engine_global_init(struct sw_err *err)
+{
+    if (engine_global_refs > 0) {
+        engine_global_refs++;
+        return 0;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        return sw_err_set(err, SW_EINTERNAL, "curl_global_init failed");
+    }
+    for (size_t i = 0; i < MIGSET_ENGINE_COUNT; i++) {
+        if (engine_drivers[i]->global_init != NULL) {
+            int rc = engine_drivers[i]->global_init(err);
+            if (rc != 0) {
+                curl_global_cleanup();
+                return rc;
+            }
+        }
+    }
+    engine_global_refs = 1;
+    return 0;
+}
+
+void engine_global_cleanup(void)
+{
+    if (engine_global_refs == 0 || --engine_global_refs > 0) {
+        return;
+    }
+    for (size_t i = 0; i < MIGSET_ENGINE_COUNT; i++) {
+        if (engine_drivers[i]->global_cleanup != NULL) {
+            engine_drivers[i]->global_cleanup();
+        }
+    }
+    curl_global_cleanup();
+}
+
+/* A libpq conninfo is "key=value ..." without a URL scheme. */
+static bool engine_is_conninfo(const char *dsn)
+{
+    return strstr(dsn, "://") == NULL && strchr(dsn, '=') != NULL;
+}
+
+int engine_kind_of_dsn(const char *dsn, enum migset_engine *out, struct sw_err *err)
+{
+    if (dsn == NULL || dsn[0] == '\0') {
+        return sw_err_set(err, SW_EINVAL, "empty DSN: use postgres://, mysql:// or sqlite:///path");
+    }
+    for (size_t i = 0; i < sizeof engine_schemes / sizeof engine_schemes[0]; i++) {
+        if (strncasecmp(dsn, engine_schemes[i].prefix, strlen(engine_schemes[i].prefix)) == 0) {
+            *out = engine_schemes[i].kind;
+            return 0;
+        }
+    }
+    if (engine_is_conninfo(dsn)) {
+        *out = MIGSET_ENGINE_PG;
+        return 0;
+    }
+    const char *sep = strstr(dsn, "://");
+    if (sep == NULL) {
+        return sw_err_set(err, SW_EINVAL,
+                          "DSN has no scheme: use postgres://, mysql:// or sqlite:///path");
+    }
+    int scheme_len = (int)(sep - dsn) > 32 ? 32 : (int)(sep - dsn);
+    return sw_err_set(err, SW_EINVAL,
+                      "unknown DSN scheme '%.*s://': use postgres://, mysql:// or sqlite:///path",
+                      scheme_len, dsn);
+}
+
+/* Copies s into buf (truncating: a cut redacted DSN leaks nothing). */
+static const char *engine_copy_out(const char *s, char *buf, size_t cap)
+{
+    if (cap > 0) {
+        snprintf(buf, cap, "%s", s);
+    }
+    return buf;
+}
+
+/* When a DSN cannot be parsed, keep only its scheme: it may hold a password. */
+static const char *engine_redact_opaque(const char *dsn, char *buf, size_t cap)
+{
+    const char *sep = strstr(dsn, "://");
+    int scheme_len = sep == NULL ? 0 : (int)(sep - dsn);
+    if (cap > 0) {
+        snprintf(buf, cap, "%.*s%s***", scheme_len > 32 ? 32 : scheme_len, dsn,
+                 sep == NULL ? "" : "://");
+    }
+    return buf;
+}
+
+/* Appends one conninfo value, quoted when it needs to be. */
+static int engine_conninfo_append(struct sw_strbuf *sb, const char *key, const char *val)
+{
+    bool plain = val[0] != '\0' && strpbrk(val, " \t\n\r'\\") == NULL;
+    if (sw_strbuf_printf(sb, NULL, "%s%s=", sb->len > 0 ? " " : "", key) != 0) {
+        return -1;
+    }
+    if (plain) {
+        return sw_strbuf_puts(sb, val, NULL);
+    }
+    if (sw_strbuf_puts(sb, "'", NULL) != 0) {
+        return -1;
+    }
+    for (const char *p = val; *p != '\0'; p++) {
+        if ((*p == '\'' || *p == '\\') && sw_strbuf_puts(sb, "\\", NULL) != 0) {
+            return -1;
+        }
+        if (sw_strbuf_append(sb, p, 1, NULL) != 0) {
+            return -1;
+        }
+    }
+    return sw_strbuf_puts(sb, "'", NULL);
+}
+
+static const char *engine_redact_conninfo(const char *dsn, char *buf, size_t cap)
+{
+    PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
+    if (opts == NULL) {
+        return engine_copy_out("(unparsable conninfo)", buf, cap);
+    }
+    struct sw_strbuf sb;
+    sw_strbuf_init(&sb, 8192);
+    int rc = 0;
+    for (PQconninfoOption *o = opts; o->keyword != NULL && rc == 0; o++) {
+        if (o->val != NULL) {
+            bool secret = strcmp(o->keyword, "password") == 0;
+            rc = engine_conninfo_append(&sb, o->keyword, secret ? "***" : o->val);
+        }
+    }
+    engine_copy_out(rc == 0 ? sw_strbuf_str(&sb) : "(unparsable conninfo)", buf, cap);
+    sw_strbuf_cleanup(&sb);
+    PQconninfoFree(opts);
+    return buf;
+}
+
+/* Replaces the value of every "password=" query parameter (libpq URLs accept it). */
+static int engine_redact_query(CURLU *u)
+{
+    char *query = NULL;
+    if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK) {
+        return 0; /* no query */
+    }
+    struct sw_strbuf sb;
+    sw_strbuf_init(&sb, 8192);
+    int rc = 0;
+    const char *p = query;
+    while (rc == 0 && *p != '\0') {
+        size_t n = strcspn(p, "&");
+        bool secret = n >= 9 && strncasecmp(p, "password=", 9) == 0;
+        rc = sw_strbuf_printf(&sb, NULL, "%s%.*s", sb.len > 0 ? "&" : "", secret ? 12 : (int)n,
+                              secret ? "password=***" : p);
+        p += n + (p[n] == '&');
+    }
+    if (rc == 0 && curl_url_set(u, CURLUPART_QUERY, sw_strbuf_str(&sb), 0) != CURLUE_OK) {
+        rc = -1;
+    }
+    sw_strbuf_cleanup(&sb);
+    curl_free(query);
+    return rc;
+}
+
+static const char *engine_redact_url(const char *dsn, char *buf, size_t cap)
+{
+    CURLU *u = curl_url();
+    char *pass = NULL;
+    char *out = NULL;
+    bool ok =
+        u != NULL && curl_url_set(u, CURLUPART_URL, dsn, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK;
+    if (ok && curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK) {
+        ok = curl_url_set(u, CURLUPART_PASSWORD, "***", 0) == CURLUE_OK;
+    }
+    ok = ok && engine_redact_query(u) == 0;
+    ok = ok && curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK;
+    if (ok) {
+        engine_copy_out(out, buf, cap);
+    } else {
+        engine_redact_opaque(dsn, buf, cap);
+    }
+    curl_free(out);
+    curl_free(pass);
+    curl_url_cleanup(u);
+    return buf;
+}
+
+const char *engine_dsn_redact(const char *dsn, char *buf, size_t cap)
+{
+    if (dsn == NULL) {
+        return engine_copy_out("(null)", buf, cap);
+    }
+    if (strncasecmp(dsn, "sqlite://", 9) == 0) {
+        return engine_copy_out(dsn, buf, cap); /* a file path holds no secret */
+    }
+    if (engine_is_conninfo(dsn)) {
+        return engine_redact_conninfo(dsn, buf, cap);
+    }
+    if (strstr(dsn, "://") == NULL) {
+        return engine_redact_opaque(dsn, buf, cap);
+    }
+    return engine_redact_url(dsn, buf, cap);
+}
+
+int engine_open(const char *dsn, int connect_timeout_ms, struct engine **out, struct sw_err *err)
+{
+    enum migset_engine kind;
+    struct engine *eng = NULL;
+    int rc = engine_kind_of_dsn(dsn, &kind, err);
+    if (rc != 0) {
+        goto out;
+    }
+    if (connect_timeout_ms < 0) {
+        rc = sw_err_set(err, SW_EINVAL, "connect timeout must be >= 0 ms, got %d",
+                        connect_timeout_ms);
+        goto out;
+    }
+    eng = calloc(1, sizeof *eng);
+    if (eng == NULL) {
+        rc = sw_err_set(err, SW_ENOMEM, "out of memory opening a database connection");
+        goto out;
+    }
+    eng->ops = engine_drivers[kind];
+    engine_dsn_redact(dsn, eng->dsn_redacted, sizeof eng->dsn_redacted);
+    rc = eng->ops->open(eng, dsn, connect_timeout_ms == 0 ? 10000 : connect_timeout_ms, err);
+    if (rc != 0) {
+        sw_err_prefix(err, "cannot connect to %s", eng->dsn_redacted);
+        free(eng);
+        eng = NULL;
+    }
+out:
+    *out = eng;
+    return rc;
+}
+
+void engine_close(struct engine *eng)
+{
+    if (eng == NULL) {
+        return;
+    }
+    eng->ops->close(eng);
+    free(eng);
+}
+
+enum migset_engine engine_kind(const struct engine *eng)
+{
+    return eng->ops->kind;
+}
+
+const char *engine_name(const struct engine *eng)
+{
+    return eng->ops->name;
+}
+
+unsigned engine_caps(const struct engine *eng)
+{
+    return eng->ops->caps;
+}
+
+const char *engine_server_version(const struct engine *eng)
+{
+    return eng->server_version;
+}
+
+const char *engine_database(const struct engine *eng)
+{
+    return eng->database;
+}
+
+static int engine_check(struct engine *eng, const void *arg, const char *what, struct sw_err *err)
+{
+    if (eng == NULL || arg == NULL) {
+        return sw_err_set(err, SW_EINTERNAL, "%s called with a NULL argument", what);
+    }
+    return 0;
+}
+
+/* A lost connection also ends any transaction (the server rolled it back). */
+static int engine_after(struct engine *eng, int rc)
+{
+    if (rc == SW_ECONNECT) {
+        eng->in_txn = false;
+        eng->locked = false;
+    }
+    return rc;
+}
+
+int engine_exec(struct engine *eng, const char *sql, struct sw_err *err)
+{
+    int rc = engine_check(eng, sql, "engine_exec", err);
+    if (rc != 0) {
+        return rc;
+    }
+    return engine_after(eng, eng->ops->exec(eng, sql, err));
+}
+
+/* Counts `?` placeholders so a mismatch is caught before the server sees it. */
+static size_t engine_count_placeholders(const char *sql)
+{
+    size_t n = 0;
+    for (const char *p = strchr(sql, '?'); p != NULL; p = strchr(p + 1, '?')) {
+        n++;
+    }
+    return n;
+}
+
+int engine_query(struct engine *eng, const char *sql, const char *const *params, size_t n_params,
+                 struct engine_rows **out, struct sw_err *err)
+{
+    int rc = engine_check(eng, sql, "engine_query", err);
+    if (rc != 0) {
+        return rc;
+    }
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (n_params > 0 && params == NULL) {
+        return sw_err_set(err, SW_EINTERNAL, "engine_query: %zu params but no array", n_params);
+    }
+    size_t n_marks = engine_count_placeholders(sql);
+    if (n_marks != n_params) {
+        return sw_err_set(err, SW_EINTERNAL, "engine_query: %zu placeholders but %zu params",
+                          n_marks, n_params);
+    }
+    return engine_after(eng, eng->ops->query(eng, sql, params, n_params, out, err));
+}
+
+const char *engine_rows_get(const struct engine_rows *r, size_t row, size_t col)
+{
+    if (r == NULL || row >= r->n_rows || col >= r->n_cols) {
+        return NULL;
+    }
+    return r->cells[row * r->n_cols + col];
+}
+
+void engine_rows_free(struct engine_rows *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < r->n_rows * r->n_cols; i++) {
+        free(r->cells[i]);
+    }
+    free(r->cells);
+    free(r);
+}
+
+int engine_rowbuf_init(struct engine_rowbuf *rb, size_t n_cols, struct sw_err *err)
+{
+    memset(rb, 0, sizeof *rb);
+    rb->rows = calloc(1, sizeof *rb->rows);
+    if (rb->rows == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory reading query results");
+    }
+    rb->rows->n_cols = n_cols;
+    return 0;
+}
+
+static int engine_rowbuf_grow(struct engine_rowbuf *rb, struct sw_err *err)
+{
+    size_t cap = rb->cap_cells == 0 ? 16 : rb->cap_cells * 2;
+    char **cells = realloc(rb->rows->cells, cap * sizeof *cells);
+    if (cells == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory reading query results");
+    }
+    rb->rows->cells = cells;
+    rb->cap_cells = cap;
+    return 0;
+}
+
+int engine_rowbuf_add(struct engine_rowbuf *rb, const char *val, size_t len, struct sw_err *err)
+{
+    size_t n_cols = rb->rows->n_cols;
+    if (n_cols == 0 || rb->n_cells / n_cols >= ENGINE_ROWS_MAX) {
+        return sw_err_set(err, SW_ETOOBIG, "query result exceeds %u rows", ENGINE_ROWS_MAX);
+    }
+    if (val != NULL && len > ENGINE_ROWS_MAX_TEXT_BYTES - rb->n_bytes) {
+        return sw_err_set(err, SW_ETOOBIG, "query result exceeds %u MiB of text",
+                          ENGINE_ROWS_MAX_TEXT_BYTES / (1024u * 1024u));
+    }
+    if (rb->n_cells == rb->cap_cells && engine_rowbuf_grow(rb, err) != 0) {
+        return SW_ENOMEM;
+    }
+    char *copy = NULL;
+    if (val != NULL) {
+        copy = malloc(len + 1);
+        if (copy == NULL) {
+            return sw_err_set(err, SW_ENOMEM, "out of memory reading query results");
+        }
+        memcpy(copy, val, len);
+        copy[len] = '\0';
+        rb->n_bytes += len;
+    }
+    rb->rows->cells[rb->n_cells++] = copy;
+    rb->rows->n_rows = rb->n_cells / n_cols;
+    return 0;
+}
+
+struct engine_rows *engine_rowbuf_finish(struct engine_rowbuf *rb)
+{
+    struct engine_rows *rows = rb->rows;
+    rb->rows = NULL;
+    engine_rowbuf_cleanup(rb);
+    return rows;
+}
+
+void engine_rowbuf_cleanup(struct engine_rowbuf *rb)
+{
+    if (rb->rows != NULL) {
+        /* cells of an incomplete last row are freed too */
+        for (size_t i = 0; i < rb->n_cells; i++) {
+            free(rb->rows->cells[i]);
+        }
+        free(rb->rows->cells);
+        free(rb->rows);
+    }
+    memset(rb, 0, sizeof *rb);
+}
+
+int engine_begin(struct engine *eng, struct sw_err *err)
+{
+    if (eng->in_txn) {
+        return sw_err_set(err, SW_EINTERNAL, "engine_begin: a transaction is already open");
+    }
+    int rc = engine_after(eng, eng->ops->exec(eng, "BEGIN", err));
+    if (rc == 0) {
+        eng->in_txn = true;
+    }
+    return rc;
+}
+
+int engine_commit(struct engine *eng, struct sw_err *err)
+{
+    if (!eng->in_txn) {
+        return sw_err_set(err, SW_EINTERNAL, "engine_commit: no transaction is open");
+    }
+    /* whatever the outcome, the transaction is over (a failed COMMIT rolls back) */
+    eng->in_txn = false;
+    return engine_after(eng, eng->ops->exec(eng, "COMMIT", err));
+}
+
+int engine_rollback(struct engine *eng, struct sw_err *err)
+{
+    eng->in_txn = false;
+    return engine_after(eng, eng->ops->exec(eng, "ROLLBACK", err));
+}
+
+static int engine_lock_wait_failed(struct engine *eng, int64_t waited_ms, struct sw_err *err)
+{
+    sw_err_set(err, SW_ELOCKED, "another migrator holds the lock on %s (waited %lld ms)",
+               eng->database, (long long)waited_ms);
+    sw_err_hint(err, "wait for it to finish, or raise the lock wait timeout");
+    return SW_ELOCKED;
+}
+
+int engine_lock(struct engine *eng, int timeout_ms, struct sw_err *err)
+{
+    if (eng->in_txn) {
+        return sw_err_set(err, SW_EINTERNAL,
+                          "engine_lock inside a transaction: the migrator lock is never "
+                          "waited for in a transaction");
+    }
+    if (eng->locked) {
+        return 0;
+    }
+    int64_t start_ms = sw_clock_mono_ms();
+    int64_t deadline_ms = start_ms + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t delay_ms = ENGINE_LOCK_BACKOFF_FIRST_MS;
+    for (;;) {
+        bool acquired = false;
+        int rc = engine_after(eng, eng->ops->try_lock(eng, &acquired, err));
+        if (rc != 0) {
+            return rc;
+        }
+        if (acquired) {
+            eng->locked = true;
+            return 0;
+        }
+        int64_t now_ms = sw_clock_mono_ms();
+        if (now_ms >= deadline_ms) {
+            return engine_lock_wait_failed(eng, now_ms - start_ms, err);
+        }
+        sw_clock_sleep_ms(delay_ms < deadline_ms - now_ms ? delay_ms : deadline_ms - now_ms, NULL);
+        delay_ms =
+            delay_ms * 2 > ENGINE_LOCK_BACKOFF_MAX_MS ? ENGINE_LOCK_BACKOFF_MAX_MS : delay_ms * 2;
+    }
+}
+
+int engine_unlock(struct engine *eng, struct sw_err *err)
+{
+    if (!eng->locked) {
+        return 0;
+    }
+    eng->locked = false;
+    return engine_after(eng, eng->ops->unlock(eng, err));
+}
+
+int engine_set_timeouts(struct engine *eng, int lock_timeout_ms, int statement_timeout_ms,
+                        struct sw_err *err)
+{
+    if (lock_timeout_ms < 0 || statement_timeout_ms < 0) {
+        return sw_err_set(err, SW_EINVAL, "timeouts must be >= 0 ms (lock %d, statement %d)",
+                          lock_timeout_ms, statement_timeout_ms);
+    }
+    return engine_after(eng,
+                        eng->ops->set_timeouts(eng, lock_timeout_ms, statement_timeout_ms, err));
+}
+
+/* The statement's first characters with runs of whitespace folded to one space. */
+static void engine_excerpt(const char *text, size_t len, char *buf, size_t cap)
+{
+    size_t n = 0;
+    bool space = false;
+    for (size_t i = 0; i < len && n + 1 < cap; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (isspace(c)) {
+            space = n > 0;
+            continue;
+        }
+        if (space && n + 2 < cap) {
+            buf[n++] = ' ';
+        }
+        space = false;
+        buf[n++] = (char)c;
+    }
+    buf[n] = '\0';
+}
+
+int engine_exec_script(struct engine *eng, const char *script, size_t len, size_t start_idx,
+                       struct engine_script_result *res, struct sw_err *err)
+{
+    struct sqlsplit_result split = {0};
+    memset(res, 0, sizeof *res);
+    int rc = engine_check(eng, script, "engine_exec_script", err);
+    if (rc != 0) {
+        goto out;
+    }
+    rc = sqlsplit_split(eng->ops->kind, script, len, &split, err);
+    if (rc != 0) {
+        goto out;
+    }
+    res->n_total = split.n_stmts;
+    if (start_idx > split.n_stmts) {
+        rc = sw_err_set(err, SW_EINVAL, "cannot resume at statement %zu: the script has %zu",
+                        start_idx + 1, split.n_stmts);
+        goto out;
+    }
+    res->n_done = start_idx;
+    if (start_idx == split.n_stmts) {
+        goto out;
+    }
+    rc = engine_after(eng, eng->ops->exec_stmts(eng, script, &split, start_idx, res, err));
+    if (rc != 0 && res->failed_idx < split.n_stmts) {
+        const struct sqlsplit_stmt *st = &split.stmts[res->failed_idx];
+        res->failed_line = st->line;
+        engine_excerpt(script + st->offset, st->len, res->failed_excerpt,
+                       sizeof res->failed_excerpt);
+        sw_err_prefix(err, "line %d", st->line);
+    }
+out:
+    sqlsplit_result_cleanup(&split);
+    return rc;
+}
+
+const char *engine_history_ddl(const struct engine *eng)
+{
+    return eng->ops->history_ddl;
+}
+
+int engine_cancel(struct engine *eng, struct sw_err *err)
+{
+    if ((eng->ops->caps & ENGINE_CAP_CANCEL) == 0 || eng->ops->cancel == NULL) {
+        return sw_err_set(err, SW_EUNSUPPORTED, "%s cannot cancel a running statement",
+                          eng->ops->name);
+    }
+    return eng->ops->cancel(eng, err);
+}
+
+int engine_table_exists(struct engine *eng, const char *table, bool *exists, struct sw_err *err)
+{
+    int rc = engine_check(eng, table, "engine_table_exists", err);
+    if (rc != 0) {
+        return rc;
+    }
+    if (table[0] == '\0') {
+        return sw_err_set(err, SW_EINVAL, "empty table name");
+    }
+    *exists = false;
+    return engine_after(eng, eng->ops->table_exists(eng, table, exists, err));
+}
