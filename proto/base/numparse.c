@@ -12,9 +12,14 @@ int sw_parse_int64(const char *s, int64_t min, int64_t max, const char *what, in
     }
     char *end = NULL;
     errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno == ERANGE || *end != '\0' || end == s) {
+    /* strtoll skips leading white space; we do not accept it. */
+    long long v = (*s == '-' || (*s >= '0' && *s <= '9')) ? strtoll(s, &end, 10) : 0;
+    if (end == NULL || *end != '\0' || end == s) {
         return sw_err_set(err, SW_EINVAL, "%s: '%s' is not a whole number", what, s);
+    }
+    if (errno == ERANGE) {
+        return sw_err_set(err, SW_EINVAL, "%s: %s is out of range [%lld, %lld]", what, s,
+                          (long long)min, (long long)max);
     }
     if (v < min || v > max) {
         return sw_err_set(err, SW_EINVAL, "%s: %lld is out of range [%lld, %lld]", what, v,
