@@ -1,0 +1,2 @@
+-- Undo: create users
+DROP TABLE users;

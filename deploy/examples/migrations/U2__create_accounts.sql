@@ -1,0 +1,2 @@
+-- Undo: create accounts
+DROP TABLE accounts;

@@ -1,0 +1,3 @@
+-- Undo: seed demo tenant
+DELETE FROM accounts WHERE id IN (1, 2);
+DELETE FROM users WHERE id IN (1, 2);

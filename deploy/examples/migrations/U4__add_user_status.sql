@@ -1,0 +1,2 @@
+-- Undo: add user status
+ALTER TABLE users DROP COLUMN status;

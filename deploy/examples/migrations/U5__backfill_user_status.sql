@@ -1,0 +1,3 @@
+-- Undo: backfill user status
+-- Nothing to undo: the values disappear with the column when V4 is undone. A
+-- comment-only file is a valid no-op step.

@@ -1,0 +1,2 @@
+-- Undo: index users email
+DROP INDEX users_email_idx;

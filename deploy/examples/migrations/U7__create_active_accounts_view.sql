@@ -1,0 +1,2 @@
+-- Undo: create active accounts view
+DROP VIEW active_accounts;
