@@ -109,16 +109,20 @@ cmake -S "$repo" -B "$build_dir" -DSW_SANITIZE="$sanitize" -DCMAKE_BUILD_TYPE=Re
 sw_phase build
 run_child cmake --build "$build_dir" -j "$jobs"
 
+# Format and lint failures do not stop the run: the tests still run, so one CI
+# round reports everything; the exit status is non-zero when anything failed.
+failed=()
+
 sw_phase format
 mapfile -t fmt_files < <(git ls-files -co --exclude-standard -- '*.c' '*.h' |
     grep -Ev '^(build|build-[^/]*)/' || true)
-if ((${#fmt_files[@]} > 0)); then
-    clang-format --dry-run --Werror "${fmt_files[@]}" ||
-        sw_die "formatting differs; run: clang-format -i <files above>"
+if ((${#fmt_files[@]} > 0)) && ! clang-format --dry-run --Werror "${fmt_files[@]}"; then
+    sw_msg "formatting differs; run: clang-format -i <the files above>"
+    failed+=(format)
 fi
 
 sw_phase lint
-"$repo/tools/lint.sh" "$repo"
+"$repo/tools/lint.sh" "$repo" || failed+=(lint)
 
 sw_phase servers
 sw_servers_start || sw_die "could not start the test servers"
@@ -127,4 +131,9 @@ export SW_TEST_TMPDIR=$test_tmp
 
 sw_phase tests
 run_child ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j "$jobs" \
-    --timeout "$test_timeout" "${ctest_args[@]}"
+    --timeout "$test_timeout" "${ctest_args[@]}" || failed+=(tests)
+
+if ((${#failed[@]} > 0)); then
+    sw_msg "failed: ${failed[*]}"
+    exit 1
+fi
