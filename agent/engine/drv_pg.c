@@ -16,7 +16,8 @@
 
 /* The migrator's advisory lock key: the bytes of "shardwav" as a bigint. Advisory
  * locks are per database, so one constant serves every shard on a server. */
-#define PG_LOCK_KEY "8316003855879332214"
+#define PG_LOCK_KEY                 "8316003855879332214"
+#define PG_CLIENT_CHECK_INTERVAL_MS 1000
 
 struct pg_conn {
     PGconn *pg;
@@ -132,6 +133,24 @@ static void pg_fill_info(struct engine *eng, PGconn *pg)
     snprintf(eng->database, sizeof eng->database, "%s", PQdb(pg));
 }
 
+/* A backend busy in a long statement notices a dead client only when it next
+ * talks to it; until then a killed migrator's session (and its advisory lock)
+ * lives on. PostgreSQL 14+ can poll the socket during a statement. */
+static int pg_watch_client(PGconn *pg, struct sw_err *err)
+{
+    if (PQserverVersion(pg) < 140000) {
+        return 0;
+    }
+    char sql[96];
+    snprintf(sql, sizeof sql, "SET client_connection_check_interval = %d",
+             PG_CLIENT_CHECK_INTERVAL_MS);
+    int rc = pg_check(pg, PQexec(pg, sql), NULL, err);
+    if (rc != 0) {
+        sw_err_prefix(err, "setting client_connection_check_interval");
+    }
+    return rc;
+}
+
 static int pg_open(struct engine *eng, const char *dsn, int connect_timeout_ms, struct sw_err *err)
 {
     char timeout_s[16];
@@ -158,7 +177,11 @@ static int pg_open(struct engine *eng, const char *dsn, int connect_timeout_ms, 
     PQsetNoticeProcessor(c->pg, pg_notice, NULL);
     c->cancel = PQgetCancel(c->pg);
     pg_fill_info(eng, c->pg);
-    return 0;
+    int rc = pg_watch_client(c->pg, err);
+    if (rc != 0) {
+        pg_close(eng);
+    }
+    return rc;
 }
 
 static int pg_exec(struct engine *eng, const char *sql, struct sw_err *err)

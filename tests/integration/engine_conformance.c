@@ -6,6 +6,7 @@
  * handling (redaction, unknown schemes).
  */
 #include <pthread.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -44,6 +47,7 @@ struct conf_spec {
     const char *hold_sql[4];   /* connection A holds a lock on t in an open transaction */
     const char *missing_msg;   /* error for the missing table; "{db}" = database name */
     const char *slow_sql;      /* runs for many seconds */
+    const char *running_probe; /* count of sessions running slow_sql (NULL: no server) */
 };
 
 static const struct conf_spec conf_specs[MIGSET_ENGINE_COUNT] = {
@@ -56,6 +60,8 @@ static const struct conf_spec conf_specs[MIGSET_ENGINE_COUNT] = {
             .hold_sql = {"BEGIN", "LOCK TABLE t IN SHARE MODE"},
             .missing_msg = "line 3: ERROR 42P01: relation \"missing_table\" does not exist",
             .slow_sql = "SELECT pg_sleep(20);\n",
+            .running_probe = "SELECT count(*) FROM pg_stat_activity "
+                             "WHERE query LIKE 'SELECT pg\\_sleep(20)%'",
         },
     [MIGSET_ENGINE_MYSQL] =
         {
@@ -68,6 +74,8 @@ static const struct conf_spec conf_specs[MIGSET_ENGINE_COUNT] = {
                          "SELECT * FROM t"},
             .missing_msg = "line 3: ERROR 1146 (42S02): Table '{db}.missing_table' doesn't exist",
             .slow_sql = "SELECT SLEEP(20);\n",
+            .running_probe = "SELECT count(*) FROM information_schema.processlist "
+                             "WHERE info LIKE 'SELECT SLEEP(20)%'",
         },
     [MIGSET_ENGINE_SQLITE] =
         {
@@ -327,6 +335,72 @@ static void test_lock_exclusive(void **state)
     assert_int_equal(engine_unlock(b, &err), 0);
 }
 
+/* Child process: takes the migrator lock, then runs the slow statement until it
+ * is killed. */
+static void conf_lock_holder_child(const struct conf *c)
+{
+    struct sw_err err = {0};
+    struct engine *eng = NULL;
+    struct engine_script_result res;
+    const char *slow = conf_spec_of(c)->slow_sql;
+    if (engine_open(c->db.dsn, 10000, &eng, &err) != 0 || engine_lock(eng, 5000, &err) != 0) {
+        _exit(3);
+    }
+    engine_exec_script(eng, slow, strlen(slow), 0, &res, &err);
+    _exit(4);
+}
+
+/* Polls until another session holds the migrator lock and, where the server can
+ * tell, runs the slow statement. */
+static bool conf_wait_holder_busy(struct conf *c, struct engine *probe)
+{
+    const char *sql = conf_spec_of(c)->running_probe;
+    int64_t deadline = sw_clock_mono_ms() + 20000;
+    bool locked_out = false;
+    while (sw_clock_mono_ms() < deadline) {
+        struct sw_err err = {0};
+        if (!locked_out) {
+            int rc = engine_lock(probe, 0, &err);
+            assert_true(rc == 0 || rc == SW_ELOCKED);
+            locked_out = rc == SW_ELOCKED;
+            if (rc == 0) {
+                assert_int_equal(engine_unlock(probe, &err), 0);
+            }
+        }
+        char v[32] = "1";
+        if (locked_out && sql != NULL) {
+            conf_value(probe, sql, v, sizeof v);
+        }
+        if (locked_out && strcmp(v, "0") != 0) {
+            return true;
+        }
+        sw_clock_sleep_ms(20, NULL);
+    }
+    return false;
+}
+
+/* The lock is a session lock: a migrator killed in the middle of a long statement
+ * releases it at once (the server notices the dead client; SQLite: the kernel). */
+static void test_lock_released_on_kill(void **state)
+{
+    struct conf *c = *state;
+    struct sw_err err = {0};
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        conf_lock_holder_child(c);
+    }
+    struct engine *b = conf_open_b(c);
+    bool busy = conf_wait_holder_busy(c, b);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(busy);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(engine_lock(b, 5000, &err), 0);
+    assert_int_equal(engine_unlock(b, &err), 0);
+}
+
 /* Connection A holds a lock on t in an open transaction; B's ALTER must give up
  * after B's lock timeout instead of queueing behind A. */
 static void conf_hold_table(struct conf *c)
@@ -507,6 +581,7 @@ static int conf_run_engine(const enum migset_engine *kind)
         CONF_TEST(test_txn_rollback, k),
         CONF_TEST(test_history_ddl, k),
         CONF_TEST(test_lock_exclusive, k),
+        CONF_TEST(test_lock_released_on_kill, k),
         CONF_TEST(test_lock_timeout, k),
         CONF_TEST(test_script_failure_and_resume, k),
         CONF_TEST(test_start_idx, k),
