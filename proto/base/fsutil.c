@@ -15,7 +15,8 @@ int sw_file_read(const char *path, size_t max_bytes, char **out, size_t *out_len
 {
     int rc = 0;
     char *buf = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not hang; fstat below refuses it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int code = (errno == ENOENT) ? SW_ENOTFOUND : SW_EIO;
         return sw_err_set(err, code, "%s: cannot open: %s", path, strerror(errno));

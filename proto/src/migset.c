@@ -168,56 +168,54 @@ static int migset_read_file(const char *path, const char *name, off_t size, stru
     return directive_parse_named(name, f->sql, f->sql_len, &f->directives, perr);
 }
 
+/* Parses, reads and records one migration file (files[] has room: one slot per entry). */
+static int migset_add_file(struct migset_loader *ld, const char *path, const char *name, off_t size)
+{
+    struct sw_err perr = {0};
+    struct migset *set = ld->set;
+    struct migset_name *pn = &ld->parsed[set->n_files];
+    struct migset_file *f = &set->files[set->n_files];
+    if (migset_name_parse(name, pn, &perr) != 0 ||
+        migset_read_file(path, name, size, f, &perr) != 0 || (f->name = strdup(name)) == NULL) {
+        if (perr.code == 0) {
+            sw_err_set(&perr, SW_ENOMEM, "%s: out of memory", name);
+        }
+        free(f->sql);
+        *f = (struct migset_file){0};
+        int rc = migset_problem(ld, &perr);
+        return perr.code == SW_ENOMEM ? perr.code : rc; /* out of memory always stops */
+    }
+    f->dir = pn->dir;
+    f->is_variant = pn->is_variant;
+    f->engine = pn->engine;
+    set->n_files++;
+    return 0;
+}
+
 /* Handles one directory entry: ignored, the manifest, or a migration file. */
 static int migset_take_entry(struct migset_loader *ld, const char *name)
 {
     struct sw_err perr = {0};
-    struct migset *set = ld->set;
     int rc = 0;
     char *path = sw_path_join(ld->dir, name);
     if (path == NULL) {
         return sw_err_set(ld->err, SW_ENOMEM, "%s: out of memory", name);
     }
     struct stat st;
+    bool is_sql = migset_name_sql_suffix_len(name) > 0;
     if (stat(path, &st) != 0) {
         sw_err_set(&perr, SW_EIO, "%s: cannot stat: %s", name, strerror(errno));
         rc = migset_problem(ld, &perr);
-        goto out;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        goto out;
-    }
-    if (strcmp(name, MANIFEST_FILE_NAME) == 0) {
+    } else if (S_ISDIR(st.st_mode)) {
+        rc = 0; /* subdirectories are not part of the set */
+    } else if (strcmp(name, MANIFEST_FILE_NAME) == 0) {
         ld->has_sum_file = true;
-        goto out;
-    }
-    if (migset_name_sql_suffix_len(name) == 0) {
-        goto out;
-    }
-    struct migset_name *pn = &ld->parsed[set->n_files];
-    struct migset_file *f = &set->files[set->n_files];
-    if (migset_name_parse(name, pn, &perr) != 0 ||
-        migset_read_file(path, name, st.st_size, f, &perr) != 0) {
-        free(f->sql);
-        *f = (struct migset_file){0};
+    } else if (is_sql && !S_ISREG(st.st_mode)) {
+        sw_err_set(&perr, SW_EINVAL, "%s: not a regular file", name);
         rc = migset_problem(ld, &perr);
-        if (perr.code == SW_ENOMEM) {
-            rc = perr.code; /* not a problem with the set: stop */
-        }
-        goto out;
+    } else if (is_sql) {
+        rc = migset_add_file(ld, path, name, st.st_size);
     }
-    f->name = strdup(name);
-    if (f->name == NULL) {
-        free(f->sql);
-        *f = (struct migset_file){0};
-        rc = sw_err_set(ld->err, SW_ENOMEM, "%s: out of memory", name);
-        goto out;
-    }
-    f->dir = pn->dir;
-    f->is_variant = pn->is_variant;
-    f->engine = pn->engine;
-    set->n_files++;
-out:
     free(path);
     return rc;
 }

@@ -133,6 +133,12 @@ static void test_read_errors(void **state)
     snprintf(expected, sizeof expected, "%s: not a regular file", fx->dir);
     assert_string_equal(err.msg, expected);
     assert_null(data);
+    char *fifo = sw_path_join(fx->dir, "pipe");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(sw_file_read(fifo, 10, &data, NULL, &err), SW_EIO); /* no hang */
+    snprintf(expected, sizeof expected, "%s: not a regular file", fifo);
+    assert_string_equal(err.msg, expected);
+    free(fifo);
     free(missing);
 }
 

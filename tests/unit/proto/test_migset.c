@@ -219,6 +219,29 @@ static void test_file_too_big(void **state)
     tmpdir_remove(dir);
 }
 
+static void test_special_files(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_new();
+    char *fifo = tmpdir_path(dir, "V1__pipe.sql");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    char *other = tmpdir_path(dir, "notes.fifo");
+    assert_int_equal(mkfifo(other, 0644), 0); /* not .sql: ignored */
+    struct migset *set = NULL;
+    struct sw_err err = {0};
+    assert_int_equal(migset_load(dir, NULL, &set, &err), SW_EINVAL);
+    assert_string_equal(err.msg, "V1__pipe.sql: not a regular file");
+    unlink(fifo);
+    char *link = tmpdir_path(dir, "V2__gone.sql");
+    assert_int_equal(symlink("/nonexistent/sw-unit-target", link), 0);
+    assert_int_equal(migset_load(dir, NULL, &set, &err), SW_EIO);
+    assert_string_equal(err.msg, "V2__gone.sql: cannot stat: No such file or directory");
+    free(link);
+    free(other);
+    free(fifo);
+    tmpdir_remove(dir);
+}
+
 static void test_missing_dir(void **state)
 {
     (void)state;
@@ -433,15 +456,11 @@ static void test_engine_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_description_too_long),
-        cmocka_unit_test(test_file_too_big),
-        cmocka_unit_test(test_missing_dir),
-        cmocka_unit_test(test_good_set_steps),
-        cmocka_unit_test(test_good_set_files),
-        cmocka_unit_test(test_digest_stable),
-        cmocka_unit_test(test_empty_dir),
-        cmocka_unit_test(test_all_problems_reported),
+        cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_description_too_long),
+        cmocka_unit_test(test_file_too_big),   cmocka_unit_test(test_special_files),
+        cmocka_unit_test(test_missing_dir),    cmocka_unit_test(test_good_set_steps),
+        cmocka_unit_test(test_good_set_files), cmocka_unit_test(test_digest_stable),
+        cmocka_unit_test(test_empty_dir),      cmocka_unit_test(test_all_problems_reported),
         cmocka_unit_test(test_engine_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
