@@ -48,6 +48,8 @@ struct conf_spec {
     const char *missing_msg;   /* error for the missing table; "{db}" = database name */
     const char *slow_sql;      /* runs for many seconds */
     const char *running_probe; /* count of sessions running slow_sql (NULL: no server) */
+    const char *many_rows_sql; /* ENGINE_ROWS_MAX + 1 rows */
+    const char *big_text_sql;  /* 65 rows of 1 MiB */
 };
 
 static const struct conf_spec conf_specs[MIGSET_ENGINE_COUNT] = {
@@ -62,6 +64,8 @@ static const struct conf_spec conf_specs[MIGSET_ENGINE_COUNT] = {
             .slow_sql = "SELECT pg_sleep(20);\n",
             .running_probe = "SELECT count(*) FROM pg_stat_activity "
                              "WHERE query LIKE 'SELECT pg\\_sleep(20)%'",
+            .many_rows_sql = "SELECT g FROM generate_series(1, 1000001) g",
+            .big_text_sql = "SELECT repeat('x', 1048576) FROM generate_series(1, 65)",
         },
     [MIGSET_ENGINE_MYSQL] =
         {
@@ -76,6 +80,8 @@ static const struct conf_spec conf_specs[MIGSET_ENGINE_COUNT] = {
             .slow_sql = "SELECT SLEEP(20);\n",
             .running_probe = "SELECT count(*) FROM information_schema.processlist "
                              "WHERE info LIKE 'SELECT SLEEP(20)%'",
+            .many_rows_sql = "SELECT seq FROM seq_1_to_1000001",
+            .big_text_sql = "SELECT REPEAT('x', 1048576) FROM seq_1_to_65",
         },
     [MIGSET_ENGINE_SQLITE] =
         {
@@ -88,6 +94,10 @@ static const struct conf_spec conf_specs[MIGSET_ENGINE_COUNT] = {
             .missing_msg = "line 3: ERROR 1 (SQL logic error): no such table: missing_table",
             .slow_sql = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
                         "WHERE x < 100000000000) SELECT count(*) FROM n;\n",
+            .many_rows_sql = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+                             "WHERE x < 1000001) SELECT x FROM n",
+            .big_text_sql = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+                            "WHERE x < 65) SELECT printf('%.*c', 1048576, 'x') FROM n",
         },
 };
 
@@ -235,6 +245,24 @@ static void test_query_params_and_null(void **state)
     assert_string_equal(err.msg, "engine_query: 1 placeholders but 0 params");
     assert_int_equal(engine_exec(c->a, "SELECT nope FROM missing_table", &err), SW_EDB);
     assert_non_null(strstr(err.msg, "missing_table"));
+}
+
+/* Results are bounded; the connection stays usable after a refused result. */
+static void test_rows_limits(void **state)
+{
+    struct conf *c = *state;
+    const struct conf_spec *spec = conf_spec_of(c);
+    struct sw_err err = {0};
+    struct engine_rows *rows = NULL;
+    assert_int_equal(engine_query(c->a, spec->many_rows_sql, NULL, 0, &rows, &err), SW_ETOOBIG);
+    assert_null(rows);
+    assert_string_equal(err.msg, "query result exceeds 1000000 rows");
+    assert_int_equal(engine_query(c->a, spec->big_text_sql, NULL, 0, &rows, &err), SW_ETOOBIG);
+    assert_null(rows);
+    assert_string_equal(err.msg, "query result exceeds 64 MiB of text");
+    char v[64];
+    conf_value(c->a, "SELECT 9", v, sizeof v);
+    assert_string_equal(v, "9");
 }
 
 static void test_txn_rollback(void **state)
@@ -578,6 +606,7 @@ static int conf_run_engine(const enum migset_engine *kind)
         CONF_TEST(test_open_close, k),
         CONF_TEST(test_open_failure, k),
         CONF_TEST(test_query_params_and_null, k),
+        CONF_TEST(test_rows_limits, k),
         CONF_TEST(test_txn_rollback, k),
         CONF_TEST(test_history_ddl, k),
         CONF_TEST(test_lock_exclusive, k),
