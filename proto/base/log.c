@@ -8,8 +8,7 @@
 #include <unistd.h>
 
 static enum log_level min_level = LOG_INFO;
-static const char *const level_names[LOG_LEVEL_COUNT] = {"error", "warn", "info", "debug",
-                                                         "trace"};
+static const char *const level_names[LOG_LEVEL_COUNT] = {"error", "warn", "info", "debug", "trace"};
 
 void log_setup(enum log_level level)
 {
@@ -72,9 +71,10 @@ void log_write(enum log_level level, const char *kv, const char *fmt, ...)
     gmtime_r(&ts.tv_sec, &tm);
 
     char line[4096];
-    int n = snprintf(line, sizeof line, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s msg=",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000L, level_names[level]);
+    int n = snprintf(line, sizeof line,
+                     "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s msg=", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ts.tv_nsec / 1000000L, level_names[level]);
     size_t pos = (n > 0 && (size_t)n < sizeof line) ? (size_t)n : 0;
     pos = append_quoted(line, pos, sizeof line - 2, msg);
     if (kv != NULL && kv[0] != '\0') {

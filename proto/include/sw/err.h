@@ -9,16 +9,16 @@
 
 enum sw_code {
     SW_OK = 0,
-    SW_EINVAL = -1,     /* bad input: file, flag, config, request */
-    SW_ENOMEM = -2,     /* allocation failed */
-    SW_EIO = -3,        /* file system error */
-    SW_ENOTFOUND = -4,  /* named thing does not exist */
-    SW_ECONFLICT = -5,  /* state forbids it (dirty shard, out-of-order, illegal transition) */
-    SW_ECHECKSUM = -6,  /* applied migration or file differs from its recorded checksum */
-    SW_ELOCKED = -7,    /* lock not acquired within the timeout (migrator lock, table lock) */
-    SW_ETIMEOUT = -8,   /* statement or operation timed out */
-    SW_EDB = -9,        /* database reported an error for a statement */
-    SW_ECONNECT = -10,  /* cannot connect / connection lost */
+    SW_EINVAL = -1,    /* bad input: file, flag, config, request */
+    SW_ENOMEM = -2,    /* allocation failed */
+    SW_EIO = -3,       /* file system error */
+    SW_ENOTFOUND = -4, /* named thing does not exist */
+    SW_ECONFLICT = -5, /* state forbids it (dirty shard, out-of-order, illegal transition) */
+    SW_ECHECKSUM = -6, /* applied migration or file differs from its recorded checksum */
+    SW_ELOCKED = -7,   /* lock not acquired within the timeout (migrator lock, table lock) */
+    SW_ETIMEOUT = -8,  /* statement or operation timed out */
+    SW_EDB = -9,       /* database reported an error for a statement */
+    SW_ECONNECT = -10, /* cannot connect / connection lost */
     SW_EUNSUPPORTED = -11,
     SW_ETOOBIG = -12,   /* input exceeds a configured maximum */
     SW_EINTERNAL = -13, /* a bug: invariant broken */

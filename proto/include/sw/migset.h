@@ -19,13 +19,18 @@
 #include "sw/err.h"
 #include "sw/version.h"
 
-enum migset_engine { MIGSET_ENGINE_PG, MIGSET_ENGINE_MYSQL, MIGSET_ENGINE_SQLITE, MIGSET_ENGINE_COUNT };
+enum migset_engine {
+    MIGSET_ENGINE_PG,
+    MIGSET_ENGINE_MYSQL,
+    MIGSET_ENGINE_SQLITE,
+    MIGSET_ENGINE_COUNT
+};
 enum migset_dir { MIGSET_UP, MIGSET_DOWN };
 
 /* Limits (documented in docs/file-format.md). */
-#define MIGSET_MAX_FILE_BYTES   (16u * 1024u * 1024u)
-#define MIGSET_MAX_FILES        100000u
-#define MIGSET_DESCRIPTION_MAX  200
+#define MIGSET_MAX_FILE_BYTES  (16u * 1024u * 1024u)
+#define MIGSET_MAX_FILES       100000u
+#define MIGSET_DESCRIPTION_MAX 200
 
 /* "pg", "mysql", "sqlite". */
 const char *migset_engine_name(enum migset_engine e);
@@ -33,21 +38,21 @@ const char *migset_engine_name(enum migset_engine e);
 int migset_engine_parse(const char *name, size_t len, enum migset_engine *out);
 
 struct migset_file {
-    char *name;          /* file name within the directory, e.g. "V3__add_status.pg.sql" */
-    char *sql;           /* file bytes with CRLF folded to LF, NUL-terminated */
+    char *name; /* file name within the directory, e.g. "V3__add_status.pg.sql" */
+    char *sql;  /* file bytes with CRLF folded to LF, NUL-terminated */
     size_t sql_len;
     char checksum[CHECKSUM_HEX_LEN + 1];
     struct directive_set directives;
     enum migset_dir dir;
-    bool is_variant;          /* true for <description>.<engine>.sql */
+    bool is_variant;           /* true for <description>.<engine>.sql */
     enum migset_engine engine; /* meaningful when is_variant */
 };
 
 struct migset_step {
     struct version version;
     char version_text[VERSION_TEXT_MAX]; /* canonical, e.g. "1.2" */
-    char *description;  /* from the file name, '_' shown as ' ' ("add user status") */
-    struct migset_file *up_portable;     /* may be NULL when only variants exist */
+    char *description;               /* from the file name, '_' shown as ' ' ("add user status") */
+    struct migset_file *up_portable; /* may be NULL when only variants exist */
     struct migset_file *up_variant[MIGSET_ENGINE_COUNT];
     struct migset_file *down_portable;
     struct migset_file *down_variant[MIGSET_ENGINE_COUNT];
@@ -59,7 +64,7 @@ struct migset;
 typedef void (*migset_problem_fn)(void *ctx, const struct sw_err *problem);
 
 struct migset_load_opts {
-    bool skip_manifest;         /* do not compare with shardwave.sum */
+    bool skip_manifest;           /* do not compare with shardwave.sum */
     migset_problem_fn on_problem; /* NULL: stop at the first problem */
     void *ctx;
 };

@@ -10,7 +10,7 @@
 #include "sw/err.h"
 
 struct sw_strbuf {
-    char *buf;      /* NULL until the first append; then NUL-terminated */
+    char *buf; /* NULL until the first append; then NUL-terminated */
     size_t len;
     size_t cap;
     size_t max_bytes;
