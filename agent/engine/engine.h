@@ -98,7 +98,8 @@ int engine_unlock(struct engine *eng, struct sw_err *err);
  * statement may wait for a table lock (pg lock_timeout; MySQL lock_wait_timeout and
  * innodb_lock_wait_timeout, rounded up to seconds; SQLite busy timeout);
  * statement_timeout_ms: 0 = none (pg statement_timeout; MariaDB max_statement_time;
- * SQLite progress-handler deadline). lock_timeout_ms 0 = wait without limit. */
+ * SQLite progress-handler deadline). lock_timeout_ms 0 = wait without limit. Call it
+ * outside a transaction: PostgreSQL undoes a SET made in a transaction that rolls back. */
 int engine_set_timeouts(struct engine *eng, int lock_timeout_ms, int statement_timeout_ms,
                         struct sw_err *err);
 
