@@ -72,7 +72,8 @@ run_child()
 cleanup()
 {
     local rc=$?
-    trap - EXIT INT TERM
+    trap - EXIT
+    trap '' INT TERM # a second Ctrl-C must not leave the servers behind
     if [[ -n $child ]]; then
         kill -TERM -- "-$child" 2>/dev/null || true
         sw_poll 30 sw_pid_gone "$child" || kill -KILL -- "-$child" 2>/dev/null || true

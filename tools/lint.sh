@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Source checks the compiler does not make (STYLE.md section 13, 8):
+# Source checks the compiler does not make (STYLE.md sections 2, 8, 13):
 #  1. banned C functions: sprintf vsprintf strcpy strcat strtok gets atoi atol system
 #     (called, i.e. followed by '('), in every *.c / *.h we own;
 #  2. engine-name tests outside agent/engine/: string comparisons against an engine
 #     name, and ==/!=/case on MIGSET_ENGINE_PG|MYSQL|SQLITE, in agent/ (except
 #     agent/engine/ and agent/sqlsplit/, which are per-engine by design) and
-#     coordinator/. The runner and the coordinator branch on capabilities.
+#     coordinator/. The runner and the coordinator branch on capabilities;
+#  3. layering (STYLE.md section 2): proto/ includes no agent/coordinator header,
+#     agent/ no coordinator header, coordinator/ (except cli/) no agent header,
+#     engine_impl.h only inside agent/engine/, and coordinator/wave/ none of the
+#     libmicrohttpd, SQLite, curl or pthread headers.
 # This is a grep, not a parser: comment lines are skipped; an engine-name check
 # written some other way (a lookup table, a ternary) is not caught and is left to
 # review. Usage: tools/lint.sh [REPO_ROOT]. Exit 1 with file:line on any finding.
@@ -28,32 +32,49 @@ code_lines()
 }
 
 status=0
+mapfile -t all_files < <(c_files)
 
-banned='(^|[^A-Za-z0-9_.>])(sprintf|vsprintf|strcpy|strcat|strtok|gets|atoi|atol|system)[[:space:]]*\('
-mapfile -t files < <(c_files)
-if ((${#files[@]} > 0)); then
-    hits=$(grep -HnE "$banned" "${files[@]}" | code_lines || true)
+# check SCOPE EXCLUDE PATTERN MESSAGE: reports lines matching the extended regex
+# PATTERN in our C files whose path matches SCOPE and not EXCLUDE ('' = none).
+check()
+{
+    local scope=$1 exclude=$2 pattern=$3 message=$4 hits
+    local -a files
+    mapfile -t files < <(printf '%s\n' "${all_files[@]}" | grep -E "$scope" |
+        grep -Ev "${exclude:-^$}" || true)
+    ((${#files[@]} > 0)) || return 0
+    hits=$(grep -HnE "$pattern" "${files[@]}" | code_lines || true)
     if [[ -n $hits ]]; then
-        echo "lint: banned function (use snprintf, sw_strbuf, strtok_r, sw_parse_int64, posix_spawn):" >&2
+        echo "lint: $message:" >&2
         echo "$hits" >&2
         status=1
     fi
-fi
+}
+
+check '' '' \
+    '(^|[^A-Za-z0-9_.>])(sprintf|vsprintf|strcpy|strcat|strtok|gets|atoi|atol|system)[[:space:]]*\(' \
+    'banned function (use snprintf, sw_strbuf, strtok_r, sw_parse_int64, posix_spawn)'
 
 names='"(pg|postgres|postgresql|mysql|mariadb|sqlite|sqlite3)"'
 str_cmp="str(n?case)?n?cmp[[:space:]]*\\([^;]*$names"
 enum_cmp='((==|!=)[[:space:]]*MIGSET_ENGINE_(PG|MYSQL|SQLITE)\b|\bMIGSET_ENGINE_(PG|MYSQL|SQLITE)[[:space:]]*(==|!=)|case[[:space:]]+MIGSET_ENGINE_(PG|MYSQL|SQLITE)\b)'
-mapfile -t scoped < <(c_files | grep -E '^(agent|coordinator)/' | grep -Ev '^agent/(engine|sqlsplit)/' || true)
-if ((${#scoped[@]} > 0)); then
-    hits=$(grep -HnE "$str_cmp|$enum_cmp" "${scoped[@]}" | code_lines || true)
-    if [[ -n $hits ]]; then
-        echo "lint: engine-name test outside agent/engine (branch on ENGINE_CAP_* instead):" >&2
-        echo "$hits" >&2
-        status=1
-    fi
-fi
+check '^(agent|coordinator)/' '^agent/(engine|sqlsplit)/' "$str_cmp|$enum_cmp" \
+    'engine-name test outside agent/engine (branch on ENGINE_CAP_* instead)'
+
+# Layering (STYLE.md section 2): who may include whose headers.
+agent_inc='#[[:space:]]*include[[:space:]]*"(engine|runner|sqlsplit|daemon)/'
+coord_inc='#[[:space:]]*include[[:space:]]*"(wave|store|http|sched|cli)/'
+check '^proto/' '' "$agent_inc|$coord_inc" 'proto/ includes a header of agent/ or coordinator/'
+check '^agent/' '' "$coord_inc" 'agent/ includes a coordinator header'
+check '^coordinator/' '^coordinator/cli/' "$agent_inc" \
+    'coordinator code other than cli/ includes an agent header'
+check '' '^agent/engine/' '#[[:space:]]*include[[:space:]]*"([^"]*/)?engine_impl\.h"' \
+    'engine_impl.h is for the drivers and engine.c only'
+check '^coordinator/wave/' '' \
+    '#[[:space:]]*include[[:space:]]*<(microhttpd\.h|sqlite3\.h|curl/|pthread\.h)' \
+    'coordinator/wave is pure: no HTTP, SQLite, curl or thread headers'
 
 if ((status == 0)); then
-    echo "lint: ok (${#files[@]} files)" >&2
+    echo "lint: ok (${#all_files[@]} files)" >&2
 fi
 exit "$status"
