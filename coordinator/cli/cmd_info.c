@@ -143,7 +143,11 @@ static void info_print_table(struct engine *eng, const char *dsn, const struct r
                it->applied_at[0] ? it->applied_at : "-", it->description,
                it->script[0] ? it->script : "-");
         if (it->error[0] != '\0') {
-            printf("%16s error: %s\n", "", it->error);
+            bool failure = it->state == RUNNER_STATE_FAILED || it->state == RUNNER_STATE_DIRTY;
+            printf("%16s %s: %s\n", "", failure ? "error" : "note", it->error);
+        }
+        if (it->resume_from > 0 && it->state != RUNNER_STATE_DIRTY) {
+            printf("%16s the next run resumes at statement %d\n", "", it->resume_from);
         }
         if (it->state == RUNNER_STATE_DIRTY) {
             printf("%16s %d of %d statements done; run 'shardwave repair --help'\n", "",
