@@ -363,6 +363,35 @@ static void test_lock_exclusive(void **state)
     assert_int_equal(engine_unlock(b, &err), 0);
 }
 
+/* Locks are per database, also for names too long to use verbatim in a lock name
+ * (MySQL GET_LOCK names are at most 64 characters: the driver hashes them). */
+static void test_lock_long_database_name(void **state)
+{
+    struct conf *c = *state;
+    struct sw_err err = {0};
+    static const char prefix[] = "a_rather_long_tenant_database_name_xxxx";
+    struct testdb long1;
+    struct testdb long2;
+    struct engine *e[3] = {NULL, NULL, NULL};
+    assert_int_equal(testdb_create(c->kind, prefix, &long1), 0);
+    assert_int_equal(testdb_create(c->kind, prefix, &long2), 0);
+    assert_true(strlen(long1.name) > 54);
+    int rc = engine_open(long1.dsn, 10000, &e[0], &err);
+    rc = rc != 0 ? rc : engine_open(long1.dsn, 10000, &e[1], &err);
+    rc = rc != 0 ? rc : engine_open(long2.dsn, 10000, &e[2], &err);
+    if (rc == 0) {
+        assert_int_equal(engine_lock(e[0], 1000, &err), 0);
+        assert_int_equal(engine_lock(e[1], 0, &err), SW_ELOCKED); /* same database */
+        assert_int_equal(engine_lock(e[2], 1000, &err), 0);       /* another database */
+    }
+    for (size_t i = 0; i < 3; i++) {
+        engine_close(e[i]);
+    }
+    testdb_drop(&long1);
+    testdb_drop(&long2);
+    assert_int_equal(rc, 0);
+}
+
 /* Child process: takes the migrator lock, then runs the slow statement until it
  * is killed. */
 static void conf_lock_holder_child(const struct conf *c)
@@ -611,6 +640,7 @@ static int conf_run_engine(const enum migset_engine *kind)
         CONF_TEST(test_history_ddl, k),
         CONF_TEST(test_lock_exclusive, k),
         CONF_TEST(test_lock_released_on_kill, k),
+        CONF_TEST(test_lock_long_database_name, k),
         CONF_TEST(test_lock_timeout, k),
         CONF_TEST(test_script_failure_and_resume, k),
         CONF_TEST(test_start_idx, k),
