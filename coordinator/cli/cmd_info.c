@@ -51,6 +51,9 @@ static const char info_help[] =
     "    0 printed (whatever the state); 2 bad arguments or set; 3 DIR missing;\n"
     "    5 a file differs from shardwave.sum; 8 database error; 9 cannot connect.\n"
     "\n"
+    "ENVIRONMENT\n"
+    "    SHARDWAVE_DSN, SHARDWAVE_DIR   defaults for --dsn and --dir\n"
+    "\n"
     "EXAMPLES\n"
     "    shardwave info --dsn sqlite:///tmp/app.db --dir db/migrations\n"
     "    SHARDWAVE_DSN=postgres://app@db1/app shardwave info --dir db/migrations --json\n";

@@ -19,6 +19,9 @@ for c in "${commands[@]}"; do
     for section in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" EXAMPLES; do
         assert_contains "$CLI_OUT" "$section" "$c --help has $section"
     done
+    if [[ $c != new && $c != sum ]]; then
+        assert_contains "$CLI_OUT" "ENVIRONMENT" "$c --help has ENVIRONMENT"
+    fi
     assert_contains "$CLI_OUT" "shardwave $c" "$c --help synopsis"
     help_text=$CLI_OUT
     cli_expect 0 "$SHARDWAVE" help "$c"
