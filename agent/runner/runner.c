@@ -326,6 +326,13 @@ static int run_step(struct run_ctx *c, const struct plan_step *ps, struct sw_err
         emit(c, &ev);
         return 0;
     }
+    if (sres.n_total > 0 && sres.failed_idx < sres.n_total && sres.failed_excerpt[0] != '\0') {
+        char where[SW_ERR_MSG_MAX];
+        snprintf(where, sizeof where, " (statement %zu of %zu: %s)", sres.failed_idx + 1,
+                 sres.n_total, sres.failed_excerpt);
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len, "%s", where);
+    }
     sw_err_prefix(err, "%s %s", ps->dir == MIGSET_UP ? "applying" : "undoing", ps->file->name);
     record_failure(c, ps, txn, row_id, started, &sres, err);
     ev.kind = RUNNER_EV_STEP_FAILED;
