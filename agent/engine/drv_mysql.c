@@ -5,10 +5,12 @@
  */
 #include "engine/engine_impl.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 #include <errmsg.h>
@@ -282,19 +284,40 @@ static int my_open(struct engine *eng, const char *dsn, int connect_timeout_ms, 
     return 0;
 }
 
-/* Reads and frees every pending result of the last query; counts them in *n_done.
- * Returns 0, or the first error. */
-static int my_drain(MYSQL *my, size_t *n_done, bool *lock_timeout, struct sw_err *err)
+/* Where a multi-statement batch is: statement `done` of split produces the next
+ * result. */
+struct my_batch {
+    const char *script;
+    const struct sqlsplit_result *split;
+    size_t done;
+};
+
+/* A CALL yields one result set per SELECT in the procedure, then its own status. */
+static bool my_is_call(const struct my_batch *b)
+{
+    if (b->done >= b->split->n_stmts) {
+        return false;
+    }
+    const struct sqlsplit_stmt *st = &b->split->stmts[b->done];
+    const char *t = b->script + st->offset;
+    return st->len > 4 && strncasecmp(t, "call", 4) == 0 &&
+           (t[4] == '(' || isspace((unsigned char)t[4]));
+}
+
+/* Reads and frees every pending result of the last query; with a batch, counts
+ * completed statements in batch->done. Returns 0, or the first error. */
+static int my_drain(MYSQL *my, struct my_batch *batch, bool *lock_timeout, struct sw_err *err)
 {
     for (;;) {
         MYSQL_RES *r = mysql_store_result(my);
+        bool had_rows = r != NULL;
         if (r != NULL) {
             mysql_free_result(r);
         } else if (mysql_field_count(my) != 0) {
             return my_conn_error(my, lock_timeout, err);
         }
-        if (n_done != NULL) {
-            (*n_done)++;
+        if (batch != NULL && !(had_rows && my_is_call(batch))) {
+            batch->done++;
         }
         int st = mysql_next_result(my);
         if (st < 0) {
@@ -527,8 +550,7 @@ static int my_build_batch(const char *script, const struct sqlsplit_result *spli
 }
 
 /* The batch runs as one multi-statement query; each statement yields one result
- * (a CALL of a procedure that returns result sets yields more, which can make
- * the reported index too high: it is clamped to the last statement). */
+ * (a CALL more: see my_drain), so the failing statement is known. */
 static int my_exec_stmts(struct engine *eng, const char *script,
                          const struct sqlsplit_result *split, size_t start_idx,
                          struct engine_script_result *res, struct sw_err *err)
@@ -536,19 +558,17 @@ static int my_exec_stmts(struct engine *eng, const char *script,
     MYSQL *my = my_of(eng);
     struct sw_strbuf sb;
     sw_strbuf_init(&sb, MY_BATCH_MAX_BYTES);
-    size_t done = start_idx;
+    struct my_batch batch = {script, split, start_idx};
     int rc = my_build_batch(script, split, start_idx, &sb, err);
     if (rc == 0 && mysql_real_query(my, sw_strbuf_str(&sb), sb.len) != 0) {
         rc = my_conn_error(my, &res->lock_timeout, err);
     } else if (rc == 0) {
-        rc = my_drain(my, &done, &res->lock_timeout, err);
+        rc = my_drain(my, &batch, &res->lock_timeout, err);
     }
-    if (done > split->n_stmts) {
-        done = split->n_stmts;
-    }
-    res->n_done = rc == 0 ? split->n_stmts : done;
+    res->n_done = split->n_stmts;
     if (rc != 0) {
-        res->failed_idx = done < split->n_stmts ? done : split->n_stmts - 1;
+        /* defensive clamp: an unexpected extra result must not point past the end */
+        res->failed_idx = batch.done < split->n_stmts ? batch.done : split->n_stmts - 1;
         res->n_done = res->failed_idx;
     }
     sw_strbuf_cleanup(&sb);

@@ -41,15 +41,17 @@ static const enum migset_engine conf_kinds[] = {MIGSET_ENGINE_PG, MIGSET_ENGINE_
 struct conf_spec {
     const char *name;
     unsigned caps;
-    bool db_is_path;           /* engine_database() is the file path */
-    const char *bad_dsn;       /* cannot connect (wrong password / no such directory) */
-    const char *bad_dsn_shown; /* how the error shows it */
-    const char *hold_sql[4];   /* connection A holds a lock on t in an open transaction */
-    const char *missing_msg;   /* error for the missing table; "{db}" = database name */
-    const char *slow_sql;      /* runs for many seconds */
-    const char *running_probe; /* count of sessions running slow_sql (NULL: no server) */
-    const char *many_rows_sql; /* ENGINE_ROWS_MAX + 1 rows */
-    const char *big_text_sql;  /* 65 rows of 1 MiB */
+    bool db_is_path;            /* engine_database() is the file path */
+    const char *bad_dsn;        /* cannot connect (wrong password / no such directory) */
+    const char *bad_dsn_shown;  /* how the error shows it */
+    const char *hold_sql[4];    /* connection A holds a lock on t in an open transaction */
+    const char *missing_msg;    /* error for the missing table; "{db}" = database name */
+    const char *slow_sql;       /* runs for many seconds */
+    const char *running_probe;  /* count of sessions running slow_sql (NULL: no server) */
+    const char *many_rows_sql;  /* ENGINE_ROWS_MAX + 1 rows */
+    const char *big_text_sql;   /* 65 rows of 1 MiB */
+    const char *routine_script; /* NULL, or routines whose calls return result sets; its
+                                   statement 4 (line 7) fails */
 };
 
 static const struct conf_spec conf_specs[MIGSET_ENGINE_COUNT] = {
@@ -82,6 +84,14 @@ static const struct conf_spec conf_specs[MIGSET_ENGINE_COUNT] = {
                              "WHERE info LIKE 'SELECT SLEEP(20)%'",
             .many_rows_sql = "SELECT seq FROM seq_1_to_1000001",
             .big_text_sql = "SELECT REPEAT('x', 1048576) FROM seq_1_to_65",
+            .routine_script = "DELIMITER //\n"
+                              "CREATE PROCEDURE two_results() BEGIN SELECT 1; SELECT 2; END//\n"
+                              "DELIMITER ;\n"
+                              "CALL two_results();\n"
+                              "call two_results ();\n"
+                              "-- fails:\n"
+                              "INSERT INTO missing_table VALUES (1);\n"
+                              "CREATE TABLE after_failure (id int);\n",
         },
     [MIGSET_ENGINE_SQLITE] =
         {
@@ -539,6 +549,25 @@ static void test_script_failure_and_resume(void **state)
     assert_string_equal(v, "1");
 }
 
+/* A CALL whose procedure returns result sets still counts as one statement. */
+static void test_routine_results(void **state)
+{
+    struct conf *c = *state;
+    const char *script = conf_spec_of(c)->routine_script;
+    struct sw_err err = {0};
+    struct engine_script_result res;
+    if (script == NULL) {
+        skip();
+    }
+    assert_int_equal(engine_exec_script(c->a, script, strlen(script), 0, &res, &err), SW_EDB);
+    assert_int_equal(res.n_total, 5);
+    assert_int_equal(res.failed_idx, 3);
+    assert_int_equal(res.n_done, 3);
+    assert_int_equal(res.failed_line, 7);
+    assert_string_equal(res.failed_excerpt, "INSERT INTO missing_table VALUES (1)");
+    assert_false(conf_table_exists(c->a, "after_failure"));
+}
+
 static void test_start_idx(void **state)
 {
     struct conf *c = *state;
@@ -644,6 +673,7 @@ static int conf_run_engine(const enum migset_engine *kind)
         CONF_TEST(test_lock_timeout, k),
         CONF_TEST(test_script_failure_and_resume, k),
         CONF_TEST(test_start_idx, k),
+        CONF_TEST(test_routine_results, k),
         CONF_TEST(test_statement_timeout, k),
         CONF_TEST(test_cancel, k),
     };
