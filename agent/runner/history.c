@@ -60,6 +60,26 @@ static void copy_cell(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src != NULL ? src : "");
 }
 
+/* Engines print fractional seconds differently ("09:13:08.68" on PostgreSQL, which drops
+ * trailing zeros; none at all for whole seconds): always show milliseconds. */
+static void normalise_time(char *t, size_t cap)
+{
+    size_t len = strlen(t);
+    if (len < 19 || cap < 24) {
+        return;
+    }
+    char *dot = strchr(t + 19 - 1, '.');
+    size_t frac = dot != NULL ? strlen(dot + 1) : 0;
+    if (dot == NULL) {
+        snprintf(t + 19, cap - 19, ".000");
+    } else if (frac < 3) {
+        snprintf(dot + 1 + frac, cap - (size_t)(dot + 1 + frac - t), "%.*s", (int)(3 - frac),
+                 "000");
+    } else {
+        dot[4] = '\0';
+    }
+}
+
 static int cell_int(const char *s, int *out)
 {
     *out = 0;
@@ -99,6 +119,7 @@ static int parse_row(const struct engine_rows *r, size_t i, struct history_row *
     copy_cell(row->script, sizeof row->script, engine_rows_get(r, i, 4));
     copy_cell(row->checksum, sizeof row->checksum, engine_rows_get(r, i, 5));
     copy_cell(row->finished_at, sizeof row->finished_at, engine_rows_get(r, i, 7));
+    normalise_time(row->finished_at, sizeof row->finished_at);
     copy_cell(row->error, sizeof row->error, engine_rows_get(r, i, 10));
     if (cell_int(engine_rows_get(r, i, 8), &row->stmt_done) != 0 ||
         cell_int(engine_rows_get(r, i, 9), &row->stmt_total) != 0) {
