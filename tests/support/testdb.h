@@ -20,9 +20,9 @@
 
 struct testdb {
     enum migset_engine engine;
-    char name[64];            /* database name, or file base name for SQLite */
-    char dsn[TESTDB_DSN_MAX]; /* DSN of the fresh database, for engine_open / the CLI */
-    char path[TESTDB_DSN_MAX];/* SQLite: the file path; else empty */
+    char name[64];             /* database name, or file base name for SQLite */
+    char dsn[TESTDB_DSN_MAX];  /* DSN of the fresh database, for engine_open / the CLI */
+    char path[TESTDB_DSN_MAX]; /* SQLite: the file path; else empty */
 };
 
 /* Whether the server for `engine` is configured (SQLite: always). */
