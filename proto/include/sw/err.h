@@ -22,7 +22,8 @@ enum sw_code {
     SW_EUNSUPPORTED = -11,
     SW_ETOOBIG = -12,   /* input exceeds a configured maximum */
     SW_EINTERNAL = -13, /* a bug: invariant broken */
-    SW_ECODE_MIN = -13,
+    SW_EAUTH = -14,     /* credentials missing, unknown or not allowed (HTTP 401/403) */
+    SW_ECODE_MIN = -14,
 };
 
 #define SW_ERR_MSG_MAX  2048

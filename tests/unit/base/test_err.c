@@ -85,6 +85,7 @@ static void test_code_tables(void **state)
         {SW_ECHECKSUM, "checksum_mismatch"},
         {SW_ELOCKED, "lock_timeout"},
         {SW_EINTERNAL, "internal_error"},
+        {SW_EAUTH, "unauthorized"},
         {-99, "unknown_error"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -100,6 +101,7 @@ static void test_code_tables(void **state)
     }
     assert_int_equal(sw_err_exit_code(SW_OK), 0);
     assert_int_equal(sw_err_exit_code(SW_EINVAL), 2);
+    assert_int_equal(sw_err_exit_code(SW_EAUTH), 12);
     assert_int_equal(sw_err_exit_code(-99), 1);
 }
 
