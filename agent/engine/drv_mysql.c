@@ -617,24 +617,9 @@ const struct engine_ops engine_ops_mysql = {
     .unlock = my_unlock,
     .set_timeouts = my_set_timeouts,
     .exec_stmts = my_exec_stmts,
-    .history_ddl = "CREATE TABLE IF NOT EXISTS " ENGINE_HISTORY_TABLE " (\n"
-                   "    id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
-                   "    version varchar(176) NOT NULL,\n"
-                   "    description varchar(255) NOT NULL,\n"
-                   "    direction varchar(8) NOT NULL,\n"
-                   "    script varchar(255),\n"
-                   "    checksum char(64),\n"
-                   "    state varchar(16) NOT NULL,\n"
-                   "    wave varchar(64),\n"
-                   "    agent varchar(128),\n"
-                   "    started_at datetime(3),\n"
-                   "    finished_at datetime(3),\n"
-                   "    duration_ms bigint,\n"
-                   "    stmt_done int,\n"
-                   "    stmt_total int,\n"
-                   "    error text,\n"
-                   "    KEY " ENGINE_HISTORY_TABLE "_version_idx (version)\n"
-                   ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n",
+    .sql_id_type = "bigint NOT NULL AUTO_INCREMENT PRIMARY KEY",
+    .sql_time_type = "datetime(3)",
+    .sql_table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
     .table_exists = my_table_exists,
     .cancel = my_cancel,
     .global_init = my_global_init,

@@ -354,25 +354,9 @@ const struct engine_ops engine_ops_pg = {
     .unlock = pg_unlock,
     .set_timeouts = pg_set_timeouts,
     .exec_stmts = pg_exec_stmts,
-    .history_ddl = "CREATE TABLE IF NOT EXISTS " ENGINE_HISTORY_TABLE " (\n"
-                   "    id bigserial PRIMARY KEY,\n"
-                   "    version varchar(176) NOT NULL,\n"
-                   "    description varchar(255) NOT NULL,\n"
-                   "    direction varchar(8) NOT NULL,\n"
-                   "    script varchar(255),\n"
-                   "    checksum char(64),\n"
-                   "    state varchar(16) NOT NULL,\n"
-                   "    wave varchar(64),\n"
-                   "    agent varchar(128),\n"
-                   "    started_at timestamp(3),\n"
-                   "    finished_at timestamp(3),\n"
-                   "    duration_ms bigint,\n"
-                   "    stmt_done int,\n"
-                   "    stmt_total int,\n"
-                   "    error text\n"
-                   ");\n"
-                   "CREATE INDEX IF NOT EXISTS " ENGINE_HISTORY_TABLE
-                   "_version_idx ON " ENGINE_HISTORY_TABLE " (version);\n",
+    .sql_id_type = "bigserial PRIMARY KEY",
+    .sql_time_type = "timestamp(3)",
+    .sql_table_options = "",
     .table_exists = pg_table_exists,
     .cancel = pg_cancel,
 };

@@ -349,25 +349,9 @@ const struct engine_ops engine_ops_sqlite = {
     .unlock = sqlite_unlock,
     .set_timeouts = sqlite_set_timeouts,
     .exec_stmts = sqlite_exec_stmts,
-    .history_ddl = "CREATE TABLE IF NOT EXISTS " ENGINE_HISTORY_TABLE " (\n"
-                   "    id integer PRIMARY KEY AUTOINCREMENT,\n"
-                   "    version varchar(176) NOT NULL,\n"
-                   "    description varchar(255) NOT NULL,\n"
-                   "    direction varchar(8) NOT NULL,\n"
-                   "    script varchar(255),\n"
-                   "    checksum char(64),\n"
-                   "    state varchar(16) NOT NULL,\n"
-                   "    wave varchar(64),\n"
-                   "    agent varchar(128),\n"
-                   "    started_at text,\n"
-                   "    finished_at text,\n"
-                   "    duration_ms bigint,\n"
-                   "    stmt_done int,\n"
-                   "    stmt_total int,\n"
-                   "    error text\n"
-                   ");\n"
-                   "CREATE INDEX IF NOT EXISTS " ENGINE_HISTORY_TABLE
-                   "_version_idx ON " ENGINE_HISTORY_TABLE " (version);\n",
+    .sql_id_type = "integer PRIMARY KEY AUTOINCREMENT",
+    .sql_time_type = "text",
+    .sql_table_options = "",
     .table_exists = sqlite_table_exists,
     .cancel = sqlite_cancel,
 };

@@ -600,7 +600,32 @@ out:
 
 const char *engine_history_ddl(const struct engine *eng)
 {
-    return eng->ops->history_ddl;
+    struct engine *e = (struct engine *)eng; /* the cache is not part of the logical state */
+    if (e->history_ddl[0] == '\0') {
+        const struct engine_ops *o = eng->ops;
+        snprintf(e->history_ddl, sizeof e->history_ddl,
+                 "CREATE TABLE IF NOT EXISTS " ENGINE_HISTORY_TABLE " (\n"
+                 "    id %s,\n"
+                 "    version varchar(176) NOT NULL,\n"
+                 "    description varchar(255) NOT NULL,\n"
+                 "    direction varchar(8) NOT NULL,\n"
+                 "    script varchar(255),\n"
+                 "    checksum char(64),\n"
+                 "    state varchar(16) NOT NULL,\n"
+                 "    wave varchar(64),\n"
+                 "    agent varchar(128),\n"
+                 "    started_at %s,\n"
+                 "    finished_at %s,\n"
+                 "    duration_ms bigint,\n"
+                 "    stmt_done int,\n"
+                 "    stmt_total int,\n"
+                 "    error text\n"
+                 ")%s;\n"
+                 "CREATE INDEX IF NOT EXISTS " ENGINE_HISTORY_TABLE
+                 "_version_idx ON " ENGINE_HISTORY_TABLE " (version);\n",
+                 o->sql_id_type, o->sql_time_type, o->sql_time_type, o->sql_table_options);
+    }
+    return e->history_ddl;
 }
 
 int engine_cancel(struct engine *eng, struct sw_err *err)

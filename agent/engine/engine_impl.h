@@ -49,8 +49,10 @@ struct engine_ops {
      * adds the line and excerpt). */
     int (*exec_stmts)(struct engine *eng, const char *script, const struct sqlsplit_result *split,
                       size_t start_idx, struct engine_script_result *res, struct sw_err *err);
-    const char *history_ddl; /* CREATE TABLE IF NOT EXISTS ...; (may hold several statements
-                                separated by ';', run one by one via exec) */
+    /* Column types of the history table, whose shape engine.c owns (one CREATE for all). */
+    const char *sql_id_type;       /* e.g. "bigserial PRIMARY KEY" */
+    const char *sql_time_type;     /* e.g. "timestamp(3)" (UTC, millisecond precision) */
+    const char *sql_table_options; /* appended after the column list, e.g. " ENGINE=InnoDB" */
     int (*table_exists)(struct engine *eng, const char *table, bool *exists, struct sw_err *err);
 
     /* Optional (NULL when the capability is absent). */
@@ -68,6 +70,7 @@ struct engine {
     char dsn_redacted[512];
     bool in_txn;
     bool locked;
+    char history_ddl[2048]; /* built on first use by engine_history_ddl */
 };
 
 /* Builds a struct engine_rows cell by cell (row-major), enforcing ENGINE_ROWS_MAX and
