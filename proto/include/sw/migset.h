@@ -67,6 +67,7 @@ struct migset_load_opts {
     bool skip_manifest;           /* do not compare with shardwave.sum */
     migset_problem_fn on_problem; /* NULL: stop at the first problem */
     void *ctx;
+    const char *origin; /* migset_load_files: the set's path in messages; NULL = "(memory)" */
 };
 
 /* Loads and validates every migration file in `dir`. Errors (SW_EINVAL unless said)
@@ -83,6 +84,23 @@ struct migset_load_opts {
  * On success *out is owned by the caller (migset_free). */
 int migset_load(const char *dir, const struct migset_load_opts *opts, struct migset **out,
                 struct sw_err *err);
+
+/* One file of a migration set held in memory (an upload, the store, compiled-in
+ * migrations). Borrowed: name and content are only read during the call. */
+struct migset_mem_file {
+    const char *name; /* plain file name, e.g. "V1__init.sql" or "shardwave.sum" */
+    const char *content;
+    size_t len; /* bytes of content (need not be NUL-terminated) */
+};
+
+/* Loads and validates a set from memory exactly like migset_load does a directory
+ * (the same names, checks, manifest comparison when files include shardwave.sum,
+ * and digest). Names must be plain file names (no '/', not hidden) and unique:
+ * "a/V1__x.sql: not a plain file name", "V1__x.sql: listed twice". Files that are
+ * not migrations (README.md, ...) are ignored. migset_dir_path() of the result is
+ * opts->origin, or "(memory)". */
+int migset_load_files(const struct migset_mem_file *files, size_t n_files,
+                      const struct migset_load_opts *opts, struct migset **out, struct sw_err *err);
 void migset_free(struct migset *set);
 
 const char *migset_dir_path(const struct migset *set);
