@@ -1,7 +1,9 @@
 /*
- * Loads a migration directory: parses file names, reads and checksums each file,
- * groups files into versioned steps and compares them with shardwave.sum. Every
- * problem names the file and, where we can, shows a corrected name.
+ * Loads a migration set from a directory or from memory: parses file names, reads
+ * and checksums each file, groups files into versioned steps and compares them with
+ * shardwave.sum. Both sources share every check; only listing entries and getting
+ * their bytes differ. Every problem names the file and, where we can, shows a
+ * corrected name.
  */
 #include "sw/migset.h"
 
@@ -33,7 +35,9 @@ struct migset_loader {
     struct migset *set;
     char **names; /* directory entries (no hidden files), sorted */
     size_t n_names;
-    struct migset_name *parsed; /* parallel to set->files */
+    const struct migset_mem_file *mem; /* in-memory source: files parallel to names; else NULL */
+    const struct migset_mem_file *mem_sum; /* in-memory shardwave.sum */
+    struct migset_name *parsed;            /* parallel to set->files */
     bool has_sum_file;
 };
 
@@ -146,17 +150,37 @@ static size_t migset_fold_crlf(char *s, size_t len)
     return w;
 }
 
-/* Reads, checksums and scans one migration file into f. Problems go to perr. */
-static int migset_read_file(const char *path, const char *name, off_t size, struct migset_file *f,
-                            struct sw_err *perr)
+/* Gets one migration file's bytes into f->sql: read from `path`, or copied from
+ * `mem` (in-memory source). Problems go to perr. */
+static int migset_file_bytes(const char *path, const struct migset_mem_file *mem, const char *name,
+                             unsigned long long size, struct migset_file *f, struct sw_err *perr)
 {
-    if ((unsigned long long)size > MIGSET_MAX_FILE_BYTES) {
-        int rc = sw_err_set(perr, SW_ETOOBIG, "%s: file is %lld bytes, the limit is %u bytes", name,
-                            (long long)size, MIGSET_MAX_FILE_BYTES);
+    if (size > MIGSET_MAX_FILE_BYTES) {
+        int rc = sw_err_set(perr, SW_ETOOBIG, "%s: file is %llu bytes, the limit is %u bytes", name,
+                            size, MIGSET_MAX_FILE_BYTES);
         sw_err_hint(perr, "split it into several migrations");
         return rc;
     }
-    int rc = sw_file_read(path, MIGSET_MAX_FILE_BYTES, &f->sql, &f->sql_len, perr);
+    if (mem == NULL) {
+        return sw_file_read(path, MIGSET_MAX_FILE_BYTES, &f->sql, &f->sql_len, perr);
+    }
+    f->sql = malloc(mem->len + 1);
+    if (f->sql == NULL) {
+        return sw_err_set(perr, SW_ENOMEM, "%s: out of memory", name);
+    }
+    if (mem->len > 0) {
+        memcpy(f->sql, mem->content, mem->len);
+    }
+    f->sql[mem->len] = '\0';
+    f->sql_len = mem->len;
+    return 0;
+}
+
+/* Reads, checksums and scans one migration file into f. Problems go to perr. */
+static int migset_read_file(const char *path, const struct migset_mem_file *mem, const char *name,
+                            unsigned long long size, struct migset_file *f, struct sw_err *perr)
+{
+    int rc = migset_file_bytes(path, mem, name, size, f, perr);
     if (rc != 0) {
         return rc;
     }
@@ -169,14 +193,17 @@ static int migset_read_file(const char *path, const char *name, off_t size, stru
 }
 
 /* Parses, reads and records one migration file (files[] has room: one slot per entry). */
-static int migset_add_file(struct migset_loader *ld, const char *path, const char *name, off_t size)
+static int migset_add_file(struct migset_loader *ld, const char *path,
+                           const struct migset_mem_file *mem, const char *name,
+                           unsigned long long size)
 {
     struct sw_err perr = {0};
     struct migset *set = ld->set;
     struct migset_name *pn = &ld->parsed[set->n_files];
     struct migset_file *f = &set->files[set->n_files];
     if (migset_name_parse(name, pn, &perr) != 0 ||
-        migset_read_file(path, name, size, f, &perr) != 0 || (f->name = strdup(name)) == NULL) {
+        migset_read_file(path, mem, name, size, f, &perr) != 0 ||
+        (f->name = strdup(name)) == NULL) {
         if (perr.code == 0) {
             sw_err_set(&perr, SW_ENOMEM, "%s: out of memory", name);
         }
@@ -214,10 +241,45 @@ static int migset_take_entry(struct migset_loader *ld, const char *name)
         sw_err_set(&perr, SW_EINVAL, "%s: not a regular file", name);
         rc = migset_problem(ld, &perr);
     } else if (is_sql) {
-        rc = migset_add_file(ld, path, name, st.st_size);
+        rc = migset_add_file(ld, path, NULL, name, (unsigned long long)st.st_size);
     }
     free(path);
     return rc;
+}
+
+/* In-memory source: names[] are copies of the files' names, sorted; mem[] is the
+ * files in the same order. Duplicates and non-plain names are problems. */
+static int migset_mem_check_name(struct migset_loader *ld, size_t idx)
+{
+    struct sw_err perr = {0};
+    const char *name = ld->names[idx];
+    if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL) {
+        sw_err_set(&perr, SW_EINVAL, "%s: not a plain file name", name);
+    } else if (idx > 0 && strcmp(ld->names[idx - 1], name) == 0) {
+        sw_err_set(&perr, SW_EINVAL, "%s: listed twice", name);
+    } else {
+        return 0;
+    }
+    return migset_problem(ld, &perr) != 0 ? perr.code : 1; /* 1: skip the entry */
+}
+
+/* Handles one in-memory file: the manifest, a migration file, or ignored. */
+static int migset_take_mem_entry(struct migset_loader *ld, size_t idx)
+{
+    int rc = migset_mem_check_name(ld, idx);
+    if (rc != 0) {
+        return rc < 0 ? rc : 0;
+    }
+    const char *name = ld->names[idx];
+    if (strcmp(name, MANIFEST_FILE_NAME) == 0) {
+        ld->has_sum_file = true;
+        ld->mem_sum = &ld->mem[idx];
+        return 0;
+    }
+    if (migset_name_sql_suffix_len(name) == 0) {
+        return 0;
+    }
+    return migset_add_file(ld, NULL, &ld->mem[idx], name, (unsigned long long)ld->mem[idx].len);
 }
 
 /* ---- grouping files into steps ---- */
@@ -466,6 +528,26 @@ static int migset_check_entries(struct migset_loader *ld, const struct manifest 
     return 0;
 }
 
+/* A NUL-terminated copy of an in-memory shardwave.sum. */
+static int migset_mem_sum_text(const struct migset_mem_file *sum, char **text, size_t *len,
+                               struct sw_err *perr)
+{
+    if (sum->len > MANIFEST_MAX_BYTES) {
+        return sw_err_set(perr, SW_ETOOBIG, MANIFEST_FILE_NAME ": %zu bytes, the limit is %u bytes",
+                          sum->len, MANIFEST_MAX_BYTES);
+    }
+    *text = malloc(sum->len + 1);
+    if (*text == NULL) {
+        return sw_err_set(perr, SW_ENOMEM, MANIFEST_FILE_NAME ": out of memory");
+    }
+    if (sum->len > 0) {
+        memcpy(*text, sum->content, sum->len);
+    }
+    (*text)[sum->len] = '\0';
+    *len = sum->len;
+    return 0;
+}
+
 static int migset_check_manifest(struct migset_loader *ld)
 {
     struct manifest m = {0};
@@ -477,8 +559,12 @@ static int migset_check_manifest(struct migset_loader *ld)
     if (path == NULL) {
         return sw_err_set(ld->err, SW_ENOMEM, "out of memory");
     }
-    if (sw_file_read(path, MANIFEST_MAX_BYTES, &text, &len, &perr) != 0 ||
-        manifest_parse(text, len, &m, &perr) != 0) {
+    if (ld->mem_sum != NULL) {
+        rc = migset_mem_sum_text(ld->mem_sum, &text, &len, &perr);
+    } else {
+        rc = sw_file_read(path, MANIFEST_MAX_BYTES, &text, &len, &perr);
+    }
+    if (rc != 0 || manifest_parse(text, len, &m, &perr) != 0) {
         rc = migset_problem(ld, &perr);
         goto out;
     }
@@ -509,17 +595,14 @@ static int migset_compute_digest(struct migset *set, struct sw_err *err)
 
 static int migset_load_all(struct migset_loader *ld)
 {
-    int rc = migset_list_dir(ld);
-    if (rc != 0) {
-        return rc;
-    }
+    int rc = 0;
     ld->set->files = calloc(ld->n_names + 1, sizeof *ld->set->files);
     ld->parsed = calloc(ld->n_names + 1, sizeof *ld->parsed);
     if (ld->set->files == NULL || ld->parsed == NULL) {
         return sw_err_set(ld->err, SW_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < ld->n_names && rc == 0; i++) {
-        rc = migset_take_entry(ld, ld->names[i]);
+        rc = ld->mem != NULL ? migset_take_mem_entry(ld, i) : migset_take_entry(ld, ld->names[i]);
     }
     if (rc == 0) {
         rc = migset_build_steps(ld);
@@ -533,29 +616,101 @@ static int migset_load_all(struct migset_loader *ld)
     return rc != 0 ? rc : ld->first_rc;
 }
 
+/* Runs a prepared loader (entries listed) and hands over or frees the set. */
+static int migset_finish(struct migset_loader *ld, int rc, struct migset **out)
+{
+    if (rc == 0) {
+        rc = migset_load_all(ld);
+    }
+    for (size_t i = 0; i < ld->n_names; i++) {
+        free(ld->names[i]);
+    }
+    free(ld->names);
+    free(ld->parsed);
+    if (rc != 0) {
+        migset_free(ld->set);
+        return rc;
+    }
+    *out = ld->set;
+    return 0;
+}
+
+static int migset_loader_init(struct migset_loader *ld, const char *dir)
+{
+    ld->set = calloc(1, sizeof *ld->set);
+    if (ld->set == NULL || (ld->set->dir = strdup(dir)) == NULL) {
+        free(ld->set);
+        ld->set = NULL;
+        return sw_err_set(ld->err, SW_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
 int migset_load(const char *dir, const struct migset_load_opts *opts, struct migset **out,
                 struct sw_err *err)
 {
     static const struct migset_load_opts no_opts = {0};
     struct migset_loader ld = {.dir = dir, .opts = opts ? opts : &no_opts, .err = err};
     *out = NULL;
-    ld.set = calloc(1, sizeof *ld.set);
-    if (ld.set == NULL || (ld.set->dir = strdup(dir)) == NULL) {
-        free(ld.set);
-        return sw_err_set(err, SW_ENOMEM, "out of memory");
-    }
-    int rc = migset_load_all(&ld);
-    for (size_t i = 0; i < ld.n_names; i++) {
-        free(ld.names[i]);
-    }
-    free(ld.names);
-    free(ld.parsed);
+    int rc = migset_loader_init(&ld, dir);
     if (rc != 0) {
-        migset_free(ld.set);
         return rc;
     }
-    *out = ld.set;
+    return migset_finish(&ld, migset_list_dir(&ld), out);
+}
+
+static int migset_cmp_mem(const void *a, const void *b)
+{
+    return strcmp(((const struct migset_mem_file *)a)->name,
+                  ((const struct migset_mem_file *)b)->name);
+}
+
+/* Sorted shallow copy of the files (mem) and copies of their names (names). */
+static int migset_list_mem(struct migset_loader *ld, const struct migset_mem_file *files, size_t n,
+                           struct migset_mem_file **sorted)
+{
+    if (n > MIGSET_MAX_FILES) {
+        return sw_err_set(ld->err, SW_ETOOBIG, "%s: more than %u files", ld->dir, MIGSET_MAX_FILES);
+    }
+    *sorted = calloc(n + 1, sizeof **sorted);
+    ld->names = calloc(n + 1, sizeof *ld->names);
+    if (*sorted == NULL || ld->names == NULL) {
+        return sw_err_set(ld->err, SW_ENOMEM, "%s: out of memory", ld->dir);
+    }
+    if (n > 0) {
+        memcpy(*sorted, files, n * sizeof *files);
+        qsort(*sorted, n, sizeof **sorted, migset_cmp_mem);
+    }
+    ld->mem = *sorted;
+    for (; ld->n_names < n; ld->n_names++) {
+        ld->names[ld->n_names] = strdup((*sorted)[ld->n_names].name);
+        if (ld->names[ld->n_names] == NULL) {
+            return sw_err_set(ld->err, SW_ENOMEM, "%s: out of memory", ld->dir);
+        }
+    }
     return 0;
+}
+
+int migset_load_files(const struct migset_mem_file *files, size_t n_files,
+                      const struct migset_load_opts *opts, struct migset **out, struct sw_err *err)
+{
+    static const struct migset_load_opts no_opts = {0};
+    struct migset_mem_file *sorted = NULL;
+    struct migset_loader ld = {.opts = opts ? opts : &no_opts, .err = err};
+    ld.dir = ld.opts->origin != NULL ? ld.opts->origin : "(memory)";
+    *out = NULL;
+    for (size_t i = 0; i < n_files; i++) {
+        if (files[i].name == NULL || (files[i].content == NULL && files[i].len > 0)) {
+            return sw_err_set(err, SW_EINVAL, "%s: file %zu has no name or content", ld.dir, i);
+        }
+    }
+    int rc = migset_loader_init(&ld, ld.dir);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = migset_finish(&ld, migset_list_mem(&ld, files, n_files, &sorted), out);
+    free(sorted);
+    return rc;
 }
 
 void migset_free(struct migset *set)
