@@ -1,0 +1,2 @@
+# Unit tests for proto/base/cfgtab.c and coordinator/config/ (one binary per module).
+sw_unit_test(NAME test_cfgtab SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cfgtab.c LIBS sw_base)
