@@ -25,6 +25,7 @@ static const struct {
     {SW_ETOOBIG, "too_big", 11},
     {SW_EINTERNAL, "internal_error", 70},
     {SW_EAUTH, "unauthorized", 12},
+    {SW_EPROTO, "protocol_mismatch", 13},
 };
 
 int sw_err_set(struct sw_err *err, int code, const char *fmt, ...)
