@@ -23,7 +23,7 @@ enum sw_code {
     SW_ETOOBIG = -12,   /* input exceeds a configured maximum */
     SW_EINTERNAL = -13, /* a bug: invariant broken */
     SW_EAUTH = -14,     /* credentials missing, unknown or not allowed (HTTP 401/403) */
-    SW_EPROTO = -15, /* peer speaks another protocol major version (HTTP 409 protocol_mismatch) */
+    SW_EPROTO = -15,    /* peer speaks another protocol major (HTTP 409 protocol_mismatch) */
     SW_ECODE_MIN = -15,
 };
 
