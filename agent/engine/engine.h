@@ -135,4 +135,17 @@ int engine_cancel(struct engine *eng, struct sw_err *err);
 /* Whether the table exists in the current database/schema. */
 int engine_table_exists(struct engine *eng, const char *table, bool *exists, struct sw_err *err);
 
+/* Schema fingerprint: the lowercase hex SHA-256 (64 chars + NUL) of the database's
+ * normalised catalog: tables and views, columns (position, type, nullability, default),
+ * indexes, constraints, view definitions and triggers of the current database (pg: every
+ * non-system schema), one line per object, sorted, whitespace runs folded, the history
+ * table shardwave_schema_history and what belongs to it excluded. The same DDL on two
+ * databases of one engine gives the same fingerprint, whatever the database names; any
+ * change to those objects gives another. Comparable only between shards of one engine
+ * (the engine name is hashed in). Read-only: takes no lock, opens no transaction of its
+ * own. Errors: SW_EDB from a catalog query, SW_ECONNECT. */
+#define ENGINE_FINGERPRINT_HEX_LEN 64
+int engine_schema_fingerprint(struct engine *eng, char out[ENGINE_FINGERPRINT_HEX_LEN + 1],
+                              struct sw_err *err);
+
 #endif
