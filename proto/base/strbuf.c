@@ -71,12 +71,12 @@ int sw_strbuf_puts(struct sw_strbuf *sb, const char *s, struct sw_err *err)
     return sw_strbuf_append(sb, s, strlen(s), err);
 }
 
-int sw_strbuf_printf(struct sw_strbuf *sb, struct sw_err *err, const char *fmt, ...)
+int sw_strbuf_vprintf(struct sw_strbuf *sb, struct sw_err *err, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
     if (n < 0) {
         return sw_err_set(err, SW_EINTERNAL, "bad format string");
     }
@@ -84,11 +84,18 @@ int sw_strbuf_printf(struct sw_strbuf *sb, struct sw_err *err, const char *fmt, 
     if (rc != 0) {
         return rc;
     }
-    va_start(ap, fmt);
     vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
     sb->len += (size_t)n;
     return 0;
+}
+
+int sw_strbuf_printf(struct sw_strbuf *sb, struct sw_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = sw_strbuf_vprintf(sb, err, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 const char *sw_strbuf_str(const struct sw_strbuf *sb)

@@ -5,6 +5,7 @@
 #ifndef SW_PROTO_STRBUF_H
 #define SW_PROTO_STRBUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "sw/err.h"
@@ -24,6 +25,9 @@ int sw_strbuf_append(struct sw_strbuf *sb, const char *data, size_t n, struct sw
 int sw_strbuf_puts(struct sw_strbuf *sb, const char *s, struct sw_err *err);
 int sw_strbuf_printf(struct sw_strbuf *sb, struct sw_err *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Same with a va_list (for callers that format their own variadic messages). */
+int sw_strbuf_vprintf(struct sw_strbuf *sb, struct sw_err *err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 /* Returns the contents ("" when empty); borrowed, valid until the next change. */
 const char *sw_strbuf_str(const struct sw_strbuf *sb);
 /* Hands the heap buffer to the caller (free() it) and resets sb. Never NULL on success. */
