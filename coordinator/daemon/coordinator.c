@@ -1,0 +1,243 @@
+/* shardwave-coordinator: wiring of config, store, tokens, service, HTTP and scheduler. */
+#include "coordinator.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/tokens.h"
+#include "http/http_api.h"
+#include "http/http_server.h"
+#include "sched/sched.h"
+#include "service/service.h"
+#include "store/store.h"
+#include "sw/log.h"
+
+#define COORD_STOP_WAIT_MS 10000
+
+/* Lock order: tokens_lock only (held for lookups and the tokens swap). */
+struct coordinator {
+    struct coord_config cfg;
+    char *config_path;
+    struct store *store; /* the primary handle: holds the store's process lock */
+    pthread_rwlock_t tokens_lock;
+    struct tokens *tokens;
+    struct svc *svc;
+    struct http_api api;
+    struct http_server *http;
+    struct sched *sched;
+};
+
+static enum http_role coord_role(enum tokens_role r)
+{
+    switch (r) {
+    case TOKENS_ROLE_READ:
+        return HTTP_ROLE_READ;
+    case TOKENS_ROLE_OPERATOR:
+        return HTTP_ROLE_OPERATOR;
+    case TOKENS_ROLE_AGENT:
+    case TOKENS_ROLE_COUNT:
+        return HTTP_ROLE_AGENT;
+    }
+    return HTTP_ROLE_AGENT;
+}
+
+/* The HTTP server's auth callback: tokens file lookup (constant time in tokens.c). */
+static int coord_auth(void *ctx, const char *token, char *name, size_t name_cap,
+                      enum http_role *role)
+{
+    struct coordinator *c = ctx;
+    struct tokens_identity who = {0};
+    pthread_rwlock_rdlock(&c->tokens_lock);
+    int rc = tokens_lookup(c->tokens, token, strlen(token), &who, NULL);
+    pthread_rwlock_unlock(&c->tokens_lock);
+    if (rc != 0) {
+        return -1;
+    }
+    snprintf(name, name_cap, "%s", who.name);
+    *role = coord_role(who.role);
+    return 0;
+}
+
+static int coord_start_http(struct coordinator *c, struct sw_err *err)
+{
+    size_t n_routes = 0;
+    const struct http_route *routes = http_api_routes(&n_routes);
+    c->api.svc = c->svc;
+    struct http_server_config hc = {
+        .listen_addr = c->cfg.listen_host,
+        .port = (uint16_t)c->cfg.listen_port,
+        .tls_cert_file = c->cfg.tls_cert_file,
+        .tls_key_file = c->cfg.tls_key_file,
+        .max_connections = (unsigned)c->cfg.max_connections,
+        .timeout_seconds = (unsigned)((c->cfg.request_timeout_ms + 999) / 1000),
+        .max_upload_bytes = (size_t)c->cfg.max_body_bytes,
+        .routes = routes,
+        .n_routes = n_routes,
+        .handler_ctx = &c->api,
+        .auth = coord_auth,
+        .auth_ctx = c,
+    };
+    int rc = http_server_start(&hc, &c->http, err);
+    if (rc == 0) {
+        c->api.server = c->http;
+        log_info("listening on %s port %u (%s)", c->cfg.listen_host,
+                 (unsigned)http_server_port(c->http),
+                 c->cfg.tls_cert_file != NULL ? "https" : "http");
+    }
+    return rc;
+}
+
+/* Loads the fleet file into the store (startup and SIGHUP); logs the outcome. */
+static int coord_sync_fleet(struct coordinator *c, const char *actor, struct sw_err *err)
+{
+    struct svc_error e = {0};
+    struct store_sync_result r = {0};
+    int rc = svc_fleet_reload(c->svc, actor, &r, &e);
+    if (rc != 0) {
+        sw_err_copy(err, &e.err);
+    }
+    for (size_t i = 0; rc == 0 && i < r.n_removed_active; i++) {
+        log_warn("fleet: shard %s was removed from the fleet file but stays in active wave %s",
+                 r.removed_active[i].shard_id, r.removed_active[i].wave_id);
+    }
+    store_sync_result_cleanup(&r);
+    svc_error_cleanup(&e);
+    return rc;
+}
+
+static int coord_start_parts(struct coordinator *c, struct sw_err *err)
+{
+    int rc = store_open(c->cfg.store_path, NULL, &c->store, err);
+    if (rc == 0) {
+        rc = tokens_load(c->cfg.tokens_file, &c->tokens, err);
+    }
+    if (rc == 0) {
+        struct svc_config sc = {.store_path = c->cfg.store_path,
+                                .fleet_file = c->cfg.fleet_file,
+                                .lease_ttl_ms = c->cfg.lease_ttl_ms};
+        rc = svc_new(&sc, &c->svc, err);
+    }
+    if (rc == 0 && c->cfg.fleet_file != NULL) {
+        rc = coord_sync_fleet(c, "startup", err);
+    }
+    if (rc == 0) {
+        struct sched_config scfg = {.svc = c->svc, .tick_ms = c->cfg.tick_ms};
+        rc = sched_start(&scfg, &c->sched, err);
+    }
+    if (rc == 0) {
+        rc = coord_start_http(c, err);
+    }
+    return rc;
+}
+
+int coordinator_start(struct coord_config *cfg, const char *config_path, struct coordinator **out,
+                      struct sw_err *err)
+{
+    struct coordinator *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        coord_config_cleanup(cfg);
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    c->cfg = *cfg;
+    memset(cfg, 0, sizeof *cfg);
+    pthread_rwlock_init(&c->tokens_lock, NULL);
+    c->config_path = config_path != NULL ? strdup(config_path) : NULL;
+    int rc = coord_start_parts(c, err);
+    if (rc != 0) {
+        coordinator_free(c);
+        return rc;
+    }
+    log_info("shardwave-coordinator started: store %s, %zu tokens, tick %lld ms", c->cfg.store_path,
+             tokens_count(c->tokens), (long long)c->cfg.tick_ms);
+    *out = c;
+    return 0;
+}
+
+/* Swaps in a reloaded config's reloadable parts (tokens, fleet file path, tick, log). */
+static int coord_apply_config(struct coordinator *c, struct coord_config *next, struct sw_err *err)
+{
+    struct tokens *tokens = NULL;
+    int rc = tokens_load(next->tokens_file, &tokens, err);
+    if (rc == 0) {
+        rc = svc_set_fleet_file(c->svc, next->fleet_file, err);
+    }
+    if (rc != 0) {
+        tokens_free(tokens);
+        coord_config_cleanup(next);
+        return rc;
+    }
+    pthread_rwlock_wrlock(&c->tokens_lock);
+    struct tokens *old = c->tokens;
+    c->tokens = tokens;
+    pthread_rwlock_unlock(&c->tokens_lock);
+    tokens_free(old);
+    sched_set_tick(c->sched, next->tick_ms);
+    /* the HTTP server keeps its body limit and timeouts until restart */
+    coord_config_cleanup(&c->cfg);
+    c->cfg = *next;
+    memset(next, 0, sizeof *next);
+    return 0;
+}
+
+/* SIGHUP: reloadable settings, tokens and the fleet file; wave state is untouched. */
+static void coord_reload(struct coordinator *c)
+{
+    struct coord_config next = {0};
+    struct sw_strbuf changed;
+    struct sw_err err = {0};
+    sw_strbuf_init(&changed, 4096);
+    int rc = coord_config_reload(&c->cfg, c->config_path, NULL, &next, &changed, &err);
+    if (rc == 0) {
+        rc = coord_apply_config(c, &next, &err);
+    }
+    if (rc != 0) {
+        log_error("reload (SIGHUP): config not applied: %s", err.msg);
+    } else {
+        log_info("reload (SIGHUP): config reloaded (changed: %s)",
+                 changed.len > 0 ? sw_strbuf_str(&changed) : "nothing");
+    }
+    sw_strbuf_cleanup(&changed);
+    if (c->cfg.fleet_file != NULL && coord_sync_fleet(c, "SIGHUP", &err) != 0) {
+        log_error("reload (SIGHUP): fleet file not loaded: %s", err.msg);
+    }
+}
+
+int coordinator_run(struct coordinator *c)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0) {
+            continue;
+        }
+        if (sig == SIGHUP) {
+            coord_reload(c);
+            continue;
+        }
+        log_info("received %s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        return 0;
+    }
+}
+
+void coordinator_free(struct coordinator *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    http_server_stop(c->http, COORD_STOP_WAIT_MS);
+    sched_free(c->sched);
+    http_server_free(c->http);
+    svc_free(c->svc);
+    tokens_free(c->tokens);
+    store_close(c->store);
+    pthread_rwlock_destroy(&c->tokens_lock);
+    coord_config_cleanup(&c->cfg);
+    free(c->config_path);
+    free(c);
+}

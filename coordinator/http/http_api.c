@@ -1,0 +1,419 @@
+/* The v1 API handlers: decode, call one service function, encode (docs/api.md). */
+#include "http/http_api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/plan_file.h"
+#include "http/http_encode.h"
+#include "sw/build_info.h"
+#include "sw/numparse.h"
+
+#define API_MAX_UPLOAD_FILES 100000
+
+static int api_health(void *ctx, const struct http_request *req, struct http_reply *out,
+                      struct svc_error *e)
+{
+    (void)ctx;
+    (void)req;
+    (void)e;
+    out->body = json_pack("{s:s, s:s, s:s}", "status", "ok", "version", SW_VERSION_STRING,
+                          "protocol", SW_PROTOCOL_VERSION);
+    return 0;
+}
+
+/* ---- fleet -------------------------------------------------------------------------- */
+
+static int api_fleet_list(void *ctx, const struct http_request *req, struct http_reply *out,
+                          struct svc_error *e)
+{
+    (void)req;
+    struct http_api *api = ctx;
+    struct store_fleet f = {0};
+    int rc = svc_fleet_list(api->svc, &f, e);
+    if (rc == 0) {
+        out->body = http_encode_fleet(&f);
+    }
+    store_fleet_cleanup(&f);
+    return rc;
+}
+
+static int api_fleet_reload(void *ctx, const struct http_request *req, struct http_reply *out,
+                            struct svc_error *e)
+{
+    static const char *const fields[] = {NULL};
+    struct http_api *api = ctx;
+    struct store_sync_result r = {0};
+    if (req->json != NULL && http_json_check_fields(req->json, fields, e) != 0) {
+        return e->err.code;
+    }
+    int rc = svc_fleet_reload(api->svc, req->actor, &r, e);
+    if (rc == 0) {
+        out->body = http_encode_sync(&r);
+    }
+    store_sync_result_cleanup(&r);
+    return rc;
+}
+
+/* Labels object -> the shard's label array (heap strings owned by the shard). */
+static int api_decode_labels(const json_t *labels, struct fleet_shard *s, struct svc_error *e)
+{
+    if (labels == NULL) {
+        return 0;
+    }
+    if (!json_is_object(labels) || json_object_size(labels) > FLEET_MAX_LABELS) {
+        return svc_error_set(e, SVC_INVALID_REQUEST,
+                             "field 'labels' must be an object of at most %d strings",
+                             FLEET_MAX_LABELS);
+    }
+    s->labels = calloc(json_object_size(labels) + 1, sizeof *s->labels);
+    if (s->labels == NULL) {
+        return svc_error_set(e, SVC_INTERNAL, "out of memory");
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)labels, key, value)
+    {
+        if (!json_is_string(value)) {
+            return svc_error_set(e, SVC_INVALID_REQUEST, "label '%s' must be a string", key);
+        }
+        struct fleet_label *l = &s->labels[s->n_labels++];
+        l->key = strdup(key);
+        l->value = strdup(json_string_value(value));
+        if (l->key == NULL || l->value == NULL) {
+            return svc_error_set(e, SVC_INTERNAL, "out of memory");
+        }
+    }
+    return 0;
+}
+
+static int api_decode_shard(const struct http_request *req, struct fleet_shard *s,
+                            struct svc_error *e)
+{
+    static const char *const fields[] = {"engine", "pool", "labels", NULL};
+    const char *engine = NULL;
+    const char *pool = NULL;
+    if (req->json == NULL) {
+        return svc_error_set(e, SVC_INVALID_REQUEST, "a JSON body is required");
+    }
+    if (http_json_check_fields(req->json, fields, e) != 0 ||
+        http_json_opt_string(req->json, "engine", &engine, e) != 0 ||
+        http_json_opt_string(req->json, "pool", &pool, e) != 0) {
+        return e->err.code;
+    }
+    if (engine == NULL || migset_engine_parse(engine, strlen(engine), &s->engine) != 0) {
+        return svc_error_set(e, SVC_INVALID_REQUEST, "field 'engine' must be pg, mysql or sqlite");
+    }
+    s->id = strdup(req->params[0]);
+    s->pool = strdup(pool != NULL ? pool : "default");
+    if (s->id == NULL || s->pool == NULL) {
+        return svc_error_set(e, SVC_INTERNAL, "out of memory");
+    }
+    return api_decode_labels(json_object_get(req->json, "labels"), s, e);
+}
+
+static int api_shard_put(void *ctx, const struct http_request *req, struct http_reply *out,
+                         struct svc_error *e)
+{
+    struct http_api *api = ctx;
+    struct fleet_shard s = {0};
+    bool created = false;
+    int rc = api_decode_shard(req, &s, e);
+    if (rc == 0) {
+        rc = svc_fleet_register(api->svc, &s, req->actor, &created, e);
+    }
+    if (rc == 0) {
+        out->status = created ? 201 : 200;
+        out->body = http_encode_shard(&s);
+    }
+    fleet_shard_cleanup(&s);
+    return rc;
+}
+
+/* ---- migration sets ----------------------------------------------------------------- */
+
+/* {"files": [{"name", "content"}]} -> borrowed in-memory files. */
+static int api_decode_files(const json_t *body, struct migset_mem_file **out, size_t *n,
+                            struct svc_error *e)
+{
+    static const char *const fields[] = {"files", NULL};
+    static const char *const file_fields[] = {"name", "content", NULL};
+    json_t *files = body != NULL ? json_object_get(body, "files") : NULL;
+    if (body == NULL || http_json_check_fields(body, fields, e) != 0 || !json_is_array(files) ||
+        json_array_size(files) > API_MAX_UPLOAD_FILES) {
+        return e->code != SVC_OK ? e->err.code
+                                 : svc_error_set(e, SVC_INVALID_REQUEST,
+                                                 "field 'files' must be an array of "
+                                                 "{\"name\", \"content\"} objects");
+    }
+    *n = json_array_size(files);
+    *out = calloc(*n + 1, sizeof **out);
+    for (size_t i = 0; *out != NULL && i < *n; i++) {
+        json_t *f = json_array_get(files, i);
+        json_t *name = json_object_get(f, "name");
+        json_t *content = json_object_get(f, "content");
+        if (!json_is_object(f) || http_json_check_fields(f, file_fields, e) != 0 ||
+            !json_is_string(name) || !json_is_string(content)) {
+            return e->code != SVC_OK ? e->err.code
+                                     : svc_error_set(e, SVC_INVALID_REQUEST,
+                                                     "files[%zu]: expected {\"name\": string, "
+                                                     "\"content\": string}",
+                                                     i);
+        }
+        (*out)[i] = (struct migset_mem_file){.name = json_string_value(name),
+                                             .content = json_string_value(content),
+                                             .len = json_string_length(content)};
+    }
+    return *out != NULL ? 0 : svc_error_set(e, SVC_INTERNAL, "out of memory");
+}
+
+static int api_migset_upload(void *ctx, const struct http_request *req, struct http_reply *out,
+                             struct svc_error *e)
+{
+    struct http_api *api = ctx;
+    struct migset_mem_file *files = NULL;
+    size_t n = 0;
+    struct store_migset_info info = {0};
+    bool created = false;
+    int rc = api_decode_files(req->json, &files, &n, e);
+    if (rc == 0) {
+        rc = svc_migset_upload(api->svc, files, n, &info, &created, e);
+    }
+    if (rc == 0) {
+        out->status = created ? 201 : 200;
+        out->body = http_encode_migset_info(&info);
+    }
+    free(files);
+    return rc;
+}
+
+static int api_migset_get(void *ctx, const struct http_request *req, struct http_reply *out,
+                          struct svc_error *e)
+{
+    struct http_api *api = ctx;
+    struct migset *set = NULL;
+    int rc = svc_migset_get(api->svc, req->params[0], &set, e);
+    if (rc == 0) {
+        out->body = http_encode_migset(set);
+    }
+    migset_free(set);
+    return rc;
+}
+
+/* ---- plans and waves ---------------------------------------------------------------- */
+
+/* {"migration_set", "plan", ["reason"]}: the digest (borrowed) and the decoded plan. */
+static int api_decode_plan_req(const json_t *body, bool with_reason, const char **digest,
+                               const char **reason, struct wave_plan *plan, struct svc_error *e)
+{
+    static const char *const fields[] = {"migration_set", "plan", NULL};
+    static const char *const wave_fields[] = {"migration_set", "plan", "reason", NULL};
+    *reason = NULL;
+    if (body == NULL) {
+        return svc_error_set(e, SVC_INVALID_REQUEST, "a JSON body is required");
+    }
+    if (http_json_check_fields(body, with_reason ? wave_fields : fields, e) != 0 ||
+        http_json_opt_string(body, "migration_set", digest, e) != 0 ||
+        (with_reason && http_json_opt_string(body, "reason", reason, e) != 0)) {
+        return e->err.code;
+    }
+    if (*digest == NULL) {
+        return svc_error_set(e, SVC_INVALID_REQUEST, "field 'migration_set' is required");
+    }
+    json_t *pj = json_object_get(body, "plan");
+    if (pj == NULL) {
+        return svc_error_set(e, SVC_INVALID_REQUEST, "field 'plan' is required");
+    }
+    if (plan_file_from_json(pj, plan, &e->err) != 0) {
+        return svc_error_from(e, SVC_INVALID_PLAN, &e->err);
+    }
+    return 0;
+}
+
+static int api_plan(void *ctx, const struct http_request *req, struct http_reply *out,
+                    struct svc_error *e)
+{
+    struct http_api *api = ctx;
+    struct wave_plan plan = {0};
+    struct planner_result r = {0};
+    struct migset *set = NULL;
+    const char *digest = NULL;
+    const char *reason = NULL;
+    int rc = api_decode_plan_req(req->json, false, &digest, &reason, &plan, e);
+    if (rc == 0) {
+        rc = svc_plan(api->svc, digest, &plan, &set, &r, e);
+    }
+    if (rc == 0) {
+        out->body = http_encode_plan(&plan, set, &r);
+    }
+    planner_result_cleanup(&r);
+    migset_free(set);
+    wave_plan_cleanup(&plan);
+    return rc;
+}
+
+static int api_wave_create(void *ctx, const struct http_request *req, struct http_reply *out,
+                           struct svc_error *e)
+{
+    struct http_api *api = ctx;
+    struct wave_plan plan = {0};
+    struct store_wave_detail d = {0};
+    const char *digest = NULL;
+    const char *reason = NULL;
+    int rc = api_decode_plan_req(req->json, true, &digest, &reason, &plan, e);
+    if (rc == 0) {
+        rc = svc_wave_create(api->svc, digest, &plan, reason, req->actor, &d, e);
+    }
+    if (rc == 0) {
+        out->status = 201;
+        out->body = http_encode_wave_detail(&d);
+    }
+    store_wave_detail_cleanup(&d);
+    wave_plan_cleanup(&plan);
+    return rc;
+}
+
+static int api_wave_get(void *ctx, const struct http_request *req, struct http_reply *out,
+                        struct svc_error *e)
+{
+    struct http_api *api = ctx;
+    struct store_wave_detail d = {0};
+    int rc = svc_wave_get(api->svc, req->params[0], &d, e);
+    if (rc == 0) {
+        out->body = http_encode_wave_detail(&d);
+    }
+    store_wave_detail_cleanup(&d);
+    return rc;
+}
+
+/* A summary with counts (the detail minus stages and plan). */
+static json_t *api_summary(const struct store_wave_detail *d)
+{
+    json_t *o = http_encode_wave_detail(d);
+    json_object_del(o, "stages");
+    json_object_del(o, "plan");
+    return o;
+}
+
+static int api_wave_list(void *ctx, const struct http_request *req, struct http_reply *out,
+                         struct svc_error *e)
+{
+    struct http_api *api = ctx;
+    struct store_wave_filter f = {0};
+    struct store_wave *waves = NULL;
+    size_t n = 0;
+    const char *state = http_request_query(req, "state");
+    if (state != NULL && wave_state_parse(state, &f.state) != 0) {
+        return svc_error_set(e, SVC_INVALID_REQUEST, "unknown wave state '%s'", state);
+    }
+    f.by_state = state != NULL;
+    int rc = svc_wave_list(api->svc, &f, &waves, &n, e);
+    json_t *arr = json_array();
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct store_wave_detail d = {0};
+        rc = svc_wave_get(api->svc, waves[i].id, &d, e);
+        if (rc == 0) {
+            json_array_append_new(arr, api_summary(&d));
+        }
+        store_wave_detail_cleanup(&d);
+    }
+    store_waves_free(waves, n);
+    if (rc != 0) {
+        json_decref(arr);
+        return rc;
+    }
+    out->body = json_pack("{s:o}", "waves", arr);
+    return 0;
+}
+
+static int api_wave_events(void *ctx, const struct http_request *req, struct http_reply *out,
+                           struct svc_error *e)
+{
+    struct http_api *api = ctx;
+    struct store_event *ev = NULL;
+    size_t n = 0;
+    int64_t after = 0;
+    const char *a = http_request_query(req, "after");
+    if (a != NULL && sw_parse_int64(a, 0, INT64_MAX, "after", &after, &e->err) != 0) {
+        return svc_error_from(e, SVC_INVALID_REQUEST, &e->err);
+    }
+    int rc = svc_wave_events(api->svc, req->params[0], after, &ev, &n, e);
+    if (rc == 0) {
+        out->body = http_encode_events(ev, n);
+    }
+    store_events_free(ev, n);
+    return rc;
+}
+
+/* pause / resume / abort / rollback: body optional {"reason"} (abort: "cancel_running"). */
+static int api_wave_action(struct http_api *api, const struct http_request *req,
+                           enum svc_action action, struct http_reply *out, struct svc_error *e)
+{
+    static const char *const fields[] = {"reason", NULL};
+    static const char *const abort_fields[] = {"reason", "cancel_running", NULL};
+    const char *reason = NULL;
+    bool cancel_running = false;
+    struct store_wave_detail d = {0};
+    if (req->json != NULL &&
+        (http_json_check_fields(req->json, action == SVC_ACTION_ABORT ? abort_fields : fields, e) !=
+             0 ||
+         http_json_opt_string(req->json, "reason", &reason, e) != 0 ||
+         http_json_opt_bool(req->json, "cancel_running", false, &cancel_running, e) != 0)) {
+        return e->err.code;
+    }
+    /* cancel_running reaches agents with issue 4; without agents nothing is running */
+    int rc = svc_wave_action(api->svc, req->params[0], action, req->actor, reason, &d, e);
+    if (rc == 0) {
+        out->body = api_summary(&d);
+    }
+    store_wave_detail_cleanup(&d);
+    return rc;
+}
+
+static int api_pause(void *ctx, const struct http_request *req, struct http_reply *out,
+                     struct svc_error *e)
+{
+    return api_wave_action(ctx, req, SVC_ACTION_PAUSE, out, e);
+}
+
+static int api_resume(void *ctx, const struct http_request *req, struct http_reply *out,
+                      struct svc_error *e)
+{
+    return api_wave_action(ctx, req, SVC_ACTION_RESUME, out, e);
+}
+
+static int api_abort(void *ctx, const struct http_request *req, struct http_reply *out,
+                     struct svc_error *e)
+{
+    return api_wave_action(ctx, req, SVC_ACTION_ABORT, out, e);
+}
+
+static int api_rollback(void *ctx, const struct http_request *req, struct http_reply *out,
+                        struct svc_error *e)
+{
+    return api_wave_action(ctx, req, SVC_ACTION_ROLLBACK, out, e);
+}
+
+static const struct http_route api_routes[] = {
+    {HTTP_GET, "/healthz", HTTP_ROLE_PUBLIC, false, false, api_health},
+    {HTTP_GET, "/v1/fleet", HTTP_ROLE_READ, false, false, api_fleet_list},
+    {HTTP_POST, "/v1/fleet/reload", HTTP_ROLE_OPERATOR, false, true, api_fleet_reload},
+    {HTTP_PUT, "/v1/fleet/shards/{id}", HTTP_ROLE_OPERATOR, false, true, api_shard_put},
+    {HTTP_POST, "/v1/migration-sets", HTTP_ROLE_OPERATOR, true, true, api_migset_upload},
+    {HTTP_GET, "/v1/migration-sets/{digest}", HTTP_ROLE_READ, false, false, api_migset_get},
+    {HTTP_POST, "/v1/plans", HTTP_ROLE_READ, false, true, api_plan},
+    {HTTP_POST, "/v1/waves", HTTP_ROLE_OPERATOR, false, true, api_wave_create},
+    {HTTP_GET, "/v1/waves", HTTP_ROLE_READ, false, false, api_wave_list},
+    {HTTP_GET, "/v1/waves/{id}", HTTP_ROLE_READ, false, false, api_wave_get},
+    {HTTP_GET, "/v1/waves/{id}/events", HTTP_ROLE_READ, false, false, api_wave_events},
+    {HTTP_POST, "/v1/waves/{id}/pause", HTTP_ROLE_OPERATOR, false, true, api_pause},
+    {HTTP_POST, "/v1/waves/{id}/resume", HTTP_ROLE_OPERATOR, false, true, api_resume},
+    {HTTP_POST, "/v1/waves/{id}/abort", HTTP_ROLE_OPERATOR, false, true, api_abort},
+    {HTTP_POST, "/v1/waves/{id}/rollback", HTTP_ROLE_OPERATOR, false, true, api_rollback},
+};
+
+const struct http_route *http_api_routes(size_t *n_routes)
+{
+    *n_routes = sizeof api_routes / sizeof api_routes[0];
+    return api_routes;
+}

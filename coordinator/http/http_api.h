@@ -1,0 +1,22 @@
+/*
+ * The v1 API route table (docs/api.md): thin handlers that decode the request, call one
+ * service function and encode the reply. Issue 4 adds the agent routes here.
+ */
+#ifndef SW_COORDINATOR_HTTP_API_H
+#define SW_COORDINATOR_HTTP_API_H
+
+#include <stddef.h>
+
+#include "http/http_server.h"
+#include "service/service.h"
+
+/* What the handlers need; handler_ctx of the server. Borrowed for the server's life. */
+struct http_api {
+    struct svc *svc;
+    struct http_server *server; /* for /healthz (503 while stopping); set after start */
+};
+
+/* The route table (static). */
+const struct http_route *http_api_routes(size_t *n_routes);
+
+#endif

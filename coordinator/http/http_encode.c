@@ -1,0 +1,315 @@
+/* JSON encoders for the v1 API documents (the shapes are docs/api.md's). */
+#include "http/http_encode.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sw/version.h"
+
+json_t *http_encode_time(int64_t wall_ms)
+{
+    if (wall_ms <= 0) {
+        return json_null();
+    }
+    time_t secs = (time_t)(wall_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
+    return json_string(buf);
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
+}
+
+static json_t *string_array(char *const *items, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(arr, json_string(items[i]));
+    }
+    return arr;
+}
+
+json_t *http_encode_shard(const struct fleet_shard *s)
+{
+    json_t *labels = json_object();
+    for (size_t i = 0; i < s->n_labels; i++) {
+        json_object_set_new(labels, s->labels[i].key, json_string(s->labels[i].value));
+    }
+    return json_pack("{s:s, s:s, s:s, s:o}", "id", s->id, "engine", migset_engine_name(s->engine),
+                     "pool", s->pool != NULL ? s->pool : "", "labels", labels);
+}
+
+/* ---- fleet -------------------------------------------------------------------------- */
+
+struct version_count {
+    struct version v;
+    const char *text;
+    size_t count;
+};
+
+static int version_count_desc(const void *a, const void *b)
+{
+    const struct version_count *x = a;
+    const struct version_count *y = b;
+    return version_cmp(&y->v, &x->v);
+}
+
+/* Counts shards per version, highest first; *n distinct versions. Caller frees. */
+static struct version_count *fleet_histogram(const struct store_fleet *f, size_t *n)
+{
+    struct version_count *h = calloc(f->fleet.n_shards + 1, sizeof *h);
+    *n = 0;
+    for (size_t i = 0; h != NULL && i < f->fleet.n_shards; i++) {
+        const char *t = f->status[i].version[0] != '\0' ? f->status[i].version : "0";
+        size_t j = 0;
+        while (j < *n && strcmp(h[j].text, t) != 0) {
+            j++;
+        }
+        if (j == *n) {
+            h[j].text = t;
+            if (version_parse_str(t, &h[j].v, NULL) != 0) {
+                memset(&h[j].v, 0, sizeof h[j].v);
+            }
+            (*n)++;
+        }
+        h[j].count++;
+    }
+    if (h != NULL) {
+        qsort(h, *n, sizeof *h, version_count_desc);
+    }
+    return h;
+}
+
+static json_t *fleet_shard_json(const struct store_fleet *f, size_t i)
+{
+    json_t *o = http_encode_shard(&f->fleet.shards[i]);
+    const struct shard_status *st = &f->status[i];
+    json_object_set_new(o, "version", json_string(st->version[0] != '\0' ? st->version : "0"));
+    json_object_set_new(o, "health", json_string(shard_health_name(st->health)));
+    json_object_set_new(o, "last_seen", http_encode_time(st->last_seen_ms));
+    json_object_set_new(o, "in_fleet_file", json_boolean(f->meta[i].in_fleet_file));
+    json_object_set_new(o, "active_wave", str_or_null(f->meta[i].active_wave));
+    return o;
+}
+
+json_t *http_encode_fleet(const struct store_fleet *f)
+{
+    size_t n_versions = 0;
+    struct version_count *h = fleet_histogram(f, &n_versions);
+    const char *common = NULL;
+    size_t best = 0;
+    json_t *hist = json_array();
+    for (size_t i = 0; h != NULL && i < n_versions; i++) {
+        json_array_append_new(
+            hist, json_pack("{s:s, s:I}", "version", h[i].text, "count", (json_int_t)h[i].count));
+        if (h[i].count > best) {
+            best = h[i].count;
+            common = h[i].text;
+        }
+    }
+    json_t *shards = json_array();
+    json_t *drift = json_array();
+    for (size_t i = 0; i < f->fleet.n_shards; i++) {
+        json_array_append_new(shards, fleet_shard_json(f, i));
+        const struct shard_status *st = &f->status[i];
+        const char *v = st->version[0] != '\0' ? st->version : "0";
+        bool is_lagging = common != NULL && strcmp(v, common) != 0;
+        bool is_unhealthy = st->health != SHARD_OK && st->health != SHARD_UNKNOWN;
+        if (is_unhealthy || is_lagging) {
+            json_array_append_new(drift,
+                                  json_pack("{s:s, s:s, s:s}", "id", f->fleet.shards[i].id,
+                                            "version", v, "health", shard_health_name(st->health)));
+        }
+    }
+    free(h);
+    return json_pack("{s:o, s:o, s:o}", "shards", shards, "histogram", hist, "drift", drift);
+}
+
+json_t *http_encode_sync(const struct store_sync_result *r)
+{
+    json_t *busy = json_array();
+    for (size_t i = 0; i < r->n_removed_active; i++) {
+        json_array_append_new(busy, json_pack("{s:s, s:s}", "id", r->removed_active[i].shard_id,
+                                              "wave", r->removed_active[i].wave_id));
+    }
+    return json_pack("{s:I, s:o, s:o, s:o, s:o}", "shards", (json_int_t)r->n_shards, "added",
+                     string_array(r->added, r->n_added), "changed",
+                     string_array(r->changed, r->n_changed), "removed",
+                     string_array(r->removed, r->n_removed), "removed_in_active_wave", busy);
+}
+
+/* ---- migration sets and plans ------------------------------------------------------- */
+
+json_t *http_encode_migset_info(const struct store_migset_info *info)
+{
+    return json_pack("{s:s, s:s, s:I}", "digest", info->digest, "latest", info->latest, "steps",
+                     (json_int_t)info->n_steps);
+}
+
+static json_t *step_engines(const struct migset_step *st, enum migset_dir dir)
+{
+    json_t *arr = json_array();
+    for (int e = 0; e < MIGSET_ENGINE_COUNT; e++) {
+        if (migset_step_file(st, dir, (enum migset_engine)e) != NULL) {
+            json_array_append_new(arr, json_string(migset_engine_name((enum migset_engine)e)));
+        }
+    }
+    return arr;
+}
+
+static bool step_no_transaction(const struct migset_step *st)
+{
+    for (int e = 0; e < MIGSET_ENGINE_COUNT; e++) {
+        const struct migset_file *f = migset_step_file(st, MIGSET_UP, (enum migset_engine)e);
+        if (f != NULL && f->directives.no_transaction) {
+            return true;
+        }
+    }
+    return false;
+}
+
+json_t *http_encode_migset(const struct migset *set)
+{
+    json_t *steps = json_array();
+    for (size_t i = 0; i < migset_count(set); i++) {
+        const struct migset_step *st = migset_step_at(set, i);
+        json_array_append_new(steps, json_pack("{s:s, s:s, s:o, s:o, s:b}", "version",
+                                               st->version_text, "description", st->description,
+                                               "engines", step_engines(st, MIGSET_UP),
+                                               "down_engines", step_engines(st, MIGSET_DOWN),
+                                               "no_transaction", step_no_transaction(st)));
+    }
+    struct version latest = migset_latest(set);
+    char lt[VERSION_TEXT_MAX];
+    version_format(&latest, lt, sizeof lt);
+    return json_pack("{s:s, s:s, s:o}", "digest", migset_digest(set), "latest", lt, "steps", steps);
+}
+
+static json_t *plan_shard_json(const struct migset *set, const struct planner_result *r,
+                               const struct planner_shard *s)
+{
+    json_t *steps = json_array();
+    for (size_t k = 0; k < s->n_steps; k++) {
+        json_array_append_new(steps, json_string(planner_shard_step(set, r, s, k)->version_text));
+    }
+    return json_pack("{s:s, s:s, s:o, s:s, s:s, s:o}", "id", s->id, "engine",
+                     migset_engine_name(s->engine), "host", str_or_null(s->host), "from", s->from,
+                     "to", s->to, "steps", steps);
+}
+
+json_t *http_encode_plan(const struct wave_plan *plan, const struct migset *set,
+                         const struct planner_result *r)
+{
+    json_t *stages = json_array();
+    for (size_t i = 0; i < r->n_stages; i++) {
+        json_t *shards = json_array();
+        for (size_t j = 0; j < r->stages[i].n_shards; j++) {
+            json_array_append_new(shards, plan_shard_json(set, r, &r->stages[i].shards[j]));
+        }
+        json_array_append_new(stages, json_pack("{s:I, s:s, s:o}", "index", (json_int_t)i, "name",
+                                                plan->stages[i].name, "shards", shards));
+    }
+    json_t *skipped = json_array();
+    for (size_t i = 0; i < r->n_skipped; i++) {
+        json_array_append_new(skipped, json_pack("{s:s, s:s}", "id", r->skipped[i].id, "reason",
+                                                 r->skipped[i].reason));
+    }
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "target", r->target, "direction",
+                     plan_direction_name(r->direction), "stages", stages, "skipped", skipped,
+                     "warnings", string_array(r->warnings, r->n_warnings), "explain",
+                     string_array(r->explain, r->n_explain));
+}
+
+/* ---- waves -------------------------------------------------------------------------- */
+
+static json_t *counts_json(const struct store_wave_shard *shards, size_t n, int stage_idx)
+{
+    size_t counts[WSHARD_STATE_COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (stage_idx < 0 || shards[i].stage_idx == stage_idx) {
+            counts[shards[i].state]++;
+        }
+    }
+    json_t *o = json_object();
+    for (int s = 0; s < WSHARD_STATE_COUNT; s++) {
+        json_object_set_new(o, wave_shard_state_name((enum wave_shard_state)s),
+                            json_integer((json_int_t)counts[s]));
+    }
+    return o;
+}
+
+json_t *http_encode_wave_summary(const struct store_wave *w, json_t *counts)
+{
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:I, s:s, s:o, s:o}", "id", w->id,
+        "state", wave_state_name(w->state), "migration_set", w->digest, "target", w->target,
+        "direction", plan_direction_name(w->direction), "on_failure",
+        plan_on_failure_name(w->on_failure), "reason", str_or_null(w->reason), "created_by",
+        w->created_by, "created_at", http_encode_time(w->created_ms), "updated_at",
+        http_encode_time(w->updated_ms), "current_stage", (json_int_t)w->current_stage,
+        "stage_phase", wave_stage_phase_name(w->stage_phase), "bake_until",
+        w->stage_phase == STAGE_BAKING ? http_encode_time(w->phase_until_ms) : json_null(),
+        "halt_reason", str_or_null(w->halt_reason));
+    if (o != NULL && counts != NULL) {
+        json_object_set_new(o, "counts", counts);
+    } else {
+        json_decref(counts);
+    }
+    return o;
+}
+
+static json_t *wave_shard_json(const struct store_wave_shard *s)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:o}", "id", s->shard_id, "state",
+                     wave_shard_state_name(s->state), "from", s->from_version, "to", s->to_version,
+                     "agent", str_or_null(s->agent), "attempts", s->attempts, "error",
+                     str_or_null(s->error), "started_at", http_encode_time(s->started_ms),
+                     "finished_at", http_encode_time(s->finished_ms));
+}
+
+json_t *http_encode_wave_detail(const struct store_wave_detail *d)
+{
+    json_t *o = http_encode_wave_summary(&d->wave, counts_json(d->shards, d->n_shards, -1));
+    json_error_t jerr;
+    json_t *plan =
+        json_loads(d->wave.plan_json != NULL ? d->wave.plan_json : "null", JSON_DECODE_ANY, &jerr);
+    json_t *stages = json_array();
+    json_t *pstages = json_object_get(plan, "stages");
+    for (size_t i = 0; i < json_array_size(pstages); i++) {
+        json_t *ps = json_array_get(pstages, i);
+        json_t *shards = json_array();
+        for (size_t j = 0; j < d->n_shards; j++) {
+            if (d->shards[j].stage_idx == (int)i) {
+                json_array_append_new(shards, wave_shard_json(&d->shards[j]));
+            }
+        }
+        json_array_append_new(stages, json_pack("{s:I, s:O, s:O, s:o, s:o}", "index", (json_int_t)i,
+                                                "name", json_object_get(ps, "name"), "max_parallel",
+                                                json_object_get(ps, "max_parallel"), "counts",
+                                                counts_json(d->shards, d->n_shards, (int)i),
+                                                "shards", shards));
+    }
+    json_object_set_new(o, "stages", stages);
+    json_object_set_new(o, "plan", plan != NULL ? plan : json_null());
+    return o;
+}
+
+json_t *http_encode_events(const struct store_event *ev, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct store_event *e = &ev[i];
+        json_array_append_new(
+            arr, json_pack("{s:I, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)e->id,
+                           "at", http_encode_time(e->at_ms), "actor", e->actor, "kind", e->kind,
+                           "from", str_or_null(e->from_state), "to", str_or_null(e->to_state),
+                           "shard", str_or_null(e->shard_id), "message", str_or_null(e->message)));
+    }
+    return json_pack("{s:o}", "events", arr);
+}

@@ -1,0 +1,290 @@
+/* Plans and waves: dry runs, creation (planner + refusal of busy shards + store), reads. */
+#include "service/service.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/plan_file.h"
+#include "service/svc_internal.h"
+#include "sw/clock.h"
+#include "sw/log.h"
+
+/* The planner's busy input from the store's list (strings borrowed from `busy`). */
+static int svc_busy_input(const struct store_busy_shard *busy, size_t n, struct planner_busy **out,
+                          struct sw_err *err)
+{
+    *out = NULL;
+    if (n == 0) {
+        return 0;
+    }
+    *out = calloc(n, sizeof **out);
+    if (*out == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        (*out)[i].shard_id = busy[i].shard_id;
+        (*out)[i].wave_id = busy[i].wave_id;
+    }
+    return 0;
+}
+
+/* Maps a planner refusal to the API: invalid_plan, shard_busy (with the shards), conflict. */
+static int svc_plan_refusal(const struct planner_result *r, struct svc_error *e)
+{
+    if (e->err.code == SW_EINVAL) {
+        return svc_error_from(e, SVC_INVALID_PLAN, &e->err);
+    }
+    if (e->err.code == SW_ECONFLICT && r->n_busy > 0) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < r->n_busy; i++) {
+            json_array_append_new(arr, json_pack("{s:s, s:s}", "id", r->busy[i].shard_id, "wave",
+                                                 r->busy[i].wave_id));
+        }
+        svc_error_detail(e, "shards", arr);
+        sw_err_hint(&e->err, "wait for those waves to finish, or abort them");
+        return svc_error_from(e, SVC_SHARD_BUSY, &e->err);
+    }
+    return svc_error_from(e, SVC_OK, &e->err);
+}
+
+int svc_plan_with(struct svc *s, struct store *st, const char *digest, const struct wave_plan *plan,
+                  struct store_fleet *fleet, struct migset **set, struct planner_result *out,
+                  struct svc_error *e)
+{
+    (void)s;
+    struct store_busy_shard *busy = NULL;
+    struct planner_busy *pbusy = NULL;
+    size_t n_busy = 0;
+    int rc = store_migset_load(st, digest, set, &e->err);
+    if (rc != 0) {
+        return svc_error_from(e, SVC_OK, &e->err);
+    }
+    if (planner_validate_plan(plan, &e->err) != 0) {
+        return svc_error_from(e, SVC_INVALID_PLAN, &e->err);
+    }
+    rc = store_fleet_load(st, fleet, &e->err);
+    if (rc == 0) {
+        rc = store_busy_shards(st, NULL, &busy, &n_busy, &e->err);
+    }
+    if (rc == 0) {
+        rc = svc_busy_input(busy, n_busy, &pbusy, &e->err);
+    }
+    if (rc != 0) {
+        rc = svc_error_from(e, SVC_INTERNAL, &e->err);
+        goto out;
+    }
+    struct planner_input in = {.fleet = &fleet->fleet,
+                               .status = fleet->status,
+                               .plan = plan,
+                               .set = *set,
+                               .n_busy = n_busy,
+                               .busy = pbusy};
+    rc = planner_plan(&in, out, &e->err);
+    if (rc != 0) {
+        rc = svc_plan_refusal(out, e);
+    }
+out:
+    /* out->busy borrows these strings: the refusal details above already copied them */
+    free(pbusy);
+    free(busy);
+    return rc;
+}
+
+int svc_plan(struct svc *s, const char *digest, const struct wave_plan *plan, struct migset **set,
+             struct planner_result *out, struct svc_error *e)
+{
+    struct store_fleet fleet = {0};
+    struct store *st = NULL;
+    int rc = svc_store_get(s, &st, &e->err);
+    if (rc != 0) {
+        return svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    rc = svc_plan_with(s, st, digest, plan, &fleet, set, out, e);
+    svc_store_put(s, st);
+    store_fleet_cleanup(&fleet);
+    return rc;
+}
+
+/* One stored wave shard from a planned shard. */
+static int svc_wave_shard(const struct migset *set, const struct planner_result *r,
+                          const struct planner_shard *ps, int stage_idx,
+                          struct store_wave_shard *out, struct sw_err *err)
+{
+    snprintf(out->shard_id, sizeof out->shard_id, "%s", ps->id);
+    out->stage_idx = stage_idx;
+    out->state = WSHARD_PENDING;
+    snprintf(out->from_version, sizeof out->from_version, "%s", ps->from);
+    snprintf(out->to_version, sizeof out->to_version, "%s", ps->to);
+    snprintf(out->host, sizeof out->host, "%s", ps->host != NULL ? ps->host : "");
+    out->has_down = ps->has_down;
+    out->steps = calloc(ps->n_steps, sizeof *out->steps);
+    if (out->steps == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    out->n_steps = ps->n_steps;
+    for (size_t k = 0; k < ps->n_steps; k++) {
+        const struct migset_step *step = planner_shard_step(set, r, ps, k);
+        snprintf(out->steps[k], sizeof out->steps[k], "%s", step->version_text);
+    }
+    return 0;
+}
+
+static void svc_wave_shards_free(struct store_wave_shard *shards, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        store_wave_shard_cleanup(&shards[i]);
+    }
+    free(shards);
+}
+
+/* All planned shards as stored wave shards, stage by stage. */
+static int svc_wave_shards(const struct migset *set, const struct planner_result *r,
+                           struct store_wave_shard **out, size_t *n, struct sw_err *err)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < r->n_stages; i++) {
+        total += r->stages[i].n_shards;
+    }
+    *n = 0;
+    *out = calloc(total > 0 ? total : 1, sizeof **out);
+    if (*out == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < r->n_stages; i++) {
+        for (size_t j = 0; j < r->stages[i].n_shards; j++) {
+            int rc = svc_wave_shard(set, r, &r->stages[i].shards[j], (int)i, &(*out)[*n], err);
+            (*n)++;
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The wave row for a new wave. */
+static int svc_wave_row(const char *digest, const struct wave_plan *plan,
+                        const struct planner_result *r, const char *reason, const char *actor,
+                        struct store_wave *w, struct sw_err *err)
+{
+    json_t *pj = NULL;
+    if (plan_file_to_json(plan, &pj, err) != 0) {
+        return err->code;
+    }
+    w->plan_json = json_dumps(pj, JSON_COMPACT);
+    json_decref(pj);
+    w->reason = reason != NULL ? strdup(reason) : NULL;
+    if (w->plan_json == NULL || (reason != NULL && w->reason == NULL)) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    snprintf(w->digest, sizeof w->digest, "%s", digest);
+    snprintf(w->target, sizeof w->target, "%s", r->target);
+    snprintf(w->created_by, sizeof w->created_by, "%s", actor);
+    w->direction = r->direction;
+    w->on_failure = plan->on_failure;
+    w->state = WAVE_PENDING;
+    w->stage_phase = STAGE_DISPATCHING;
+    w->created_ms = sw_clock_wall_ms();
+    w->updated_ms = w->created_ms;
+    return 0;
+}
+
+/* Persists the planned wave; a shard taken meanwhile is still shard_busy. */
+static int svc_wave_persist(struct store *st, const struct migset *set,
+                            const struct planner_result *r, struct store_wave *w,
+                            struct svc_error *e)
+{
+    struct store_wave_shard *shards = NULL;
+    size_t n = 0;
+    int rc = svc_wave_shards(set, r, &shards, &n, &e->err);
+    if (rc == 0 && n == 0) {
+        rc = svc_error_set(e, SVC_CONFLICT, "nothing to do: every shard in scope is at %s",
+                           r->target);
+        goto out;
+    }
+    if (rc == 0) {
+        rc = store_wave_create(st, w, shards, n, &e->err);
+        if (rc == SW_ECONFLICT && strstr(e->err.msg, "active wave") != NULL) {
+            rc = svc_error_from(e, SVC_SHARD_BUSY, &e->err);
+            goto out;
+        }
+    }
+    if (rc != 0) {
+        rc = svc_error_from(e, SVC_OK, &e->err);
+    }
+out:
+    svc_wave_shards_free(shards, n);
+    return rc;
+}
+
+int svc_wave_create(struct svc *s, const char *digest, const struct wave_plan *plan,
+                    const char *reason, const char *actor, struct store_wave_detail *out,
+                    struct svc_error *e)
+{
+    struct store_fleet fleet = {0};
+    struct migset *set = NULL;
+    struct planner_result r = {0};
+    struct store_wave w = {0};
+    struct store *st = NULL;
+    int rc = svc_store_get(s, &st, &e->err);
+    if (rc != 0) {
+        rc = svc_error_from(e, SVC_INTERNAL, &e->err);
+        goto out;
+    }
+    rc = svc_plan_with(s, st, digest, plan, &fleet, &set, &r, e);
+    if (rc == 0 && svc_wave_row(digest, plan, &r, reason, actor, &w, &e->err) != 0) {
+        rc = svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    if (rc == 0) {
+        rc = svc_wave_persist(st, set, &r, &w, e);
+    }
+    if (rc == 0 && store_wave_get(st, w.id, out, &e->err) != 0) {
+        rc = svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    if (rc == 0) {
+        log_info("wave=%s created by %s: %zu stages, target %s %s, set %.12s", w.id, actor,
+                 r.n_stages, r.target, plan_direction_name(r.direction), digest);
+    }
+out:
+    store_wave_cleanup(&w);
+    planner_result_cleanup(&r);
+    migset_free(set);
+    store_fleet_cleanup(&fleet);
+    svc_store_put(s, st);
+    return rc;
+}
+
+int svc_wave_get(struct svc *s, const char *id, struct store_wave_detail *out, struct svc_error *e)
+{
+    struct store *st = NULL;
+    int rc = svc_store_get(s, &st, &e->err);
+    if (rc == 0) {
+        rc = store_wave_get(st, id, out, &e->err);
+    }
+    svc_store_put(s, st);
+    return rc != 0 ? svc_error_from(e, SVC_OK, &e->err) : 0;
+}
+
+int svc_wave_list(struct svc *s, const struct store_wave_filter *filter, struct store_wave **out,
+                  size_t *n, struct svc_error *e)
+{
+    struct store *st = NULL;
+    int rc = svc_store_get(s, &st, &e->err);
+    if (rc == 0) {
+        rc = store_wave_list(st, filter, out, n, &e->err);
+    }
+    svc_store_put(s, st);
+    return rc != 0 ? svc_error_from(e, SVC_INTERNAL, &e->err) : 0;
+}
+
+int svc_wave_events(struct svc *s, const char *id, int64_t after_id, struct store_event **out,
+                    size_t *n, struct svc_error *e)
+{
+    struct store *st = NULL;
+    int rc = svc_store_get(s, &st, &e->err);
+    if (rc == 0) {
+        rc = store_events_list(st, id, after_id, STORE_EVENTS_MAX_LIMIT, out, n, &e->err);
+    }
+    svc_store_put(s, st);
+    return rc != 0 ? svc_error_from(e, SVC_OK, &e->err) : 0;
+}
