@@ -605,6 +605,46 @@ static int my_cancel(struct engine *eng, struct sw_err *err)
     return rc;
 }
 
+/* Schema fingerprint catalog: the current database. Texts that MySQL qualifies with the
+ * database name (view and routine bodies, trigger statements) have it removed, so two
+ * databases with the same schema read the same. */
+#define MY_UNQUALIFY(col) "REPLACE(" col ", CONCAT('`', DATABASE(), '`.'), '')"
+static const struct engine_catalog_query my_catalog_queries[] = {
+    {"table", "SELECT table_name, table_type, engine, table_collation, create_options "
+              "FROM information_schema.tables WHERE table_schema = DATABASE()"},
+    {"column", "SELECT table_name, column_name, ordinal_position, column_type, is_nullable, "
+               "column_default, extra, character_set_name, collation_name, generation_expression "
+               "FROM information_schema.columns WHERE table_schema = DATABASE()"},
+    {"index",
+     "SELECT table_name, index_name, seq_in_index, column_name, non_unique, collation, "
+     "sub_part, index_type FROM information_schema.statistics WHERE table_schema = DATABASE()"},
+    {"constraint",
+     "SELECT table_name, constraint_name, constraint_type "
+     "FROM information_schema.table_constraints WHERE constraint_schema = DATABASE()"},
+    {"key_column",
+     "SELECT table_name, constraint_name, ordinal_position, column_name, referenced_table_name, "
+     "referenced_column_name FROM information_schema.key_column_usage "
+     "WHERE constraint_schema = DATABASE()"},
+    {"foreign_key",
+     "SELECT table_name, constraint_name, referenced_table_name, update_rule, delete_rule "
+     "FROM information_schema.referential_constraints WHERE constraint_schema = DATABASE()"},
+    {"check",
+     "SELECT table_name, constraint_name, check_clause FROM information_schema.check_constraints "
+     "WHERE constraint_schema = DATABASE()"},
+    {"view",
+     "SELECT table_name, " MY_UNQUALIFY(
+         "view_definition") ", check_option, security_type "
+                            "FROM information_schema.views WHERE table_schema = DATABASE()"},
+    {"trigger",
+     "SELECT event_object_table, trigger_name, action_timing, event_manipulation, "
+     "action_order, " MY_UNQUALIFY("action_statement") " FROM information_schema.triggers "
+                                                       "WHERE trigger_schema = DATABASE()"},
+    {"routine", "SELECT routine_name, routine_type, data_type, " MY_UNQUALIFY(
+                    "routine_definition") " "
+                                          "FROM information_schema.routines WHERE routine_schema = "
+                                          "DATABASE()"},
+};
+
 const struct engine_ops engine_ops_mysql = {
     .name = "mysql",
     .kind = MIGSET_ENGINE_MYSQL,
@@ -621,6 +661,8 @@ const struct engine_ops engine_ops_mysql = {
     .sql_time_type = "datetime(3)",
     .sql_table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
     .table_exists = my_table_exists,
+    .catalog_queries = my_catalog_queries,
+    .n_catalog_queries = sizeof my_catalog_queries / sizeof my_catalog_queries[0],
     .cancel = my_cancel,
     .global_init = my_global_init,
     .global_cleanup = my_global_cleanup,

@@ -342,6 +342,51 @@ static int pg_cancel(struct engine *eng, struct sw_err *err)
     return 0;
 }
 
+/* Schema fingerprint catalog: every schema but the system ones. Sequences owned by a
+ * column (serial, identity) are covered by the column's default and identity. */
+#define PG_USER_NS                                                                                 \
+    " n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' "
+static const struct engine_catalog_query pg_catalog_queries[] = {
+    {"relation",
+     "SELECT c.relname, n.nspname, c.relkind::text, c.relpersistence::text "
+     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND" PG_USER_NS
+     "AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d "
+     "WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')))"},
+    {"column",
+     "SELECT c.relname, n.nspname, a.attname, "
+     "row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)::text, "
+     "format_type(a.atttypid, a.atttypmod), a.attnotnull::text, "
+     "pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, a.attgenerated::text, co.collname "
+     "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+     "JOIN pg_namespace n ON n.oid = c.relnamespace "
+     "LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
+     "LEFT JOIN pg_collation co ON co.oid = a.attcollation "
+     "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+     "AND" PG_USER_NS},
+    {"index", "SELECT t.relname, n.nspname, i.relname, pg_get_indexdef(i.oid) "
+              "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+              "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+              "WHERE" PG_USER_NS},
+    {"constraint",
+     "SELECT t.relname, n.nspname, k.conname, k.contype::text, pg_get_constraintdef(k.oid, true) "
+     "FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid "
+     "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE" PG_USER_NS},
+    {"view", "SELECT c.relname, n.nspname, pg_get_viewdef(c.oid, true) "
+             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+             "WHERE c.relkind IN ('v', 'm') AND" PG_USER_NS},
+    {"trigger",
+     "SELECT c.relname, n.nspname, t.tgname, pg_get_triggerdef(t.oid, true) "
+     "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND" PG_USER_NS},
+    {"routine", "SELECT p.proname, n.nspname, pg_get_function_identity_arguments(p.oid), "
+                "pg_get_functiondef(p.oid) "
+                "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE p.prokind IN ('f', 'p') AND" PG_USER_NS
+                "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass "
+                "AND d.objid = p.oid AND d.deptype = 'e')"},
+};
+
 const struct engine_ops engine_ops_pg = {
     .name = "pg",
     .kind = MIGSET_ENGINE_PG,
@@ -358,5 +403,7 @@ const struct engine_ops engine_ops_pg = {
     .sql_time_type = "timestamp(3)",
     .sql_table_options = "",
     .table_exists = pg_table_exists,
+    .catalog_queries = pg_catalog_queries,
+    .n_catalog_queries = sizeof pg_catalog_queries / sizeof pg_catalog_queries[0],
     .cancel = pg_cancel,
 };

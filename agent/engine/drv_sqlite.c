@@ -337,6 +337,25 @@ static int sqlite_cancel(struct engine *eng, struct sw_err *err)
     return 0;
 }
 
+/* Schema fingerprint catalog: the main database; SQLite's own tables excluded. The
+ * stored CREATE texts carry what the pragmas do not (CHECK constraints, partial and
+ * expression indexes, view and trigger bodies). */
+#define SQLITE_USER_TABLES " m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+static const struct engine_catalog_query sqlite_catalog_queries[] = {
+    {"object", "SELECT tbl_name, type, name, sql FROM sqlite_master "
+               "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"},
+    {"column", "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk "
+               "FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE" SQLITE_USER_TABLES},
+    {"index",
+     "SELECT m.name, l.name, l.\"unique\", l.origin, l.partial, i.seqno, i.name "
+     "FROM sqlite_master m JOIN pragma_index_list(m.name) l JOIN pragma_index_info(l.name) i "
+     "WHERE" SQLITE_USER_TABLES},
+    {"foreign_key",
+     "SELECT m.name, f.id, f.seq, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete, "
+     "f.\"match\" FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f "
+     "WHERE" SQLITE_USER_TABLES},
+};
+
 const struct engine_ops engine_ops_sqlite = {
     .name = "sqlite",
     .kind = MIGSET_ENGINE_SQLITE,
@@ -353,5 +372,7 @@ const struct engine_ops engine_ops_sqlite = {
     .sql_time_type = "text",
     .sql_table_options = "",
     .table_exists = sqlite_table_exists,
+    .catalog_queries = sqlite_catalog_queries,
+    .n_catalog_queries = sizeof sqlite_catalog_queries / sizeof sqlite_catalog_queries[0],
     .cancel = sqlite_cancel,
 };

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 
+#include "sw/checksum.h"
 #include "sw/clock.h"
 #include "sw/strbuf.h"
 
@@ -648,4 +649,143 @@ int engine_table_exists(struct engine *eng, const char *table, bool *exists, str
     }
     *exists = false;
     return engine_after(eng, eng->ops->table_exists(eng, table, exists, err));
+}
+
+/* ---- schema fingerprint ------------------------------------------------------------------ */
+
+#define ENGINE_FINGERPRINT_MAX_BYTES (256u * 1024u * 1024u)
+
+/* The catalog as sorted lines; each line a heap string. */
+struct engine_catalog {
+    char **lines;
+    size_t n_lines;
+    size_t cap_lines;
+};
+
+static void engine_catalog_cleanup(struct engine_catalog *cat)
+{
+    for (size_t i = 0; i < cat->n_lines; i++) {
+        free(cat->lines[i]);
+    }
+    free(cat->lines);
+    memset(cat, 0, sizeof *cat);
+}
+
+/* Appends one cell: NULL as \N, backslashes doubled, whitespace runs folded to one
+ * space and trimmed, so cells hold no tab or newline and formatting does not count. */
+static int engine_catalog_cell(struct sw_strbuf *sb, const char *cell, struct sw_err *err)
+{
+    if (sw_strbuf_puts(sb, "\t", err) != 0) {
+        return SW_ETOOBIG;
+    }
+    if (cell == NULL) {
+        return sw_strbuf_puts(sb, "\\N", err);
+    }
+    bool space = false;
+    bool any = false;
+    int rc = 0;
+    for (const char *p = cell; *p != '\0' && rc == 0; p++) {
+        if (isspace((unsigned char)*p)) {
+            space = any;
+            continue;
+        }
+        if (space) {
+            rc = sw_strbuf_puts(sb, " ", err);
+        }
+        space = false;
+        any = true;
+        if (rc == 0) {
+            rc =
+                *p == '\\' ? sw_strbuf_append(sb, "\\\\", 2, err) : sw_strbuf_append(sb, p, 1, err);
+        }
+    }
+    return rc;
+}
+
+static int engine_catalog_add(struct engine_catalog *cat, const char *kind,
+                              const struct engine_rows *rows, size_t row, struct sw_err *err)
+{
+    struct sw_strbuf sb;
+    sw_strbuf_init(&sb, ENGINE_ROWS_MAX_TEXT_BYTES);
+    int rc = sw_strbuf_puts(&sb, kind, err);
+    for (size_t col = 0; col < rows->n_cols && rc == 0; col++) {
+        rc = engine_catalog_cell(&sb, engine_rows_get(rows, row, col), err);
+    }
+    if (rc == 0 && cat->n_lines == cat->cap_lines) {
+        size_t cap = cat->cap_lines == 0 ? 64 : cat->cap_lines * 2;
+        char **lines = realloc(cat->lines, cap * sizeof *lines);
+        if (lines == NULL) {
+            rc = sw_err_set(err, SW_ENOMEM, "out of memory reading the catalog");
+        } else {
+            cat->lines = lines;
+            cat->cap_lines = cap;
+        }
+    }
+    if (rc == 0) {
+        cat->lines[cat->n_lines++] = sw_strbuf_take(&sb);
+    }
+    sw_strbuf_cleanup(&sb);
+    return rc;
+}
+
+static int engine_catalog_query_run(struct engine *eng, const struct engine_catalog_query *q,
+                                    struct engine_catalog *cat, struct sw_err *err)
+{
+    struct engine_rows *rows = NULL;
+    int rc = engine_query(eng, q->sql, NULL, 0, &rows, err);
+    if (rc != 0) {
+        sw_err_prefix(err, "reading the catalog (%ss)", q->kind);
+        goto out;
+    }
+    for (size_t row = 0; row < rows->n_rows && rc == 0; row++) {
+        const char *owner = engine_rows_get(rows, row, 0);
+        if (owner != NULL && strcmp(owner, ENGINE_HISTORY_TABLE) == 0) {
+            continue; /* our own bookkeeping is not the tenant's schema */
+        }
+        rc = engine_catalog_add(cat, q->kind, rows, row, err);
+    }
+out:
+    engine_rows_free(rows);
+    return rc;
+}
+
+static int engine_catalog_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int engine_schema_fingerprint(struct engine *eng, char out[ENGINE_FINGERPRINT_HEX_LEN + 1],
+                              struct sw_err *err)
+{
+    struct engine_catalog cat = {0};
+    struct sw_strbuf text;
+    sw_strbuf_init(&text, ENGINE_FINGERPRINT_MAX_BYTES);
+    int rc = engine_check(eng, out, "engine_schema_fingerprint", err);
+    if (rc != 0) {
+        goto out;
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < eng->ops->n_catalog_queries && rc == 0; i++) {
+        rc = engine_catalog_query_run(eng, &eng->ops->catalog_queries[i], &cat, err);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    if (cat.n_lines > 1) {
+        qsort(cat.lines, cat.n_lines, sizeof *cat.lines, engine_catalog_cmp);
+    }
+    rc = sw_strbuf_printf(&text, err, "shardwave schema fingerprint 1 %s\n", eng->ops->name);
+    for (size_t i = 0; i < cat.n_lines && rc == 0; i++) {
+        rc = sw_strbuf_printf(&text, err, "%s\n", cat.lines[i]);
+    }
+    if (rc == 0) {
+        rc = checksum_sha256_hex_raw(text.buf, text.len, out, err);
+    }
+out:
+    if (rc != 0 && out != NULL) {
+        out[0] = '\0';
+    }
+    sw_strbuf_cleanup(&text);
+    engine_catalog_cleanup(&cat);
+    return rc;
 }

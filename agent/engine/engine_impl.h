@@ -27,6 +27,17 @@
  * plus an index on (version). */
 #define ENGINE_HISTORY_TABLE "shardwave_schema_history"
 
+/* One catalog query of the schema fingerprint (engine_schema_fingerprint). `sql` takes
+ * no parameters and returns text columns, the first naming the table (or view, or
+ * routine) the object belongs to; engine.c drops the history table's rows, folds
+ * whitespace, prefixes `kind`, sorts the lines and hashes them. Queries cover the
+ * current database only and must not print its name (two shards with the same
+ * schema give the same lines). */
+struct engine_catalog_query {
+    const char *kind; /* "table", "column", "index", "constraint", "view", "trigger", ... */
+    const char *sql;
+};
+
 struct engine_ops {
     const char *name; /* "pg" */
     enum migset_engine kind;
@@ -54,6 +65,9 @@ struct engine_ops {
     const char *sql_time_type;     /* e.g. "timestamp(3)" (UTC, millisecond precision) */
     const char *sql_table_options; /* appended after the column list, e.g. " ENGINE=InnoDB" */
     int (*table_exists)(struct engine *eng, const char *table, bool *exists, struct sw_err *err);
+    /* The schema fingerprint's catalog queries (required, n >= 1). */
+    const struct engine_catalog_query *catalog_queries;
+    size_t n_catalog_queries;
 
     /* Optional (NULL when the capability is absent). */
     int (*cancel)(struct engine *eng, struct sw_err *err);

@@ -654,6 +654,140 @@ static void test_cancel(void **state)
     assert_string_equal(v, "8");
 }
 
+/* ---- schema fingerprint ---------------------------------------------------------------- */
+
+/* The same schema on every engine: tables, defaults, NOT NULL, primary, unique, foreign
+ * key and check constraints, an index, a view, a trigger. */
+struct conf_fp_spec {
+    const char *schema;
+    const char *seed_sql;   /* data only: must not change the fingerprint */
+    const char *drop_index; /* undoes "CREATE INDEX fp_extra_idx ON users (created_at)" */
+};
+
+static const struct conf_fp_spec conf_fp_specs[MIGSET_ENGINE_COUNT] = {
+    [MIGSET_ENGINE_PG] =
+        {
+            .schema =
+                "CREATE TABLE accounts (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE,\n"
+                "    plan varchar(16) NOT NULL DEFAULT 'free' CHECK (plan IN ('free', 'pro')));\n"
+                "CREATE TABLE users (id bigserial PRIMARY KEY,\n"
+                "    account_id bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                "    email text NOT NULL, created_at timestamp NOT NULL DEFAULT now());\n"
+                "CREATE INDEX users_email_idx ON users (lower(email));\n"
+                "CREATE VIEW pro_accounts AS SELECT id, name FROM accounts WHERE plan = 'pro';\n"
+                "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                "BEGIN NEW.created_at := now(); RETURN NEW; END $$;\n"
+                "CREATE TRIGGER users_touch BEFORE INSERT ON users\n"
+                "    FOR EACH ROW EXECUTE FUNCTION touch();\n",
+            .seed_sql = "INSERT INTO accounts (name) VALUES ('a'), ('b')",
+            .drop_index = "DROP INDEX fp_extra_idx",
+        },
+    [MIGSET_ENGINE_MYSQL] =
+        {
+            .schema =
+                "CREATE TABLE accounts (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
+                "    name varchar(100) NOT NULL UNIQUE,\n"
+                "    plan varchar(16) NOT NULL DEFAULT 'free',\n"
+                "    CONSTRAINT plan_ok CHECK (plan IN ('free', 'pro'))) ENGINE=InnoDB;\n"
+                "CREATE TABLE users (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
+                "    account_id bigint NOT NULL, email varchar(200) NOT NULL,\n"
+                "    created_at datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),\n"
+                "    CONSTRAINT users_account_fk FOREIGN KEY (account_id)\n"
+                "        REFERENCES accounts (id) ON DELETE CASCADE) ENGINE=InnoDB;\n"
+                "CREATE INDEX users_email_idx ON users (email);\n"
+                "CREATE VIEW pro_accounts AS SELECT id, name FROM accounts WHERE plan = 'pro';\n"
+                "CREATE TRIGGER users_touch BEFORE INSERT ON users\n"
+                "    FOR EACH ROW SET NEW.created_at = NOW(3);\n",
+            .seed_sql = "INSERT INTO accounts (name) VALUES ('a'), ('b')",
+            .drop_index = "DROP INDEX fp_extra_idx ON users",
+        },
+    [MIGSET_ENGINE_SQLITE] =
+        {
+            .schema =
+                "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,\n"
+                "    plan TEXT NOT NULL DEFAULT 'free' CHECK (plan IN ('free', 'pro')));\n"
+                "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+                "    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,\n"
+                "    email TEXT NOT NULL, created_at TEXT);\n"
+                "CREATE INDEX users_email_idx ON users (lower(email));\n"
+                "CREATE VIEW pro_accounts AS SELECT id, name FROM accounts WHERE plan = 'pro';\n"
+                "CREATE TRIGGER users_touch AFTER INSERT ON users BEGIN\n"
+                "    UPDATE users SET created_at = datetime('now') WHERE id = NEW.id;\n"
+                "END;\n",
+            .seed_sql = "INSERT INTO accounts (name) VALUES ('a'), ('b')",
+            .drop_index = "DROP INDEX fp_extra_idx",
+        },
+};
+
+static void conf_fingerprint(struct engine *eng, char out[ENGINE_FINGERPRINT_HEX_LEN + 1])
+{
+    struct sw_err err = {0};
+    if (engine_schema_fingerprint(eng, out, &err) != 0) {
+        fail_msg("engine_schema_fingerprint: %s", err.msg);
+    }
+    assert_int_equal(strlen(out), ENGINE_FINGERPRINT_HEX_LEN);
+    assert_int_equal(strspn(out, "0123456789abcdef"), ENGINE_FINGERPRINT_HEX_LEN);
+}
+
+static void conf_run_script(struct engine *eng, const char *script)
+{
+    struct sw_err err = {0};
+    struct engine_script_result res;
+    if (engine_exec_script(eng, script, strlen(script), 0, &res, &err) != 0) {
+        fail_msg("schema script: %s", err.msg);
+    }
+}
+
+/* Same DDL on two databases (different names; one with data and the history table) ->
+ * same fingerprint; an index, a view or a column more -> a different one; undoing the
+ * index and the view gives the original back. */
+static void test_schema_fingerprint(void **state)
+{
+    struct conf *c = *state;
+    const struct conf_fp_spec *fp = &conf_fp_specs[c->kind];
+    struct testdb other = {0};
+    struct engine *b = NULL;
+    struct sw_err err = {0};
+    char empty[ENGINE_FINGERPRINT_HEX_LEN + 1];
+    char fa[ENGINE_FINGERPRINT_HEX_LEN + 1];
+    char fb[ENGINE_FINGERPRINT_HEX_LEN + 1];
+    assert_int_equal(testdb_create(c->kind, "conffp", &other), 0);
+    if (engine_open(other.dsn, 10000, &b, &err) != 0) {
+        fail_msg("engine_open: %s", err.msg);
+    }
+    conf_fingerprint(c->a, empty);
+    conf_run_script(c->a, fp->schema);
+    conf_run_script(c->a, engine_history_ddl(c->a));
+    conf_exec(c->a, "INSERT INTO " CONF_HISTORY " (version, description, direction, state) "
+                    "VALUES ('1', 'init', 'up', 'applied')");
+    conf_exec(c->a, fp->seed_sql);
+    conf_run_script(b, fp->schema);
+    conf_fingerprint(c->a, fa);
+    conf_fingerprint(b, fb);
+    assert_string_not_equal(fa, empty);
+    assert_string_equal(fa, fb);
+
+    conf_exec(b, "CREATE INDEX fp_extra_idx ON users (created_at)");
+    conf_fingerprint(b, fb);
+    assert_string_not_equal(fa, fb);
+    conf_exec(b, fp->drop_index);
+    conf_fingerprint(b, fb);
+    assert_string_equal(fa, fb);
+
+    conf_exec(b, "CREATE VIEW fp_extra_view AS SELECT id FROM users");
+    conf_fingerprint(b, fb);
+    assert_string_not_equal(fa, fb);
+    conf_exec(b, "DROP VIEW fp_extra_view");
+    conf_fingerprint(b, fb);
+    assert_string_equal(fa, fb);
+
+    conf_exec(b, "ALTER TABLE users ADD COLUMN nickname varchar(40)");
+    conf_fingerprint(b, fb);
+    assert_string_not_equal(fa, fb);
+    engine_close(b);
+    testdb_drop(&other);
+}
+
 #define CONF_TEST(f, kind)                                                                         \
     cmocka_unit_test_prestate_setup_teardown(f, conf_setup, conf_teardown, kind)
 
@@ -676,6 +810,7 @@ static int conf_run_engine(const enum migset_engine *kind)
         CONF_TEST(test_routine_results, k),
         CONF_TEST(test_statement_timeout, k),
         CONF_TEST(test_cancel, k),
+        CONF_TEST(test_schema_fingerprint, k),
     };
     char name[64];
     snprintf(name, sizeof name, "engine_conformance/%s", conf_specs[*kind].name);
