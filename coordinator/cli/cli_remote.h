@@ -79,6 +79,38 @@ int cli_remote_args_parse(int argc, char **argv, const char *command, unsigned a
  * Returns 0; a no-op when argv[1] is not a remote global option. */
 int cli_remote_hoist_globals(int argc, char **argv);
 
+/* Help text shared by the remote commands' --help: the global options, exit status and
+ * environment sections. */
+#define CLI_REMOTE_HELP_GLOBALS                                                                    \
+    "GLOBAL OPTIONS (every coordinator command; also accepted before the command)\n"               \
+    "    --coordinator URL  the coordinator, http://HOST:PORT or https://... (or\n"                \
+    "                       $SHARDWAVE_COORDINATOR)\n"                                             \
+    "    --token-file FILE  bearer token: the first line of FILE (or $SHARDWAVE_TOKEN_FILE,\n"     \
+    "                       or the token itself in $SHARDWAVE_TOKEN)\n"                            \
+    "    --ca-file FILE     trust this CA certificate (PEM) for https\n"                           \
+    "    --timeout S        give up on a request after S seconds (default 30)\n"                   \
+    "    --json             print the coordinator's JSON answer instead of tables\n"               \
+    "    --log-level LEVEL  error, warn (default), info, debug or trace (stderr)\n"                \
+    "    -h, --help         show this help\n"
+#define CLI_REMOTE_HELP_EXIT                                                                       \
+    "EXIT STATUS\n"                                                                                \
+    "    0   success\n"                                                                            \
+    "    2   invalid input: bad option, plan or migration set (HTTP 400)\n"                        \
+    "    3   not found: unknown wave, migration set or file (HTTP 404)\n"                          \
+    "    4   conflict: the wave's state forbids the action, or a shard is busy (HTTP 409)\n"       \
+    "    7   no answer within --timeout\n"                                                         \
+    "    9   cannot reach the coordinator (connection, TLS), or it is shutting down (503)\n"       \
+    "    10  the coordinator does not support the request (HTTP 405)\n"                            \
+    "    11  request or answer too large (HTTP 413)\n"                                             \
+    "    12  token missing, unknown or not allowed to do this (HTTP 401, 403)\n"                   \
+    "    70  the coordinator failed (HTTP 500) or answered nonsense\n"                             \
+    "    Errors print \"shardwave: <message>\" and often \"hint: <what to do>\" on stderr.\n"
+#define CLI_REMOTE_HELP_ENV                                                                        \
+    "ENVIRONMENT\n"                                                                                \
+    "    SHARDWAVE_COORDINATOR  default for --coordinator\n"                                       \
+    "    SHARDWAVE_TOKEN_FILE   default for --token-file\n"                                        \
+    "    SHARDWAVE_TOKEN        the token itself, when no token file is given\n"
+
 struct cli_remote;
 
 /* Resolves the coordinator URL (--coordinator, $SHARDWAVE_COORDINATOR; http or https)

@@ -12,7 +12,7 @@
 
 #include "sw/err.h"
 
-#define CLI_TABLE_MAX_COLS   12
+#define CLI_TABLE_MAX_COLS   16
 #define CLI_TABLE_CELL_WIDTH 120 /* display cap per cell except the last column */
 
 struct cli_table {
