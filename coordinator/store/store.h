@@ -30,10 +30,11 @@
 #include "sw/version.h"
 #include "wave/wave_types.h"
 
-#define STORE_ACTOR_MAX      128 /* token names, agent ids: recorded as event actors */
-#define STORE_LEASE_ID_MAX   64
-#define STORE_EVENT_KIND_MAX 16 /* "created", "transition", "stage", "shard", "gate", "operator"   \
-                                 */
+#define STORE_ACTOR_MAX    128 /* token names, agent ids: recorded as event actors */
+#define STORE_LEASE_ID_MAX 64
+#define STORE_EVENT_KIND_MAX                                                                       \
+    16 /* "created", "transition", "stage", "shard", "gate", "operator"                            \
+        */
 #define STORE_STATE_NAME_MAX          24 /* wave or shard state names in events */
 #define STORE_DEFAULT_BUSY_TIMEOUT_MS 5000
 #define STORE_EVENTS_MAX_LIMIT        10000

@@ -1,0 +1,286 @@
+/*
+ * Persisting wave transitions: store_apply_decision (optimistic check, wave row,
+ * shard rows, leases, events and report id in one transaction), and reading the
+ * append-only event log back.
+ */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_impl.h"
+
+void store_event_cleanup(struct store_event *e)
+{
+    if (e == NULL) {
+        return;
+    }
+    free(e->message);
+    memset(e, 0, sizeof *e);
+}
+
+void store_events_free(struct store_event *events, size_t n)
+{
+    for (size_t i = 0; events != NULL && i < n; i++) {
+        store_event_cleanup(&events[i]);
+    }
+    free(events);
+}
+
+/* The optimistic check: the wave is still in the state (and revision) the decision
+ * was computed from. */
+static int store_decision_check(struct store *st, const struct store_decision *d,
+                                struct sw_err *err)
+{
+    sqlite3_stmt *q = NULL;
+    enum wave_state found = WAVE_PENDING;
+    int rc =
+        store_stmt(st, &q, err, "SELECT state, revision FROM waves WHERE id = ?", "s", d->wave_id);
+    if (rc == 0) {
+        rc = store_step(st, q, "reading waves", err);
+    }
+    if (rc == 0) {
+        rc = sw_err_set(err, SW_ENOTFOUND, "wave %s not found", d->wave_id);
+    } else if (rc == 1) {
+        const char *state = (const char *)sqlite3_column_text(q, 0);
+        int64_t revision = store_col_int(q, 1);
+        rc = state != NULL && wave_state_parse(state, &found) == 0
+                 ? 0
+                 : sw_err_set(err, SW_EINTERNAL, "store %s: wave %s: bad state", st->path,
+                              d->wave_id);
+        if (rc == 0 && (found != d->expected_state ||
+                        (d->expected_revision > 0 && revision != d->expected_revision))) {
+            rc = sw_err_set(err, SW_ECONFLICT,
+                            "wave %s changed concurrently: expected %s (revision %lld), found %s "
+                            "(revision %lld)",
+                            d->wave_id, wave_state_name(d->expected_state),
+                            (long long)d->expected_revision, wave_state_name(found),
+                            (long long)revision);
+            sw_err_hint(err, "reload the wave and decide again");
+        }
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int store_decision_wave(struct store *st, const struct store_decision *d, struct sw_err *err)
+{
+    const struct store_wave *w = d->wave;
+    if (w == NULL) {
+        return store_run(st, err, "UPDATE waves SET revision = revision + 1 WHERE id = ?", "s",
+                         d->wave_id);
+    }
+    return store_run(st, err,
+                     "UPDATE waves SET state = ?, is_active = ?, current_stage = ?, "
+                     "stage_phase = ?, phase_until_ms = ?, halt_reason = ?, updated_ms = ?, "
+                     "revision = revision + 1 WHERE id = ?",
+                     "sbisisis", wave_state_name(w->state), (int)wave_state_is_active(w->state),
+                     (int64_t)w->current_stage, wave_stage_phase_name(w->stage_phase),
+                     w->phase_until_ms, w->halt_reason, w->updated_ms, d->wave_id);
+}
+
+/* Keeps the leases table in step with the shard's lease. */
+static int store_decision_lease(struct store *st, const char *wave_id,
+                                const struct store_wave_shard *s, struct sw_err *err)
+{
+    int rc = store_run(st, err, "DELETE FROM leases WHERE wave_id = ? AND shard_id = ?", "ss",
+                       wave_id, s->shard_id);
+    if (rc == 0 && s->lease_id[0] != '\0') {
+        rc = store_run(st, err,
+                       "INSERT INTO leases (id, wave_id, shard_id, agent_id, expires_ms) "
+                       "VALUES (?, ?, ?, ?, ?)",
+                       "ssssi", s->lease_id, wave_id, s->shard_id, s->agent, s->lease_expires_ms);
+    }
+    return rc;
+}
+
+static int store_decision_shard(struct store *st, const char *wave_id,
+                                const struct store_wave_shard *s, struct sw_err *err)
+{
+    int rc =
+        store_run(st, err,
+                  "UPDATE wave_shards SET state = ?, from_version = ?, to_version = ?, "
+                  "agent = ?, lease_id = ?, lease_expires_ms = ?, attempts = ?, error = ?, "
+                  "started_ms = ?, finished_ms = ?, finished_seq = ? "
+                  "WHERE wave_id = ? AND shard_id = ?",
+                  "sssssiisiiiss", wave_shard_state_name(s->state), s->from_version, s->to_version,
+                  s->agent, s->lease_id, s->lease_expires_ms, (int64_t)s->attempts, s->error,
+                  s->started_ms, s->finished_ms, s->finished_seq, wave_id, s->shard_id);
+    if (rc == 0 && store_changes(st) == 0) {
+        rc = sw_err_set(err, SW_ENOTFOUND, "shard %s is not in wave %s", s->shard_id, wave_id);
+    }
+    if (rc == 0) {
+        rc = store_decision_lease(st, wave_id, s, err);
+    }
+    return rc;
+}
+
+static int store_event_insert(struct store *st, const char *wave_id, const struct store_event *e,
+                              struct sw_err *err)
+{
+    return store_run(st, err,
+                     "INSERT INTO events (wave_id, at_ms, actor, kind, from_state, to_state, "
+                     "shard_id, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     "sissssss", e->wave_id[0] ? e->wave_id : wave_id, e->at_ms, e->actor, e->kind,
+                     e->from_state, e->to_state, e->shard_id, e->message);
+}
+
+static int store_decision_report(struct store *st, const struct store_decision *d,
+                                 struct sw_err *err)
+{
+    int64_t at_ms = d->wave != NULL ? d->wave->updated_ms : 0;
+    if (d->n_events > 0 && d->events[0].at_ms > at_ms) {
+        at_ms = d->events[0].at_ms;
+    }
+    int rc = store_run(st, err, "INSERT INTO seen_reports (report_id, at_ms) VALUES (?, ?)", "si",
+                       d->report_id, at_ms);
+    if (rc == SW_ECONFLICT) {
+        rc = sw_err_set(err, SW_ECONFLICT, "report %s was already recorded", d->report_id);
+    }
+    return rc;
+}
+
+static int store_decision_txn(struct store *st, const struct store_decision *d,
+                              int64_t *new_revision, struct sw_err *err)
+{
+    int rc = store_decision_check(st, d, err);
+    if (rc == 0 && d->report_id != NULL) {
+        rc = store_decision_report(st, d, err);
+    }
+    if (rc == 0) {
+        rc = store_decision_wave(st, d, err);
+    }
+    for (size_t i = 0; rc == 0 && i < d->n_shards; i++) {
+        rc = store_decision_shard(st, d->wave_id, &d->shards[i], err);
+    }
+    for (size_t i = 0; rc == 0 && i < d->n_events; i++) {
+        rc = store_event_insert(st, d->wave_id, &d->events[i], err);
+    }
+    if (rc == 0 && new_revision != NULL) {
+        sqlite3_stmt *q = NULL;
+        rc = store_stmt(st, &q, err, "SELECT revision FROM waves WHERE id = ?", "s", d->wave_id);
+        if (rc == 0 && (rc = store_step(st, q, "reading waves", err)) == 1) {
+            *new_revision = store_col_int(q, 0);
+            rc = 0;
+        }
+        sqlite3_finalize(q);
+    }
+    return rc;
+}
+
+int store_apply_decision(struct store *st, const struct store_decision *d, int64_t *new_revision,
+                         struct sw_err *err)
+{
+    int rc = store_begin(st, err);
+    if (rc == 0) {
+        rc = store_decision_txn(st, d, new_revision, err);
+    }
+    if (rc == 0) {
+        rc = store_commit(st, err);
+    }
+    if (rc != 0) {
+        store_rollback(st);
+    }
+    return rc;
+}
+
+/* ---- reading events ---- */
+
+static int store_event_row(struct store *st, sqlite3_stmt *q, struct store_event *e,
+                           struct sw_err *err)
+{
+    *e = (struct store_event){0};
+    e->id = store_col_int(q, 0);
+    e->at_ms = store_col_int(q, 2);
+    int rc = store_col_copy(st, q, 1, e->wave_id, sizeof e->wave_id, err);
+    if (rc == 0) {
+        rc = store_col_copy(st, q, 3, e->actor, sizeof e->actor, err);
+    }
+    if (rc == 0) {
+        rc = store_col_copy(st, q, 4, e->kind, sizeof e->kind, err);
+    }
+    if (rc == 0) {
+        rc = store_col_copy(st, q, 5, e->from_state, sizeof e->from_state, err);
+    }
+    if (rc == 0) {
+        rc = store_col_copy(st, q, 6, e->to_state, sizeof e->to_state, err);
+    }
+    if (rc == 0) {
+        rc = store_col_copy(st, q, 7, e->shard_id, sizeof e->shard_id, err);
+    }
+    if (rc == 0) {
+        rc = store_col_dup(st, q, 8, &e->message, err);
+    }
+    return rc;
+}
+
+static int store_events_read(struct store *st, const char *wave_id, int64_t after_id, size_t limit,
+                             struct store_event **out, size_t *n, struct sw_err *err)
+{
+    sqlite3_stmt *q = NULL;
+    size_t cap = 0;
+    int rc = store_stmt(st, &q, err,
+                        "SELECT id, wave_id, at_ms, actor, kind, from_state, to_state, shard_id, "
+                        "message FROM events WHERE wave_id = ? AND id > ? ORDER BY id LIMIT ?",
+                        "sii", wave_id, after_id, (int64_t)limit);
+    while (rc == 0 && (rc = store_step(st, q, "reading events", err)) == 1) {
+        rc = 0; /* a row */
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 32;
+            struct store_event *e = realloc(*out, cap * sizeof *e);
+            if (e == NULL) {
+                rc = sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);
+                break;
+            }
+            *out = e;
+        }
+        rc = store_event_row(st, q, &(*out)[*n], err);
+        (*n)++;
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_events_list(struct store *st, const char *wave_id, int64_t after_id, size_t limit,
+                      struct store_event **out, size_t *n, struct sw_err *err)
+{
+    struct store_wave w = {0};
+    *out = NULL;
+    *n = 0;
+    if (limit < 1 || limit > STORE_EVENTS_MAX_LIMIT) {
+        return sw_err_set(err, SW_EINVAL, "events limit must be 1..%d, got %zu",
+                          STORE_EVENTS_MAX_LIMIT, limit);
+    }
+    int rc = store_begin_read(st, err);
+    if (rc == 0) {
+        rc = store_wave_get_row(st, wave_id, &w, err);
+    }
+    if (rc == 0) {
+        rc = store_events_read(st, wave_id, after_id, limit, out, n, err);
+    }
+    store_rollback(st);
+    store_wave_cleanup(&w);
+    if (rc != 0) {
+        store_events_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int store_report_seen(struct store *st, const char *report_id, bool *seen, struct sw_err *err)
+{
+    sqlite3_stmt *q = NULL;
+    *seen = false;
+    int rc =
+        store_stmt(st, &q, err, "SELECT 1 FROM seen_reports WHERE report_id = ?", "s", report_id);
+    if (rc == 0) {
+        rc = store_step(st, q, "reading reports", err);
+    }
+    sqlite3_finalize(q);
+    if (rc < 0) {
+        return rc;
+    }
+    *seen = rc == 1;
+    return 0;
+}

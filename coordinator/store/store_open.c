@@ -1,0 +1,239 @@
+/*
+ * Opening the store: the primary's process lock, the schema migration with
+ * shardwave's own runner, the SQLite handle settings; plus the meta table.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "runner/runner.h"
+#include "store_impl.h"
+#include "store_migrations.h"
+#include "sw/numparse.h"
+
+#define STORE_LOCK_SUFFIX ".lock"
+
+/* Reads the pid the lock holder wrote; 0 when unknown. */
+static long store_lock_holder(int fd)
+{
+    char buf[32] = {0};
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    int64_t pid = 0;
+    if (n <= 0) {
+        return 0;
+    }
+    buf[strcspn(buf, "\n")] = '\0';
+    return sw_parse_int64(buf, 1, INT32_MAX, "pid", &pid, NULL) == 0 ? (long)pid : 0;
+}
+
+static int store_lock_busy(const char *path, int fd, struct sw_err *err)
+{
+    long pid = store_lock_holder(fd);
+    int rc = pid > 0 ? sw_err_set(err, SW_ELOCKED,
+                                  "store %s is in use by another coordinator (pid %ld)", path, pid)
+                     : sw_err_set(err, SW_ELOCKED,
+                                  "store %s is in use by another coordinator (pid unknown)", path);
+    sw_err_hint(err, "stop the other coordinator first, or give this one its own store path");
+    return rc;
+}
+
+/* Takes the primary's exclusive flock on "<path>.lock" and records our pid in it. */
+static int store_lock(const char *path, int *fd_out, struct sw_err *err)
+{
+    char lock_path[PATH_MAX];
+    int rc = 0;
+    *fd_out = -1;
+    if ((size_t)snprintf(lock_path, sizeof lock_path, "%s" STORE_LOCK_SUFFIX, path) >=
+        sizeof lock_path) {
+        return sw_err_set(err, SW_EINVAL, "store %s: path too long", path);
+    }
+    int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return sw_err_set(err, SW_EIO, "store %s: cannot open lock file %s: %s", path, lock_path,
+                          strerror(errno));
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = errno == EWOULDBLOCK ? store_lock_busy(path, fd, err)
+                                  : sw_err_set(err, SW_EIO, "store %s: cannot lock %s: %s", path,
+                                               lock_path, strerror(errno));
+        goto out;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        rc = sw_err_set(err, SW_EIO, "store %s: cannot write lock file %s: %s", path, lock_path,
+                        strerror(errno));
+        goto out;
+    }
+    *fd_out = fd;
+out:
+    if (rc != 0) {
+        close(fd);
+    }
+    return rc;
+}
+
+/* Brings the store's schema to the latest compiled-in version with the runner. */
+static int store_migrate(const char *path, struct sw_err *err)
+{
+    struct migset *set = NULL;
+    struct engine *eng = NULL;
+    struct runner_result res = {0};
+    struct runner_opts ro;
+    char dsn[PATH_MAX + 16];
+    struct migset_load_opts lo = {.origin = "store schema"};
+    int rc = migset_load_files(store_migrations, store_n_migrations, &lo, &set, err);
+    if (rc != 0) {
+        goto out;
+    }
+    if ((size_t)snprintf(dsn, sizeof dsn, "sqlite://%s", path) >= sizeof dsn) {
+        rc = sw_err_set(err, SW_EINVAL, "path too long");
+        goto out;
+    }
+    rc = engine_open(dsn, 0, &eng, err);
+    if (rc != 0) {
+        goto out;
+    }
+    runner_opts_init(&ro, set);
+    ro.agent = "shardwave-coordinator";
+    rc = runner_migrate(eng, &ro, NULL, &res, err);
+out:
+    engine_close(eng);
+    migset_free(set);
+    if (rc != 0) {
+        sw_err_prefix(err, "store %s: schema migration", path);
+    }
+    return rc;
+}
+
+static int store_pragma(struct store *st, const char *sql, struct sw_err *err)
+{
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        return store_db_error(st, sql, err);
+    }
+    return 0;
+}
+
+/* Opens the SQLite handle: WAL, foreign keys, busy timeout; checks the schema. */
+static int store_connect(struct store *st, const struct store_open_opts *opts, struct sw_err *err)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(st->path, &st->db, flags, NULL) != SQLITE_OK) {
+        return st->db ? store_db_error(st, "opening", err)
+                      : sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);
+    }
+    int busy_ms =
+        opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : STORE_DEFAULT_BUSY_TIMEOUT_MS;
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, busy_ms);
+    int rc = store_pragma(st, "PRAGMA journal_mode = WAL", err);
+    if (rc == 0) {
+        rc = store_pragma(st, "PRAGMA foreign_keys = ON", err);
+    }
+    if (rc == 0) {
+        rc = store_pragma(st, "PRAGMA synchronous = NORMAL", err);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    sqlite3_stmt *stmt = NULL;
+    rc = store_stmt(st, &stmt, err,
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'waves'",
+                    "");
+    if (rc == 0 && (rc = store_step(st, stmt, "reading the schema", err)) == 1) {
+        rc = store_col_int(stmt, 0) == 1 ? 0
+                                         : sw_err_set(err, SW_ECONFLICT,
+                                                      "store %s: no store schema (open the primary "
+                                                      "handle first)",
+                                                      st->path);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int store_open_common(const char *path, const struct store_open_opts *opts, bool primary,
+                             struct store **out, struct sw_err *err)
+{
+    *out = NULL;
+    if (path == NULL || path[0] == '\0' || strchr(path, '?') != NULL) {
+        return sw_err_set(err, SW_EINVAL, "store path must be a file path without '?', got '%s'",
+                          path ? path : "");
+    }
+    struct store *st = calloc(1, sizeof *st);
+    if (st == NULL || (st->path = strdup(path)) == NULL) {
+        free(st);
+        return sw_err_set(err, SW_ENOMEM, "store %s: out of memory", path);
+    }
+    st->lock_fd = -1;
+    int rc = primary ? store_lock(path, &st->lock_fd, err) : 0;
+    if (rc == 0 && primary) {
+        rc = store_migrate(path, err);
+    }
+    if (rc == 0) {
+        rc = store_connect(st, opts, err);
+    }
+    if (rc != 0) {
+        store_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+int store_open(const char *path, const struct store_open_opts *opts, struct store **out,
+               struct sw_err *err)
+{
+    return store_open_common(path, opts, true, out, err);
+}
+
+int store_open_secondary(const char *path, const struct store_open_opts *opts, struct store **out,
+                         struct sw_err *err)
+{
+    return store_open_common(path, opts, false, out, err);
+}
+
+void store_close(struct store *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    sqlite3_close_v2(st->db);
+    if (st->lock_fd >= 0) {
+        close(st->lock_fd); /* releases the flock */
+    }
+    free(st->path);
+    free(st);
+}
+
+const char *store_path(const struct store *st)
+{
+    return st->path;
+}
+
+int store_meta_get(struct store *st, const char *key, char **value, struct sw_err *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    *value = NULL;
+    int rc = store_stmt(st, &stmt, err, "SELECT value FROM meta WHERE key = ?", "s", key);
+    if (rc == 0 && (rc = store_step(st, stmt, "reading meta", err)) == 1) {
+        rc = store_col_dup(st, stmt, 0, value, err);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int store_meta_put(struct store *st, const char *key, const char *value, struct sw_err *err)
+{
+    return store_run(st, err,
+                     "INSERT INTO meta (key, value) VALUES (?, ?) "
+                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                     "ss", key, value);
+}
