@@ -536,12 +536,13 @@ static int start_mhd(struct http_server *srv, struct sw_err *err)
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
         {MHD_OPTION_END, 0, NULL},
     };
-    srv->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.n_threads, MHD_OPTION_CONNECTION_LIMIT,
-        srv->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_seconds,
-        MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log,
-        srv, MHD_OPTION_ARRAY, srv->tls_cert != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+    srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                                http_mhd_log, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.n_threads,
+                                MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections,
+                                MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_seconds,
+                                MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_ARRAY,
+                                srv->tls_cert != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
     if (srv->mhd == NULL) {
         return sw_err_set(err, SW_EIO, "cannot listen on %s port %u (in use, or bad TLS files?)",
                           srv->cfg.listen_addr != NULL ? srv->cfg.listen_addr : "127.0.0.1",
