@@ -28,7 +28,7 @@ static const char fleet_help[] =
     "    checksum_mismatch, unknown) or behind the most common version.\n"
     "\n"
     "    'fleet reload' makes the coordinator re-read its fleet file (like SIGHUP) and\n"
-    "    prints the shards added and removed. A removed shard that belongs to an active\n"
+    "    prints the shards added, changed and removed. A removed shard that belongs to an active\n"
     "    wave stays in that wave and is listed; finish or abort the wave to let it go.\n"
     "    Needs an operator token; listing needs any token.\n"
     "\n"
@@ -188,6 +188,7 @@ static void fleet_print_reload(const json_t *reply)
 {
     printf("fleet reloaded: %lld shards\n", cli_json_int(reply, "shards", 0));
     fleet_print_ids("added", json_object_get(reply, "added"));
+    fleet_print_ids("changed", json_object_get(reply, "changed"));
     fleet_print_ids("removed", json_object_get(reply, "removed"));
     const json_t *busy = json_object_get(reply, "removed_in_active_wave");
     if (json_array_size(busy) > 0) {

@@ -29,7 +29,7 @@ static const char plan_help[] =
     "    shardwave.sum; the coordinator validates it like 'shardwave validate' and keeps\n"
     "    it by digest, so uploading the same set again changes nothing), then asks the\n"
     "    coordinator's planner for a dry run of the plan in FILE against the current\n"
-    "    fleet. Nothing starts; any token may ask.\n"
+    "    fleet. Nothing starts. Uploading needs an operator token.\n"
     "\n"
     "    Prints the target and direction, each stage with its shards (engine, host label,\n"
     "    the version it is at, the version it will reach and the steps in between), the\n"

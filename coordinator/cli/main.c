@@ -3,10 +3,14 @@
 #include <string.h>
 
 #include "cli_common.h"
+#include "cli_remote.h"
 #include "cmd_author.h"
+#include "cmd_fleet.h"
 #include "cmd_info.h"
 #include "cmd_migrate.h"
+#include "cmd_plan.h"
 #include "cmd_validate.h"
+#include "cmd_wave.h"
 #include "engine/engine.h"
 #include "sw/build_info.h"
 #include "sw/log.h"
@@ -14,6 +18,7 @@
 static const struct cli_command *const main_commands[] = {
     &cmd_author_new, &cmd_author_sum,   &cmd_validate,       &cmd_migrate_migrate,
     &cmd_info,       &cmd_migrate_undo, &cmd_migrate_repair, &cmd_migrate_baseline,
+    &cmd_fleet,      &cmd_plan,         &cmd_wave,
 };
 #define MAIN_N_COMMANDS (sizeof main_commands / sizeof main_commands[0])
 
@@ -22,9 +27,9 @@ static const char main_usage_head[] =
     "       shardwave <command> --help\n"
     "       shardwave --version\n"
     "\n"
-    "shardwave migrates database schemas with versioned SQL files. These commands work on\n"
-    "one database (PostgreSQL, MySQL/MariaDB or SQLite); fleet waves arrive with the\n"
-    "coordinator (issue 3).\n"
+    "shardwave migrates database schemas with versioned SQL files. new ... baseline work on\n"
+    "one database (PostgreSQL, MySQL/MariaDB or SQLite); fleet, plan and wave talk to a\n"
+    "shardwave-coordinator, which rolls a migration set out to a fleet of shards in waves.\n"
     "\n"
     "Commands:\n";
 
@@ -37,9 +42,15 @@ static const char main_usage_tail[] =
     "  -q, --quiet            no progress lines\n"
     "  --log-level LEVEL      error, warn (default), info, debug, trace (logs go to stderr)\n"
     "\n"
+    "Coordinator options (fleet, plan, wave; also accepted before the command):\n"
+    "  --coordinator URL      the coordinator, e.g. http://127.0.0.1:7400 (or\n"
+    "                         $SHARDWAVE_COORDINATOR)\n"
+    "  --token-file FILE      bearer token file (or $SHARDWAVE_TOKEN_FILE, $SHARDWAVE_TOKEN)\n"
+    "  --ca-file FILE, --timeout S, --json\n"
+    "\n"
     "Exit status: 0 success, 2 invalid input, 3 not found, 4 conflict (dirty database,\n"
     "out-of-order step), 5 checksum mismatch, 6 lock timeout, 7 timeout, 8 database error,\n"
-    "9 connection failed (see docs/cli.md).\n";
+    "9 connection failed, 12 unauthorized (see docs/cli.md).\n";
 
 static void main_usage(FILE *f)
 {
@@ -113,6 +124,7 @@ int main(int argc, char **argv)
         main_usage(stderr);
         return sw_err_exit_code(SW_EINVAL);
     }
+    cli_remote_hoist_globals(argc, argv); /* shardwave --coordinator URL wave list */
     int rc = main_dispatch(argc, argv, &err);
     engine_global_cleanup();
     if (fflush(stdout) != 0 && rc == 0) {
