@@ -65,35 +65,76 @@ static int store_bind_va(struct store *st, sqlite3_stmt *stmt, const char *types
     return 0;
 }
 
-int store_stmt(struct store *st, sqlite3_stmt **out, struct sw_err *err, const char *sql,
-               const char *types, ...)
+/* A prepared statement for sql: a free cached one (statements are cached by the
+ * address of their SQL text, which is always a literal), else a new one that is
+ * cached when there is room. */
+static int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct sw_err *err)
 {
+    struct store_cached_stmt *slot = NULL;
+    for (size_t i = 0; i < st->n_cached; i++) {
+        if (st->cache[i].sql == sql && !st->cache[i].in_use) {
+            st->cache[i].in_use = true;
+            *out = st->cache[i].stmt;
+            return 0;
+        }
+    }
+    if (st->n_cached < STORE_STMT_CACHE) {
+        slot = &st->cache[st->n_cached];
+    }
     *out = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(st->db, sql, -1, slot ? SQLITE_PREPARE_PERSISTENT : 0, out, NULL) !=
+        SQLITE_OK) {
         int rc = store_db_error(st, "preparing a statement", err);
         sqlite3_finalize(*out);
         *out = NULL;
         return rc;
     }
-    va_list ap;
-    va_start(ap, types);
-    int rc = store_bind_va(st, *out, types, ap, err);
-    va_end(ap);
-    if (rc != 0) {
-        sqlite3_finalize(*out);
-        *out = NULL;
+    if (slot != NULL) {
+        *slot = (struct store_cached_stmt){.sql = sql, .stmt = *out, .in_use = true};
+        st->n_cached++;
     }
-    return rc;
+    return 0;
 }
 
-int store_rebind(struct store *st, sqlite3_stmt *stmt, struct sw_err *err, const char *types, ...)
+void store_stmt_done(struct store *st, sqlite3_stmt *stmt)
 {
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
+    if (stmt == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < st->n_cached; i++) {
+        if (st->cache[i].stmt == stmt) {
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            st->cache[i].in_use = false;
+            return;
+        }
+    }
+    sqlite3_finalize(stmt);
+}
+
+void store_stmt_cache_clear(struct store *st)
+{
+    for (size_t i = 0; i < st->n_cached; i++) {
+        sqlite3_finalize(st->cache[i].stmt);
+    }
+    st->n_cached = 0;
+}
+
+int store_stmt(struct store *st, sqlite3_stmt **out, struct sw_err *err, const char *sql,
+               const char *types, ...)
+{
+    int rc = store_prepare(st, sql, out, err);
+    if (rc != 0) {
+        return rc;
+    }
     va_list ap;
     va_start(ap, types);
-    int rc = store_bind_va(st, stmt, types, ap, err);
+    rc = store_bind_va(st, *out, types, ap, err);
     va_end(ap);
+    if (rc != 0) {
+        store_stmt_done(st, *out);
+        *out = NULL;
+    }
     return rc;
 }
 
@@ -112,20 +153,19 @@ int store_step(struct store *st, sqlite3_stmt *stmt, const char *what, struct sw
 int store_run(struct store *st, struct sw_err *err, const char *sql, const char *types, ...)
 {
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-        int rc = store_db_error(st, "preparing a statement", err);
-        sqlite3_finalize(stmt);
+    int rc = store_prepare(st, sql, &stmt, err);
+    if (rc != 0) {
         return rc;
     }
     va_list ap;
     va_start(ap, types);
-    int rc = store_bind_va(st, stmt, types, ap, err);
+    rc = store_bind_va(st, stmt, types, ap, err);
     va_end(ap);
     if (rc == 0) {
         rc = store_step(st, stmt, "writing", err);
         rc = rc > 0 ? 0 : rc;
     }
-    sqlite3_finalize(stmt);
+    store_stmt_done(st, stmt);
     return rc;
 }
 

@@ -59,7 +59,7 @@ static int store_decision_check(struct store *st, const struct store_decision *d
             sw_err_hint(err, "reload the wave and decide again");
         }
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     return rc;
 }
 
@@ -163,7 +163,7 @@ static int store_decision_txn(struct store *st, const struct store_decision *d,
             *new_revision = store_col_int(q, 0);
             rc = 0;
         }
-        sqlite3_finalize(q);
+        store_stmt_done(st, q);
     }
     return rc;
 }
@@ -237,7 +237,7 @@ static int store_events_read(struct store *st, const char *wave_id, int64_t afte
         rc = store_event_row(st, q, &(*out)[*n], err);
         (*n)++;
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     return rc;
 }
 
@@ -277,7 +277,7 @@ int store_report_seen(struct store *st, const char *report_id, bool *seen, struc
     if (rc == 0) {
         rc = store_step(st, q, "reading reports", err);
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     if (rc < 0) {
         return rc;
     }

@@ -97,7 +97,7 @@ static int store_fleet_read_shards(struct store *st, struct store_fleet *out, st
             rc = store_fleet_row(st, q, out, err);
         }
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     return rc;
 }
 
@@ -135,7 +135,7 @@ static int store_fleet_read_labels(struct store *st, struct store_fleet *out, st
             rc = store_label_add(st, &out->fleet.shards[idx], q, err);
         }
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     return rc;
 }
 
@@ -211,7 +211,7 @@ static int store_labels_same(struct store *st, const struct fleet_shard *s, bool
     if (i != s->n_labels) {
         *same = false;
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     return rc;
 }
 
@@ -232,7 +232,7 @@ static int store_shard_diff(struct store *st, const struct fleet_shard *s,
             *diff = STORE_SHARD_CHANGED;
         }
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     if (rc == 0 && *diff == STORE_SHARD_CHANGED && same) {
         rc = store_labels_same(st, s, &same, err);
         *diff = same ? STORE_SHARD_SAME : STORE_SHARD_CHANGED;
@@ -371,7 +371,7 @@ static int store_sync_find_removed(struct store *st, const struct fleet *file,
                  ? 0
                  : store_strlist_add(st, &out->removed, &out->n_removed, id, err);
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     return rc;
 }
 
@@ -408,7 +408,7 @@ static int store_sync_count(struct store *st, size_t *n, struct sw_err *err)
         *n = (size_t)store_col_int(q, 0);
         rc = 0;
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     return rc;
 }
 

@@ -14,10 +14,20 @@
 #include "store/store.h"
 #include "sw/err.h"
 
+#define STORE_STMT_CACHE 64
+
+struct store_cached_stmt {
+    const char *sql; /* the literal it was prepared from (compared by address) */
+    sqlite3_stmt *stmt;
+    bool in_use;
+};
+
 struct store {
     sqlite3 *db;
     char *path;
     int lock_fd; /* the primary's flock on "<path>.lock"; -1 for secondaries */
+    size_t n_cached;
+    struct store_cached_stmt cache[STORE_STMT_CACHE];
 };
 
 /* Maps a SQLite failure on `st` to an sw_err: SW_ELOCKED for busy/locked (the busy
@@ -25,13 +35,16 @@ struct store {
  * message is "store <path>: <what>: <sqlite message>". Returns the code. */
 int store_db_error(struct store *st, const char *what, struct sw_err *err);
 
-/* Prepares `sql` and binds the variadic arguments described by `types`, one char
- * per parameter: 's' const char * (NULL binds NULL), 'i' int64_t, 'b' int (0/1),
- * 'z' a blob as const void * followed by size_t. */
+/* Prepares `sql` (a string literal: statements are cached per handle by its
+ * address) and binds the variadic arguments described by `types`, one char per
+ * parameter: 's' const char * (NULL binds NULL), 'i' int64_t, 'b' int (0/1), 'z' a
+ * blob as const void * followed by size_t. Release with store_stmt_done. */
 int store_stmt(struct store *st, sqlite3_stmt **out, struct sw_err *err, const char *sql,
                const char *types, ...);
-/* Re-binds a prepared statement (after sqlite3_reset) the same way. */
-int store_rebind(struct store *st, sqlite3_stmt *stmt, struct sw_err *err, const char *types, ...);
+/* Resets a cached statement for reuse, or finalizes an uncached one. NULL: no-op. */
+void store_stmt_done(struct store *st, sqlite3_stmt *stmt);
+/* Finalizes every cached statement (before closing the handle). */
+void store_stmt_cache_clear(struct store *st);
 /* Steps once: 1 for a row, 0 when done, a negative code on failure. */
 int store_step(struct store *st, sqlite3_stmt *stmt, const char *what, struct sw_err *err);
 /* Runs a statement that returns no rows (prepare, bind, step, finalize). */

@@ -31,7 +31,7 @@ int store_migset_exists(struct store *st, const char *digest, bool *exists, stru
     if (rc == 0) {
         rc = store_step(st, q, "reading migration sets", err);
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     if (rc < 0) {
         return rc;
     }
@@ -100,7 +100,7 @@ static int store_migset_read_info(struct store *st, const char *digest,
         info->created_ms = store_col_int(q, 2);
         rc = store_col_copy(st, q, 0, info->latest, sizeof info->latest, err);
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     return rc;
 }
 
@@ -154,7 +154,7 @@ static int store_migset_read_files(struct store *st, const char *digest, struct 
             free(out->owned_[2 * i + 1]);
         }
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     return rc;
 }
 

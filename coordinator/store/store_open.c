@@ -155,7 +155,7 @@ static int store_connect(struct store *st, const struct store_open_opts *opts, s
                                                       "handle first)",
                                                       st->path);
     }
-    sqlite3_finalize(stmt);
+    store_stmt_done(st, stmt);
     return rc;
 }
 
@@ -205,6 +205,7 @@ void store_close(struct store *st)
     if (st == NULL) {
         return;
     }
+    store_stmt_cache_clear(st);
     sqlite3_close_v2(st->db);
     if (st->lock_fd >= 0) {
         close(st->lock_fd); /* releases the flock */
@@ -226,7 +227,7 @@ int store_meta_get(struct store *st, const char *key, char **value, struct sw_er
     if (rc == 0 && (rc = store_step(st, stmt, "reading meta", err)) == 1) {
         rc = store_col_dup(st, stmt, 0, value, err);
     }
-    sqlite3_finalize(stmt);
+    store_stmt_done(st, stmt);
     return rc;
 }
 

@@ -75,7 +75,7 @@ int store_shard_active_wave(struct store *st, const char *shard_id, char wave_id
     if (rc == 0 && (rc = store_step(st, q, "reading waves", err)) == 1) {
         rc = store_col_copy(st, q, 0, wave_id, WAVE_ID_MAX + 1, err);
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     return rc;
 }
 
@@ -109,7 +109,7 @@ int store_busy_shards(struct store *st, const char *exclude_wave_id, struct stor
         }
         *n += rc == 0;
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     if (rc != 0) {
         free(*out);
         *out = NULL;
@@ -180,7 +180,7 @@ static int store_wave_new_id(struct store *st, char id[WAVE_ID_MAX + 1], struct 
         if (rc == 0) {
             rc = store_step(st, q, "reading waves", err);
         }
-        sqlite3_finalize(q);
+        store_stmt_done(st, q);
         if (rc <= 0) {
             return rc;
         }
@@ -260,7 +260,7 @@ static int store_wave_create_txn(struct store *st, struct store_wave *w,
             rc = rc == 0 ? sw_err_set(err, SW_ENOTFOUND, "shard %s not found", shards[i].shard_id)
                          : (rc == 1 ? 0 : rc);
         }
-        sqlite3_finalize(q);
+        store_stmt_done(st, q);
     }
     if (rc == 0) {
         rc = store_wave_check_shards(st, shards, n, err);

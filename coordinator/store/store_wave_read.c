@@ -195,7 +195,7 @@ int store_wave_get_row(struct store *st, const char *id, struct store_wave *out,
     } else if (rc == 1) {
         rc = store_wave_row(st, q, out, err);
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     if (rc != 0) {
         store_wave_cleanup(out);
     }
@@ -224,7 +224,7 @@ static int store_wave_read_shards(struct store *st, struct store_wave_detail *d,
         rc = store_shard_row(st, q, &d->shards[d->n_shards], err);
         d->n_shards++; /* cleanup frees a half-read row too */
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     return rc;
 }
 
@@ -273,7 +273,7 @@ int store_wave_list(struct store *st, const struct store_wave_filter *filter,
         rc = store_wave_row(st, q, &(*out)[*n], err);
         (*n)++;
     }
-    sqlite3_finalize(q);
+    store_stmt_done(st, q);
     if (rc != 0) {
         store_waves_free(*out, *n);
         *out = NULL;
