@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -762,6 +763,77 @@ static void test_persistence(void **state)
     assert_true(exists);
 }
 
+/* Threads with their own handles race on one wave: every decision computed from a
+ * revision is applied at most once (the others get SW_ECONFLICT), none is lost. */
+struct racer {
+    const char *path;
+    const char *wave_id;
+    int n_ok;
+    int n_conflict;
+    int n_other;
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    struct store *st = NULL;
+    struct sw_err err = {0};
+    if (store_open_secondary(r->path, NULL, &st, &err) != 0) {
+        r->n_other++;
+        return NULL;
+    }
+    for (int i = 0; i < 40; i++) {
+        struct store_wave w = {0};
+        if (store_wave_get_row(st, r->wave_id, &w, &err) != 0) {
+            r->n_other++;
+            continue;
+        }
+        struct store_event ev = {.at_ms = 1, .actor = "racer", .kind = "operator"};
+        struct store_decision d = {.wave_id = r->wave_id,
+                                   .expected_state = w.state,
+                                   .expected_revision = w.revision,
+                                   .n_events = 1,
+                                   .events = &ev};
+        int rc = store_apply_decision(st, &d, NULL, &err);
+        r->n_ok += rc == 0;
+        r->n_conflict += rc == SW_ECONFLICT;
+        r->n_other += rc != 0 && rc != SW_ECONFLICT;
+        store_wave_cleanup(&w);
+    }
+    store_close(st);
+    return NULL;
+}
+
+static void test_concurrent_decisions(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_err err = {0};
+    char digest[CHECKSUM_HEX_LEN + 1];
+    char wid[WAVE_ID_MAX + 1];
+    static const char *const ids[] = {"t-a"};
+    sync_fleet(f->st, ids, 1);
+    put_set(f->st, digest);
+    create_wave(f->st, digest, ids, 1, 1000, wid);
+    struct racer racers[3];
+    pthread_t threads[3];
+    for (int i = 0; i < 3; i++) {
+        racers[i] = (struct racer){.path = f->path, .wave_id = wid};
+        assert_int_equal(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
+    }
+    int n_ok = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        assert_int_equal(racers[i].n_other, 0);
+        assert_int_equal(racers[i].n_ok + racers[i].n_conflict, 40);
+        n_ok += racers[i].n_ok;
+    }
+    struct store_wave w = {0};
+    expect_ok(store_wave_get_row(f->st, wid, &w, &err), &err);
+    assert_int_equal(w.revision, 1 + n_ok);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM events WHERE actor = 'racer'"), n_ok);
+    store_wave_cleanup(&w);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -779,6 +851,7 @@ int main(void)
         T(test_events_paging),
         T(test_events_append_only),
         T(test_persistence),
+        T(test_concurrent_decisions),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
