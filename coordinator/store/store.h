@@ -305,4 +305,37 @@ int store_events_list(struct store *st, const char *wave_id, int64_t after_id, s
 /* Whether an agent report id was already recorded (by store_apply_decision). */
 int store_report_seen(struct store *st, const char *report_id, bool *seen, struct sw_err *err);
 
+#define STORE_AGENT_VERSION_MAX 64
+#define STORE_AGENT_POOLS_MAX   1024
+
+struct store_agent {
+    char id[FLEET_ID_MAX + 1];
+    char version[STORE_AGENT_VERSION_MAX];
+    char pools[STORE_AGENT_POOLS_MAX]; /* pool names separated by ',' */
+    int capacity;                      /* worker threads */
+    int64_t last_seen_ms;
+};
+
+/* Registers an agent or refreshes it (register and heartbeat). */
+int store_agent_put(struct store *st, const struct store_agent *agent, struct sw_err *err);
+/* Agents sorted by id. *out owned by the caller (free); NULL when *n is 0. */
+int store_agents_list(struct store *st, struct store_agent **out, size_t *n, struct sw_err *err);
+
+/* A live lease (kept in step with wave_shards by store_apply_decision). */
+struct store_lease {
+    char id[STORE_LEASE_ID_MAX + 1];
+    char wave_id[WAVE_ID_MAX + 1];
+    char shard_id[FLEET_ID_MAX + 1];
+    char agent_id[FLEET_ID_MAX + 1];
+    int64_t expires_ms;
+};
+
+/* Leases with expires_ms <= now_ms, oldest expiry first (the scheduler turns them
+ * into lease-expired events). *out owned by the caller (free); NULL when *n is 0. */
+int store_leases_expired(struct store *st, int64_t now_ms, struct store_lease **out, size_t *n,
+                         struct sw_err *err);
+/* One lease by id. SW_ENOTFOUND "lease L not found (expired or finished)". */
+int store_lease_get(struct store *st, const char *lease_id, struct store_lease *out,
+                    struct sw_err *err);
+
 #endif

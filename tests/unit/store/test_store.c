@@ -834,6 +834,63 @@ static void test_concurrent_decisions(void **state)
     store_wave_cleanup(&w);
 }
 
+static void test_agents_and_leases(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_err err = {0};
+    struct store_agent a = {
+        .id = "agent-2", .version = "0.1.0", .pools = "eu,us", .capacity = 4, .last_seen_ms = 10};
+    expect_ok(store_agent_put(f->st, &a, &err), &err);
+    snprintf(a.id, sizeof a.id, "agent-1");
+    expect_ok(store_agent_put(f->st, &a, &err), &err);
+    a.last_seen_ms = 20;
+    a.capacity = 8;
+    expect_ok(store_agent_put(f->st, &a, &err), &err); /* heartbeat refresh */
+    struct store_agent *agents = NULL;
+    size_t n = 0;
+    expect_ok(store_agents_list(f->st, &agents, &n, &err), &err);
+    assert_int_equal(n, 2);
+    assert_string_equal(agents[0].id, "agent-1");
+    assert_int_equal(agents[0].capacity, 8);
+    assert_int_equal(agents[0].last_seen_ms, 20);
+    assert_string_equal(agents[1].pools, "eu,us");
+    free(agents);
+
+    char digest[CHECKSUM_HEX_LEN + 1];
+    char wid[WAVE_ID_MAX + 1];
+    static const char *const ids[] = {"t-a", "t-b"};
+    sync_fleet(f->st, ids, 2);
+    put_set(f->st, digest);
+    create_wave(f->st, digest, ids, 2, 1000, wid);
+    struct store_wave_shard sh[2] = {wave_shard("t-a", 0), wave_shard("t-b", 1)};
+    for (int i = 0; i < 2; i++) {
+        sh[i].state = WSHARD_LEASED;
+        snprintf(sh[i].agent, sizeof sh[i].agent, "agent-1");
+        snprintf(sh[i].lease_id, sizeof sh[i].lease_id, "l-%d", i);
+        sh[i].lease_expires_ms = 5000 + 1000 * i;
+    }
+    struct store_decision dec = {
+        .wave_id = wid, .expected_state = WAVE_PENDING, .n_shards = 2, .shards = sh};
+    expect_ok(store_apply_decision(f->st, &dec, NULL, &err), &err);
+
+    struct store_lease *leases = NULL;
+    expect_ok(store_leases_expired(f->st, 4999, &leases, &n, &err), &err);
+    assert_int_equal(n, 0);
+    expect_ok(store_leases_expired(f->st, 5000, &leases, &n, &err), &err);
+    assert_int_equal(n, 1);
+    assert_string_equal(leases[0].id, "l-0");
+    assert_string_equal(leases[0].wave_id, wid);
+    assert_string_equal(leases[0].shard_id, "t-a");
+    assert_string_equal(leases[0].agent_id, "agent-1");
+    free(leases);
+    struct store_lease l = {0};
+    expect_ok(store_lease_get(f->st, "l-1", &l, &err), &err);
+    assert_string_equal(l.shard_id, "t-b");
+    assert_int_equal(l.expires_ms, 6000);
+    assert_int_equal(store_lease_get(f->st, "l-9", &l, &err), SW_ENOTFOUND);
+    assert_string_equal(err.msg, "lease l-9 not found (expired or finished)");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -852,6 +909,7 @@ int main(void)
         T(test_events_append_only),
         T(test_persistence),
         T(test_concurrent_decisions),
+        T(test_agents_and_leases),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
