@@ -39,11 +39,13 @@ struct tokens_identity {
 struct tokens; /* opaque, immutable after load; lookups are thread-safe */
 
 /* Loads the tokens file. Refuses a file readable by others (mode & 004):
- * "tokens: /etc/shardwave/tokens is readable by every user (mode 0644)" with hint
+ * "tokens file /etc/shardwave/tokens is readable by every user (mode 0644)" with hint
  * "chmod 600 /etc/shardwave/tokens". Lines are checked, messages cite file:line:
  *   "tokens:3: unknown role 'admin' (expected read, operator or agent)"
  *   "tokens:5: expected '<role> <name> <secret>'"
  *   "tokens:7: duplicate name 'ci' (first at line 2)"
+ *   "tokens:8: same token as 'ci' (line 2)"
+ *   "tokens:9: token 'ops': token shorter than 16 characters"
  * Never puts a secret into a message. SW_EINVAL / SW_ENOTFOUND / SW_EIO / SW_ETOOBIG. */
 int tokens_load(const char *path, struct tokens **out, struct sw_err *err);
 /* Same from text (no permission check); `name` stands for the file in messages. */
