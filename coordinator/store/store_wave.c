@@ -188,6 +188,18 @@ static int store_wave_new_id(struct store *st, char id[WAVE_ID_MAX + 1], struct 
     return sw_err_set(err, SW_EINTERNAL, "store %s: no free wave id after 8 attempts", st->path);
 }
 
+/* A caller-chosen id must not name an existing wave. */
+static int store_wave_check_new_id(struct store *st, const char *id, struct sw_err *err)
+{
+    struct store_wave old = {0};
+    int rc = store_wave_get_row(st, id, &old, err);
+    store_wave_cleanup(&old);
+    if (rc == SW_ENOTFOUND) {
+        return 0;
+    }
+    return rc != 0 ? rc : sw_err_set(err, SW_ECONFLICT, "wave %s already exists", id);
+}
+
 static int store_wave_insert_row(struct store *st, const struct store_wave *w, struct sw_err *err)
 {
     return store_run(st, err,
@@ -267,6 +279,8 @@ static int store_wave_create_txn(struct store *st, struct store_wave *w,
     }
     if (rc == 0 && w->id[0] == '\0') {
         rc = store_wave_new_id(st, w->id, err);
+    } else if (rc == 0) {
+        rc = store_wave_check_new_id(st, w->id, err);
     }
     if (rc == 0) {
         rc = store_wave_insert(st, w, shards, n, err);

@@ -529,6 +529,15 @@ static void test_busy_shards(void **state)
     shards[1] = wave_shard("t-b", 1);
     snprintf(w.digest, sizeof w.digest, "%s", digest);
     expect_ok(store_wave_create(f->st, &w, shards, 2, &err), &err);
+    /* a caller-chosen id must be new */
+    struct store_wave again = wave_template(digest, 5000);
+    snprintf(again.id, sizeof again.id, "%s", w1);
+    assert_int_equal(store_wave_create(f->st, &again, shards, 0, &err), SW_ECONFLICT);
+    snprintf(want, sizeof want, "wave %s already exists", w1);
+    assert_string_equal(err.msg, want);
+    snprintf(again.id, sizeof again.id, "w-chosen");
+    expect_ok(store_wave_create(f->st, &again, NULL, 0, &err), &err);
+    assert_string_equal(again.id, "w-chosen");
 }
 
 static void test_apply_decision(void **state)
