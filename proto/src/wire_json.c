@@ -50,8 +50,12 @@ int wire_parse(const char *text, size_t len, json_t **doc, struct sw_err *err)
     json_error_t jerr;
     *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (*doc == NULL) {
-        return sw_err_set(err, SW_EINVAL, "invalid JSON at line %d, column %d: %s", jerr.line,
-                          jerr.column, jerr.text);
+        /* The parser quotes the input near the error: keep the message valid UTF-8. */
+        char *near = wire_text_sanitize(jerr.text, strnlen(jerr.text, sizeof jerr.text), 200);
+        int rc = sw_err_set(err, SW_EINVAL, "invalid JSON at line %d, column %d: %s", jerr.line,
+                            jerr.column, near != NULL ? near : "(out of memory)");
+        free(near);
+        return rc;
     }
     return 0;
 }
