@@ -81,6 +81,27 @@ out:
     return rc;
 }
 
+/* Refuses a store whose schema has versions this binary does not know (written by
+ * a newer coordinator): running on it would misread tables it does not know about. */
+static int store_check_not_newer(struct engine *eng, const struct migset *set, struct sw_err *err)
+{
+    struct runner_status status = {0};
+    int rc = runner_status(eng, set, &status, err);
+    for (size_t i = 0; rc == 0 && i < status.n_items; i++) {
+        if (status.items[i].state == RUNNER_STATE_MISSING) {
+            rc = sw_err_set(err, SW_ECONFLICT,
+                            "schema version %s was applied by a newer coordinator (this one "
+                            "knows up to %s)",
+                            status.items[i].version_text,
+                            migset_step_at(set, migset_count(set) - 1)->version_text);
+            sw_err_hint(err, "run a shardwave-coordinator at least as new as the one that "
+                             "last used this store");
+        }
+    }
+    runner_status_cleanup(&status);
+    return rc;
+}
+
 /* Brings the store's schema to the latest compiled-in version with the runner. */
 static int store_migrate(const char *path, struct sw_err *err)
 {
@@ -104,7 +125,10 @@ static int store_migrate(const char *path, struct sw_err *err)
     }
     runner_opts_init(&ro, set);
     ro.agent = "shardwave-coordinator";
-    rc = runner_migrate(eng, &ro, NULL, &res, err);
+    rc = store_check_not_newer(eng, set, err);
+    if (rc == 0) {
+        rc = runner_migrate(eng, &ro, NULL, &res, err);
+    }
 out:
     engine_close(eng);
     migset_free(set);

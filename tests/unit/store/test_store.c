@@ -900,6 +900,34 @@ static void test_agents_and_leases(void **state)
     assert_string_equal(err.msg, "lease l-9 not found (expired or finished)");
 }
 
+/* A store last used by a newer coordinator (a schema version this binary lacks) is
+ * refused rather than misread. */
+static void test_newer_schema_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_err err = {0};
+    sqlite3 *db = NULL;
+    store_close(f->st);
+    f->st = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO shardwave_schema_history (version, description, "
+                                  "direction, script, checksum, state) SELECT '99', 'future', "
+                                  "direction, 'V99__future.sql', checksum, state FROM "
+                                  "shardwave_schema_history WHERE version = '1'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    char want[4096];
+    snprintf(want, sizeof want,
+             "store %s: schema migration: schema version 99 was applied by a newer coordinator "
+             "(this one knows up to 1)",
+             f->path);
+    assert_int_equal(store_open(f->path, NULL, &f->st, &err), SW_ECONFLICT);
+    assert_string_equal(err.msg, want);
+    assert_null(f->st);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -919,6 +947,7 @@ int main(void)
         T(test_persistence),
         T(test_concurrent_decisions),
         T(test_agents_and_leases),
+        T(test_newer_schema_refused),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
