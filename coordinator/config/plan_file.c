@@ -430,7 +430,7 @@ static bool is_name_ok(const char *s)
     return ok;
 }
 
-static int decode_stage_name(const struct pctx *x, struct pnode st, const char *base, size_t idx,
+static int decode_stage_name(const struct pctx *x, struct pnode st, const char *base,
                              struct plan_stage *s)
 {
     char path[PLAN_PATH_MAX];
@@ -438,21 +438,17 @@ static int decode_stage_name(const struct pctx *x, struct pnode st, const char *
     if (get_text(x, st, base, "name", WAVE_NAME_MAX, &s->name) != 0) {
         return SW_EINVAL;
     }
-    if (s->name != NULL && !is_name_ok(s->name)) {
+    if (s->name == NULL) {
+        return fail(x, st, base, "name is required");
+    }
+    if (!is_name_ok(s->name)) {
         return fail(x, pn_member(st, "name"), path, "'%s' may only contain A-Z a-z 0-9 . _ : -",
                     s->name);
-    }
-    if (s->name == NULL) {
-        char def[32];
-        snprintf(def, sizeof def, "stage-%zu", idx + 1);
-        if ((s->name = strdup(def)) == NULL) {
-            return sw_err_set(x->err, SW_ENOMEM, "out of memory");
-        }
     }
     return 0;
 }
 
-static int decode_stage(const struct pctx *x, struct pnode st, const char *base, size_t idx,
+static int decode_stage(const struct pctx *x, struct pnode st, const char *base,
                         struct plan_stage *s)
 {
     static const char *const fields[] = {"name",
@@ -475,7 +471,7 @@ static int decode_stage(const struct pctx *x, struct pnode st, const char *base,
     int64_t parallel = 1;
     bool is_set = false;
     if (want_kind(x, st, base, PN_OBJECT) != 0 || check_fields(x, st, base, fields) != 0 ||
-        decode_stage_name(x, st, base, idx, s) != 0 || decode_selector(x, st, base, s) != 0 ||
+        decode_stage_name(x, st, base, s) != 0 || decode_selector(x, st, base, s) != 0 ||
         get_int(x, st, base, "max_parallel", parallel_range, &parallel, &is_set) != 0 ||
         decode_budget(x, st, base, s) != 0 ||
         get_int(x, st, base, "bake_seconds", bake_range, &s->bake_seconds, &is_set) != 0 ||
@@ -510,7 +506,7 @@ static int decode_stages(const struct pctx *x, struct pnode root, struct wave_pl
         if (snprintf(base, sizeof base, "%s[%zu]", path, i) >= (int)sizeof base) {
             return sw_err_set(x->err, SW_EINTERNAL, "%s: path too long", path);
         }
-        if (decode_stage(x, pn_elem(list, i), base, i, &p->stages[i]) != 0) {
+        if (decode_stage(x, pn_elem(list, i), base, &p->stages[i]) != 0) {
             return x->err != NULL ? x->err->code : SW_EINVAL;
         }
         for (size_t k = 0; k < i; k++) {

@@ -60,6 +60,10 @@ static const struct duration_unit duration_units[] = {
 /* "90s" -> "90s", 1500 -> "1500ms": the largest unit that divides the value. */
 static const char *format_duration(int64_t ms, char *buf, size_t cap)
 {
+    if (ms == 0) {
+        snprintf(buf, cap, "0");
+        return buf;
+    }
     for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++) {
         const struct duration_unit *u = &duration_units[i];
         if (ms != 0 && ms % u->ms == 0) {

@@ -145,7 +145,8 @@ static void test_defaults(void **state)
     (void)state;
     struct wave_plan p;
     struct sw_err err = {0};
-    const char *text = "{\"stages\": [{\"count\": 1}, {\"rest\": true}]}";
+    const char *text =
+        "{\"stages\": [{\"name\": \"one\", \"count\": 1}, {\"name\": \"two\", \"rest\": true}]}";
     assert_int_equal(plan_file_from_json_text(text, strlen(text), &p, &err), 0);
     assert_null(p.name);
     assert_null(p.target);
@@ -153,14 +154,14 @@ static void test_defaults(void **state)
     json_t *j = encode(&p);
     assert_json_equal(j, "{\"direction\": \"up\", \"on_failure\": \"halt\", \"max_per_host\": 0, "
                          "\"host_label\": \"host\", \"stages\": ["
-                         "{\"name\": \"stage-1\", \"count\": 1, \"max_parallel\": 1, "
+                         "{\"name\": \"one\", \"count\": 1, \"max_parallel\": 1, "
                          "\"bake_seconds\": 0}, "
-                         "{\"name\": \"stage-2\", \"rest\": true, \"max_parallel\": 1, "
+                         "{\"name\": \"two\", \"rest\": true, \"max_parallel\": 1, "
                          "\"bake_seconds\": 0}]}");
     json_decref(j);
     wave_plan_cleanup(&p);
     text = "{\"target\": \"007.0\", \"direction\": \"down\", \"on_failure\": \"rollback\", "
-           "\"stages\": [{\"rest\": true}]}";
+           "\"stages\": [{\"name\": \"all\", \"rest\": true}]}";
     assert_int_equal(plan_file_from_json_text(text, strlen(text), &p, &err), 0);
     assert_string_equal(p.target, "7");
     assert_int_equal(p.direction, PLAN_DOWN);
@@ -173,7 +174,9 @@ struct error_case {
     const char *message;
 };
 
-#define ST(x) "{\"stages\": [{\"rest\": true}, " x "]}"
+/* A valid first stage, then a second stage named "b" with the fields under test. */
+#define ST(x)     "{\"stages\": [{\"name\": \"a\", \"rest\": true}, {\"name\": \"b\", " x "}]}"
+#define ST_RAW(x) "{\"stages\": [{\"name\": \"a\", \"rest\": true}, " x "]}"
 
 static const struct error_case json_cases[] = {
     {"[]", "plan: expected an object, got an array"},
@@ -181,63 +184,64 @@ static const struct error_case json_cases[] = {
     {"{\"stages\": []}", "plan.stages: must have 1 to 32 stages, got 0"},
     {"{\"stages\": {}}", "plan.stages: expected an array, got an object"},
     {"{\"stagez\": []}", "plan: unknown field 'stagez'"},
-    {ST("{\"count\": 2, \"max_paralel\": 3}"), "plan.stages[1]: unknown field 'max_paralel'"},
-    {ST("{\"count\": 2, \"max_parallel\": 0}"),
+    {ST("\"count\": 2, \"max_paralel\": 3"), "plan.stages[1]: unknown field 'max_paralel'"},
+    {ST("\"count\": 2, \"max_parallel\": 0"),
      "plan.stages[1].max_parallel: must be 1 to 100000, got 0"},
-    {ST("{\"count\": 2, \"max_parallel\": \"4\"}"),
+    {ST("\"count\": 2, \"max_parallel\": \"4\""),
      "plan.stages[1].max_parallel: expected an integer, got a string"},
-    {ST("{\"count\": 2, \"max_parallel\": 1.5}"),
+    {ST("\"count\": 2, \"max_parallel\": 1.5"),
      "plan.stages[1].max_parallel: expected an integer, got a decimal number"},
-    {ST("{\"max_parallel\": 1}"),
+    {ST("\"max_parallel\": 1"),
      "plan.stages[1]: exactly one of select, count, percent or rest is required"},
-    {ST("{\"count\": 1, \"percent\": 5}"),
+    {ST("\"count\": 1, \"percent\": 5"),
      "plan.stages[1]: exactly one of select, count, percent or rest is required"},
-    {ST("{\"count\": 0}"), "plan.stages[1].count: must be 1 to 200000, got 0"},
-    {ST("{\"percent\": 0}"), "plan.stages[1].percent: must be more than 0 and at most 100, got 0"},
-    {ST("{\"percent\": 100.5}"),
+    {ST("\"count\": 0"), "plan.stages[1].count: must be 1 to 200000, got 0"},
+    {ST("\"percent\": 0"), "plan.stages[1].percent: must be more than 0 and at most 100, got 0"},
+    {ST("\"percent\": 100.5"),
      "plan.stages[1].percent: must be more than 0 and at most 100, got 100.5"},
-    {ST("{\"percent\": \"10%\"}"), "plan.stages[1].percent: expected a number, got a string"},
-    {ST("{\"rest\": false}"), "plan.stages[1].rest: must be true (leave it out otherwise)"},
-    {ST("{\"rest\": 1}"), "plan.stages[1].rest: expected a boolean, got an integer"},
-    {ST("{\"select\": \"\"}"), "plan.stages[1].select: must be 1 to 65536 characters"},
-    {ST("{\"rest\": true, \"max_failures\": 1, \"max_failure_percent\": 2}"),
+    {ST("\"percent\": \"10%\""), "plan.stages[1].percent: expected a number, got a string"},
+    {ST("\"rest\": false"), "plan.stages[1].rest: must be true (leave it out otherwise)"},
+    {ST("\"rest\": 1"), "plan.stages[1].rest: expected a boolean, got an integer"},
+    {ST("\"select\": \"\""), "plan.stages[1].select: must be 1 to 65536 characters"},
+    {ST("\"rest\": true, \"max_failures\": 1, \"max_failure_percent\": 2"),
      "plan.stages[1]: set max_failures or max_failure_percent, not both"},
-    {ST("{\"rest\": true, \"max_failures\": -1}"),
+    {ST("\"rest\": true, \"max_failures\": -1"),
      "plan.stages[1].max_failures: must be 0 to 1000000000, got -1"},
-    {ST("{\"rest\": true, \"max_failure_percent\": 101}"),
+    {ST("\"rest\": true, \"max_failure_percent\": 101"),
      "plan.stages[1].max_failure_percent: must be at least 0 and at most 100, got 101"},
-    {ST("{\"rest\": true, \"bake_seconds\": -5}"),
+    {ST("\"rest\": true, \"bake_seconds\": -5"),
      "plan.stages[1].bake_seconds: must be 0 to 2592000, got -5"},
-    {ST("{\"rest\": true, \"gate\": \"SELECT 1\"}"),
+    {ST("\"rest\": true, \"gate\": \"SELECT 1\""),
      "plan.stages[1].gate: expected an object, got a string"},
-    {ST("{\"rest\": true, \"gate\": {}}"),
+    {ST("\"rest\": true, \"gate\": {}"),
      "plan.stages[1].gate: exactly one of sql or http is required"},
-    {ST("{\"rest\": true, \"gate\": {\"sql\": \"SELECT 1\", \"http\": \"http://x\"}}"),
+    {ST("\"rest\": true, \"gate\": {\"sql\": \"SELECT 1\", \"http\": \"http://x\"}"),
      "plan.stages[1].gate: exactly one of sql or http is required"},
-    {ST("{\"rest\": true, \"gate\": {\"http\": \"ftp://x\"}}"),
+    {ST("\"rest\": true, \"gate\": {\"http\": \"ftp://x\"}"),
      "plan.stages[1].gate.http: must be an http:// or https:// URL"},
-    {ST("{\"rest\": true, \"gate\": {\"sql\": \"SELECT 1\", \"timeout_seconds\": 0}}"),
+    {ST("\"rest\": true, \"gate\": {\"sql\": \"SELECT 1\", \"timeout_seconds\": 0}"),
      "plan.stages[1].gate.timeout_seconds: must be 1 to 3600, got 0"},
-    {ST("{\"rest\": true, \"gate\": {\"sql\": \"SELECT 1\", \"timeout\": 5}}"),
+    {ST("\"rest\": true, \"gate\": {\"sql\": \"SELECT 1\", \"timeout\": 5}"),
      "plan.stages[1].gate: unknown field 'timeout'"},
-    {ST("{\"name\": \"stage-1\", \"rest\": true}"),
-     "plan.stages[1]: duplicate stage name 'stage-1'"},
-    {ST("{\"name\": \"ten percent\", \"rest\": true}"),
+    {ST_RAW("{\"name\": \"a\", \"rest\": true}"), "plan.stages[1]: duplicate stage name 'a'"},
+    {ST_RAW("{\"name\": \"ten percent\", \"rest\": true}"),
      "plan.stages[1].name: 'ten percent' may only contain A-Z a-z 0-9 . _ : -"},
-    {ST("7"), "plan.stages[1]: expected an object, got an integer"},
-    {"{\"direction\": \"sideways\", \"stages\": [{\"rest\": true}]}",
+    {ST_RAW("7"), "plan.stages[1]: expected an object, got an integer"},
+    {ST_RAW("{\"rest\": true}"), "plan.stages[1]: name is required"},
+    {"{\"direction\": \"sideways\", \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
      "plan.direction: must be \"up\" or \"down\", got \"sideways\""},
-    {"{\"on_failure\": \"panic\", \"stages\": [{\"rest\": true}]}",
+    {"{\"on_failure\": \"panic\", \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
      "plan.on_failure: must be \"halt\" or \"rollback\", got \"panic\""},
-    {"{\"target\": 7, \"stages\": [{\"rest\": true}]}",
+    {"{\"target\": 7, \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
      "plan.target: expected a string, got an integer"},
-    {"{\"target\": \"1..2\", \"stages\": [{\"rest\": true}]}",
+    {"{\"target\": \"1..2\", \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
      "plan.target: version '1..2': empty part"},
-    {"{\"max_per_host\": -1, \"stages\": [{\"rest\": true}]}",
+    {"{\"max_per_host\": -1, \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
      "plan.max_per_host: must be 0 to 100000, got -1"},
-    {"{\"host_label\": \"Host\", \"stages\": [{\"rest\": true}]}",
+    {"{\"host_label\": \"Host\", \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
      "plan.host_label: label key 'Host' must be 1 to 64 characters of a-z 0-9 _ . -"},
-    {"{\"name\": null, \"stages\": [{\"rest\": true}]}", "plan.name: expected a string, got null"},
+    {"{\"name\": null, \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
+     "plan.name: expected a string, got null"},
 };
 
 static void run_cases(const struct error_case *cases, size_t n, bool is_json)
@@ -265,15 +269,17 @@ static void test_json_errors(void **state)
 
 static const struct error_case conf_cases[] = {
     {"name = \"x\";", "plan.conf: stages is required"},
-    {"stages = (\n { rest = true; },\n { count = 2;\n   max_paralel = 3; }\n);",
+    {"stages = (\n { name = \"a\"; rest = true; },\n { name = \"b\"; count = 2;\n   max_paralel = "
+     "3; }\n);",
      "plan.conf:4: stages[1]: unknown field 'max_paralel'"},
-    {"stages = (\n { bake_seconds = 1; }\n);",
+    {"stages = (\n { name = \"a\"; bake_seconds = 1; }\n);",
      "plan.conf:2: stages[0]: exactly one of select, count, percent or rest is required"},
-    {"stages = ( { rest = true;\n gate = { http = \"x\"; }; } );",
+    {"stages = (\n { rest = true; }\n);", "plan.conf:2: stages[0]: name is required"},
+    {"stages = ( { name = \"a\"; rest = true;\n gate = { http = \"x\"; }; } );",
      "plan.conf:2: stages[0].gate.http: must be an http:// or https:// URL"},
-    {"\n\ndirection = \"sideways\";\nstages = ( { rest = true; } );",
+    {"\n\ndirection = \"sideways\";\nstages = ( { name = \"a\"; rest = true; } );",
      "plan.conf:3: direction: must be \"up\" or \"down\", got \"sideways\""},
-    {"target = 7;\nstages = ( { rest = true; } );",
+    {"target = 7;\nstages = ( { name = \"a\"; rest = true; } );",
      "plan.conf:1: target: expected a string, got an integer"},
     {"stages = { rest = true; };", "plan.conf:1: stages: expected an array, got an object"},
     {"wave = 1;", "plan.conf:1: unknown field 'wave'"},
@@ -295,9 +301,9 @@ static void test_json_text_and_file(void **state)
     assert_int_equal(plan_file_from_json_text(bad, strlen(bad), &p, &err), SW_EINVAL);
     assert_string_equal(err.msg, "plan: invalid JSON at line 1, column 12: ']' expected near end "
                                  "of file");
-    const char *dup = "{\"stages\": [{\"rest\": true}], \"stages\": 1}";
+    const char *dup = "{\"stages\": [{\"name\": \"all\", \"rest\": true}], \"stages\": 1}";
     assert_int_equal(plan_file_from_json_text(dup, strlen(dup), &p, &err), SW_EINVAL);
-    assert_string_equal(err.msg, "plan: invalid JSON at line 1, column 37: duplicate object key "
+    assert_string_equal(err.msg, "plan: invalid JSON at line 1, column 52: duplicate object key "
                                  "near '\"stages\"'");
     char *dir = tmpdir_new();
     char *path = tmpdir_path(dir, "plan.conf");
