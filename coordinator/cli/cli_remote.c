@@ -573,9 +573,15 @@ static const char *remote_default_hint(long status)
     return NULL;
 }
 
-/* One detail list item: a string, or an object's scalar members as "k=v k=v". */
-static void remote_detail_item(const json_t *item, struct sw_strbuf *sb)
+/* One detail list item: a string, or an object's scalar members as "k=v k=v". Items
+ * the message already names (by the string or the object's "id") are left out. */
+static void remote_detail_item(const json_t *item, const char *msg, struct sw_strbuf *sb)
 {
+    const char *name =
+        json_is_string(item) ? json_string_value(item) : cli_json_str(item, "id", NULL);
+    if (name != NULL && strstr(msg, name) != NULL) {
+        return;
+    }
     if (json_is_string(item)) {
         sw_strbuf_printf(sb, NULL, "\n  %s", json_string_value(item));
         return;
@@ -594,7 +600,7 @@ static void remote_detail_item(const json_t *item, struct sw_strbuf *sb)
 }
 
 /* Every array member of obj (problems, shards, ...) as lines after the message. */
-static void remote_append_details(const json_t *obj, struct sw_strbuf *sb)
+static void remote_append_details(const json_t *obj, const char *msg, struct sw_strbuf *sb)
 {
     const char *key = NULL;
     const json_t *v = NULL;
@@ -607,7 +613,7 @@ static void remote_append_details(const json_t *obj, struct sw_strbuf *sb)
         const json_t *item = NULL;
         json_array_foreach(v, i, item)
         {
-            remote_detail_item(item, sb);
+            remote_detail_item(item, msg, sb);
         }
     }
 }
@@ -624,8 +630,8 @@ static int remote_http_error(const struct cli_remote *r, long status, const char
     sw_strbuf_init(&sb, SW_ERR_MSG_MAX);
     if (msg != NULL) {
         sw_strbuf_puts(&sb, msg, NULL);
-        remote_append_details(e, &sb);
-        remote_append_details(root, &sb);
+        remote_append_details(e, msg, &sb);
+        remote_append_details(root, msg, &sb);
     } else {
         sw_strbuf_printf(&sb, NULL, "the coordinator at %s answered HTTP %ld", r->base, status);
     }

@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Appends a row; NULL or empty cells become `empty`. */
+static int cli_table_row(struct cli_table *t, const char *const *cells, const char *empty,
+                         struct sw_err *err);
+
 int cli_table_init(struct cli_table *t, size_t n_cols, const char *const *header,
                    struct sw_err *err)
 {
@@ -13,7 +17,7 @@ int cli_table_init(struct cli_table *t, size_t n_cols, const char *const *header
         return sw_err_set(err, SW_EINTERNAL, "table with %zu columns", n_cols);
     }
     t->n_cols = n_cols;
-    return cli_table_add(t, header, err);
+    return cli_table_row(t, header, "", err);
 }
 
 static int cli_table_grow(struct cli_table *t, struct sw_err *err)
@@ -33,13 +37,19 @@ static int cli_table_grow(struct cli_table *t, struct sw_err *err)
 
 int cli_table_add(struct cli_table *t, const char *const *cells, struct sw_err *err)
 {
+    return cli_table_row(t, cells, "-", err);
+}
+
+static int cli_table_row(struct cli_table *t, const char *const *cells, const char *empty,
+                         struct sw_err *err)
+{
     int rc = cli_table_grow(t, err);
     if (rc != 0) {
         return rc;
     }
     char **row = &t->cells[t->n_rows * t->n_cols];
     for (size_t c = 0; c < t->n_cols; c++) {
-        const char *text = cells[c] != NULL && cells[c][0] != '\0' ? cells[c] : "-";
+        const char *text = cells[c] != NULL && cells[c][0] != '\0' ? cells[c] : empty;
         row[c] = strdup(text);
         if (row[c] == NULL) {
             for (size_t k = 0; k < c; k++) {

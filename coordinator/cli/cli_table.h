@@ -24,10 +24,11 @@ struct cli_table {
     const char *indent; /* printed before each row; "" by default */
 };
 
-/* Starts a table with n_cols columns (<= CLI_TABLE_MAX_COLS) and a header row. */
+/* Starts a table with n_cols columns (<= CLI_TABLE_MAX_COLS) and a header row (NULL or
+ * empty header cells stay blank). */
 int cli_table_init(struct cli_table *t, size_t n_cols, const char *const *header,
                    struct sw_err *err);
-/* Appends a row of n_cols cells; NULL cells print as "-". */
+/* Appends a row of n_cols cells; NULL and empty cells print as "-". */
 int cli_table_add(struct cli_table *t, const char *const *cells, struct sw_err *err);
 /* Prints every row, header first. */
 void cli_table_print(const struct cli_table *t, FILE *f);

@@ -19,6 +19,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/cli_lib.sh"
 # shellcheck source=tests/lib/servers.sh
 source "$here/../lib/servers.sh"
+CLI_TEST_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh) # the test script, not this library
 
 COORDINATOR="$SW_BIN_DIR/shardwave-coordinator"
 [[ -x $COORDINATOR ]] || cli_fail "$COORDINATOR is not built"

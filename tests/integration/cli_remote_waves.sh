@@ -115,8 +115,12 @@ cli_expect 12 "$SW" wave pause "$wave" "${READ[@]}"
 cli_expect 0 "$SW" wave pause "$wave" --reason "latency up"
 assert_contains "$CLI_OUT" "wave $wave: pause; now paused" "pause output"
 assert_eq "$(rc_wave_state "$wave")" "paused" "paused after the call returned"
-cli_expect 0 "$SW" wave pause "$wave" --json
-assert_eq "$(rc_json .state)" "paused" "pause --json"
+cli_expect 4 "$SW" wave pause "$wave"
+assert_eq "$CLI_ERR" "shardwave: wave $wave: wave is paused: cannot pause
+hint: the wave is already paused" "pause of a paused wave"
+cli_expect 0 "$SW" wave resume "$wave" --json
+assert_eq "$(rc_json .id) $(rc_json .state)" "$wave running" "resume --json"
+cli_expect 0 "$SW" wave pause "$wave"
 cli_expect 0 "$SW" wave resume "$wave"
 assert_contains "$CLI_OUT" "wave $wave: resume; now running" "resume output"
 cli_expect 0 "$SW" --coordinator "$RC_URL" wave abort "$wave" --reason "test done" --cancel-running
