@@ -182,6 +182,8 @@ static int svc_persist(struct store *st, const struct svc_view *v, const struct 
     row.updated_ms = now_ms;
     if (d->state == WAVE_HALTED && d->reason != NULL) {
         row.halt_reason = d->reason;
+    } else if (d->state != WAVE_HALTED) {
+        row.halt_reason = NULL; /* resumed, or moved on: the halt is history (events) */
     }
     int rc = svc_events(v, d, actor, now_ms, &events, err);
     if (rc == 0) {
@@ -208,9 +210,9 @@ static void svc_log_decision(const struct svc_view *v, const struct wave_decisio
                              const struct wave_event *ev)
 {
     const char *id = v->detail.wave.id;
-    const char *who = wave_event_is_operator(ev->kind) ? "operator" : "by";
+    const char *who = wave_event_is_operator(ev->kind) ? "operator " : "";
     if (d->state != v->view.state) {
-        log_info("wave=%s %s -> %s (%s %s)%s%s", id, wave_state_name(v->view.state),
+        log_info("wave=%s %s -> %s (%s%s)%s%s", id, wave_state_name(v->view.state),
                  wave_state_name(d->state), who, ev->actor, d->reason != NULL ? ": " : "",
                  d->reason != NULL ? d->reason : "");
     }
@@ -248,6 +250,14 @@ static int svc_act(const struct svc_view *v, const struct wave_decision *d,
     return out->gate_url != NULL ? 0 : sw_err_set(err, SW_ENOMEM, "out of memory");
 }
 
+/* Whether a decision changes nothing (most ticks): then nothing is written. */
+static bool svc_decision_is_noop(const struct wave_view *v, const struct wave_decision *d)
+{
+    return d->state == v->state && d->stage == v->stage && d->phase == v->phase &&
+           d->phase_until_ms == v->phase_until_ms && d->n_changes == 0 && d->n_records == 0 &&
+           !d->gate_check;
+}
+
 /* View, step, persist, log, act, for one event. Caller holds s->wave_mu. */
 static int svc_step_locked(struct store *st, const char *id, const struct wave_event *ev,
                            struct svc_tick_result *out, struct svc_error *e)
@@ -264,6 +274,9 @@ static int svc_step_locked(struct store *st, const char *id, const struct wave_e
     if (rc != 0) {
         sw_err_prefix(&e->err, "wave %s", id);
         rc = svc_error_from(e, rc == SW_ECONFLICT ? SVC_ILLEGAL_TRANSITION : SVC_INTERNAL, &e->err);
+        goto out;
+    }
+    if (svc_decision_is_noop(&v.view, &d)) {
         goto out;
     }
     rc = svc_persist(st, &v, &d, ev->actor, now_ms, &e->err);

@@ -3,3 +3,4 @@
 sw_script_test(NAME coord_api SCRIPT coord_api.sh)
 sw_script_test(NAME coord_persist SCRIPT coord_persist.sh)
 sw_script_test(NAME coord_fleet SCRIPT coord_fleet.sh)
+sw_script_test(NAME coord_tls SCRIPT coord_tls.sh)
