@@ -161,8 +161,11 @@ static int parse_line(const struct tokens *t, char *line, struct tokens_entry *e
         return sw_err_set(err, SW_EINVAL, "expected '<role> <name> <secret>'");
     }
     if (tokens_role_parse(f[0], &e->role) != 0) {
-        return sw_err_set(err, SW_EINVAL, "unknown role '%.32s' (expected read, operator or agent)",
-                          f[0]);
+        /* fields in the wrong order could put a secret first: echo only short words */
+        size_t len = strlen(f[0]);
+        bool is_word = len <= 12 && strspn(f[0], "abcdefghijklmnopqrstuvwxyz") == len;
+        return sw_err_set(err, SW_EINVAL, "unknown role '%s' (expected read, operator or agent)",
+                          is_word ? f[0] : "...");
     }
     if (fleet_file_check_id("name", f[1], err) != 0) {
         return SW_EINVAL;

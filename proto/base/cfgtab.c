@@ -131,8 +131,10 @@ static int set_string(const struct cfgtab_entry *e, void *cfg, const char *s, co
     size_t len = strlen(s);
     size_t max = (has_bounds(e) && e->max > 0) ? (size_t)e->max : CFGTAB_STRING_MAX;
     if (has_bounds(e) && len < (size_t)e->min) {
-        return sw_err_set(err, SW_EINVAL, "%s: must not be shorter than %" PRId64 " bytes", where,
-                          e->min);
+        if (len == 0) {
+            return sw_err_set(err, SW_EINVAL, "%s: must not be empty", where);
+        }
+        return sw_err_set(err, SW_EINVAL, "%s: must be at least %" PRId64 " bytes", where, e->min);
     }
     if (len > max) {
         return sw_err_set(err, SW_EINVAL, "%s: longer than %zu bytes", where, max);

@@ -139,7 +139,7 @@ static const struct error_case error_cases[] = {
      NULL},
     {"req = \"x\"; verbose = 1;", NULL,
      "t.conf:1: verbose: expected a boolean (true or false), got an integer", NULL},
-    {"req = \"x\"; name = \"\";", NULL, "t.conf:1: name: must not be shorter than 1 bytes", NULL},
+    {"req = \"x\"; name = \"\";", NULL, "t.conf:1: name: must not be empty", NULL},
     {"req = \"x\"; name = \"12345678901234567\";", NULL, "t.conf:1: name: longer than 16 bytes",
      NULL},
     {"req = \"x\"; name = \"a b\";", NULL, "name: 'a b' must not contain spaces", NULL},

@@ -83,6 +83,8 @@ static const struct error_case error_cases[] = {
     {"# c\noperator ops secret-0123456789 extra\n", "tokens:2: expected '<role> <name> <secret>'"},
     {"admin ops secret-0123456789\n",
      "tokens:1: unknown role 'admin' (expected read, operator or agent)"},
+    {"secret-0123456789 operator ops\n",
+     "tokens:1: unknown role '...' (expected read, operator or agent)"},
     {"read o/ps secret-0123456789\n", "tokens:1: name may only contain A-Z a-z 0-9 . _ : -"},
     {"read ops short\n", "tokens:1: token 'ops': token shorter than 16 characters"},
     {"read ops sha256:abcd\n", "tokens:1: token 'ops': sha256: needs 64 hex digits"},
