@@ -463,11 +463,11 @@ char *wire_text_sanitize(const char *s, size_t len, size_t max_bytes)
     size_t n = 0;
     for (size_t i = 0; i < len;) {
         size_t k = utf8_seq(u + i, len - i);
-        if (k == 0) {
-            out[n++] = '?';
-            i++;
-        } else if (k == 1 && (u[i] < 0x20 || u[i] == 0x7f) && u[i] != '\n' && u[i] != '\t') {
+        if ((u[i] < 0x20 || u[i] == 0x7f) && u[i] != '\n' && u[i] != '\t') {
             out[n++] = ' ';
+            i++;
+        } else if (k == 0) {
+            out[n++] = '?';
             i++;
         } else {
             memcpy(out + n, s + i, k);

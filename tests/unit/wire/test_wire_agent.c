@@ -396,6 +396,19 @@ static void test_limits(void **state)
     }
 }
 
+/* A protocol mismatch has its own code (callers answer 409 protocol_mismatch) and a hint,
+ * and is found before anything else in the message is looked at. */
+static void test_protocol_mismatch(void **state)
+{
+    (void)state;
+    struct sw_err err = {0};
+    const char *text = q("{'protocol': '2.0', 'agent': 'not valid!', 'future_field': [1]}");
+    assert_int_equal(decode(HB_REQ, text, &err), SW_EPROTO);
+    assert_string_equal(sw_err_code_name(err.code), "protocol_mismatch");
+    assert_string_equal(err.msg, "protocol: version 2.0 is not supported (this side speaks 1.0)");
+    assert_string_equal(err.hint, "run an agent and a coordinator that speak protocol 1.x");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_versions_canonical),
         cmocka_unit_test(test_encode_checks),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_protocol_mismatch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
