@@ -6,14 +6,14 @@
  */
 #include "wave/planner.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sw/strbuf.h"
 #include "wave/selector.h"
+#include "wave/wave_text.h"
 
-#define PLANNER_TEXT_MAX 4096
+#define PLANNER_TEXT_MAX WAVE_TEXT_MAX
 
 /* Up to PLANNER_LIST_MAX names, then a count: "t-1, t-2 and 3 more". */
 struct name_list {
@@ -50,64 +50,6 @@ struct plan_ctx {
     struct name_list unreachable;
 };
 
-/* Formats into a new heap string (*out, owned by the caller). */
-static int text_vformat(char **out, struct sw_err *err, const char *fmt, va_list ap)
-    __attribute__((format(printf, 3, 0)));
-
-static int text_vformat(char **out, struct sw_err *err, const char *fmt, va_list ap)
-{
-    struct sw_strbuf sb;
-    sw_strbuf_init(&sb, PLANNER_TEXT_MAX);
-    int rc = sw_strbuf_vprintf(&sb, err, fmt, ap);
-    if (rc == 0) {
-        *out = sw_strbuf_take(&sb);
-        rc = *out == NULL ? sw_err_set(err, SW_ENOMEM, "out of memory") : 0;
-    }
-    sw_strbuf_cleanup(&sb);
-    return rc;
-}
-
-static int text_format(char **out, struct sw_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int text_format(char **out, struct sw_err *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = text_vformat(out, err, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-/* Appends a formatted line to a heap list of strings. */
-static int list_add(char ***list, size_t *n, struct sw_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int list_add(char ***list, size_t *n, struct sw_err *err, const char *fmt, ...)
-{
-    char **grown = realloc(*list, (*n + 1) * sizeof *grown);
-    if (grown == NULL) {
-        return sw_err_set(err, SW_ENOMEM, "out of memory");
-    }
-    *list = grown;
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = text_vformat(&grown[*n], err, fmt, ap);
-    va_end(ap);
-    if (rc == 0) {
-        (*n)++;
-    }
-    return rc;
-}
-
-static void free_list(char **list, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(list[i]);
-    }
-    free(list);
-}
-
 void planner_result_cleanup(struct planner_result *r)
 {
     if (r == NULL) {
@@ -127,8 +69,8 @@ void planner_result_cleanup(struct planner_result *r)
     }
     free(r->skipped);
     free(r->busy);
-    free_list(r->warnings, r->n_warnings);
-    free_list(r->explain, r->n_explain);
+    wave_text_list_free(r->warnings, r->n_warnings);
+    wave_text_list_free(r->explain, r->n_explain);
     memset(r, 0, sizeof *r);
 }
 
@@ -305,8 +247,9 @@ static int warn_names(struct plan_ctx *c, struct name_list *l, const char *what)
     if (names == NULL) {
         return c->err != NULL ? c->err->code : SW_ENOMEM;
     }
-    return list_add(&c->out->warnings, &c->out->n_warnings, c->err, "%zu shard%s %s %s: %s", l->n,
-                    l->n == 1 ? "" : "s", l->n == 1 ? "is" : "are", what, names);
+    return wave_text_list_add(&c->out->warnings, &c->out->n_warnings, c->err,
+                              "%zu shard%s %s %s: %s", l->n, l->n == 1 ? "" : "s",
+                              l->n == 1 ? "is" : "are", what, names);
 }
 
 /* ---- target and where each shard stands ---------------------------------------------- */
@@ -336,9 +279,10 @@ static int resolve_target(struct plan_ctx *c)
                           "(latest %s)",
                           latest_text);
     }
-    return list_add(&c->out->explain, &c->out->n_explain, c->err, "target %s%s, direction %s",
-                    c->out->target, plan->target == NULL ? " (latest of the migration set)" : "",
-                    plan_direction_name(plan->direction));
+    return wave_text_list_add(&c->out->explain, &c->out->n_explain, c->err,
+                              "target %s%s, direction %s", c->out->target,
+                              plan->target == NULL ? " (latest of the migration set)" : "",
+                              plan_direction_name(plan->direction));
 }
 
 /* Index of the first step whose version is above v. */
@@ -372,11 +316,12 @@ static int skip_shard(struct plan_ctx *c, size_t i, int cmp)
     char from[VERSION_TEXT_MAX];
     version_format(&nd->from, from, sizeof from);
     const char *rel = c->in->plan->direction == PLAN_UP ? "ahead of" : "below";
-    int rc = text_format(&sk->id, c->err, "%s", c->in->fleet->shards[i].id);
+    int rc = wave_text_format(&sk->id, c->err, "%s", c->in->fleet->shards[i].id);
     if (rc == 0 && cmp == 0) {
-        rc = text_format(&sk->reason, c->err, "already at %s", from);
+        rc = wave_text_format(&sk->reason, c->err, "already at %s", from);
     } else if (rc == 0) {
-        rc = text_format(&sk->reason, c->err, "at %s, %s target %s", from, rel, c->out->target);
+        rc =
+            wave_text_format(&sk->reason, c->err, "at %s, %s target %s", from, rel, c->out->target);
     }
     return rc;
 }
@@ -455,17 +400,19 @@ static int assess_fleet(struct plan_ctx *c)
         return rc;
     }
     if (c->in->plan->scope != NULL) {
-        rc = list_add(&c->out->explain, &c->out->n_explain, c->err, "scope %s: %zu of %zu shards",
-                      c->in->plan->scope, n_scope, fleet->n_shards);
+        rc = wave_text_list_add(&c->out->explain, &c->out->n_explain, c->err,
+                                "scope %s: %zu of %zu shards", c->in->plan->scope, n_scope,
+                                fleet->n_shards);
     } else {
-        rc = list_add(&c->out->explain, &c->out->n_explain, c->err,
-                      "no scope: all %zu shards of the fleet", fleet->n_shards);
+        rc = wave_text_list_add(&c->out->explain, &c->out->n_explain, c->err,
+                                "no scope: all %zu shards of the fleet", fleet->n_shards);
     }
     if (rc == 0 && c->out->n_skipped > 0) {
-        rc = list_add(&c->out->explain, &c->out->n_explain, c->err,
-                      "%zu shard%s skipped: nothing to do (already at or %s target %s)",
-                      c->out->n_skipped, c->out->n_skipped == 1 ? "" : "s",
-                      c->in->plan->direction == PLAN_UP ? "beyond" : "below", c->out->target);
+        rc = wave_text_list_add(&c->out->explain, &c->out->n_explain, c->err,
+                                "%zu shard%s skipped: nothing to do (already at or %s target %s)",
+                                c->out->n_skipped, c->out->n_skipped == 1 ? "" : "s",
+                                c->in->plan->direction == PLAN_UP ? "beyond" : "below",
+                                c->out->target);
     }
     return rc;
 }
@@ -556,9 +503,9 @@ static int add_shard(struct plan_ctx *c, struct planner_stage *st, size_t i)
     memcpy(ps->to, c->out->target, sizeof ps->to);
     nd->pick = PICK_TAKEN;
     c->n_available--;
-    int rc = text_format(&ps->id, c->err, "%s", sh->id);
+    int rc = wave_text_format(&ps->id, c->err, "%s", sh->id);
     if (rc == 0 && host != NULL) {
-        rc = text_format(&ps->host, c->err, "%s", host);
+        rc = wave_text_format(&ps->host, c->err, "%s", host);
     }
     if (rc == 0) {
         rc = check_files(c, ps);
@@ -595,17 +542,19 @@ static int explain_stage(struct plan_ctx *c, const struct plan_stage *s, size_t 
     const char *noun = avail == 1 ? "shard" : "shards";
     switch (s->select_kind) {
     case PLAN_SELECT_LABELS:
-        return list_add(ex, nx, c->err, "stage %s: label expression %s selected %zu of %zu %s",
-                        s->name, s->select_expr, n, avail, noun);
+        return wave_text_list_add(ex, nx, c->err,
+                                  "stage %s: label expression %s selected %zu of %zu %s", s->name,
+                                  s->select_expr, n, avail, noun);
     case PLAN_SELECT_COUNT:
-        return list_add(ex, nx, c->err, "stage %s: count %lld selected %zu of %zu %s", s->name,
-                        (long long)s->select_count, n, avail, noun);
+        return wave_text_list_add(ex, nx, c->err, "stage %s: count %lld selected %zu of %zu %s",
+                                  s->name, (long long)s->select_count, n, avail, noun);
     case PLAN_SELECT_PERCENT:
-        return list_add(ex, nx, c->err, "stage %s: %g%% of %zu %s, rounded up, selected %zu",
-                        s->name, s->select_percent, avail, noun, n);
+        return wave_text_list_add(ex, nx, c->err,
+                                  "stage %s: %g%% of %zu %s, rounded up, selected %zu", s->name,
+                                  s->select_percent, avail, noun, n);
     case PLAN_SELECT_REST:
-        return list_add(ex, nx, c->err, "stage %s: the rest selected %zu of %zu %s", s->name, n,
-                        avail, noun);
+        return wave_text_list_add(ex, nx, c->err, "stage %s: the rest selected %zu of %zu %s",
+                                  s->name, n, avail, noun);
     }
     return 0;
 }
@@ -613,13 +562,13 @@ static int explain_stage(struct plan_ctx *c, const struct plan_stage *s, size_t 
 static int warn_stage(struct plan_ctx *c, const struct plan_stage *s, size_t n)
 {
     if (n == 0) {
-        return list_add(&c->out->warnings, &c->out->n_warnings, c->err,
-                        "stage %s: selects 0 shards", s->name);
+        return wave_text_list_add(&c->out->warnings, &c->out->n_warnings, c->err,
+                                  "stage %s: selects 0 shards", s->name);
     }
     if ((size_t)s->max_parallel > n) {
-        return list_add(&c->out->warnings, &c->out->n_warnings, c->err,
-                        "stage %s: max_parallel %d exceeds its %zu shard%s", s->name,
-                        s->max_parallel, n, n == 1 ? "" : "s");
+        return wave_text_list_add(&c->out->warnings, &c->out->n_warnings, c->err,
+                                  "stage %s: max_parallel %d exceeds its %zu shard%s", s->name,
+                                  s->max_parallel, n, n == 1 ? "" : "s");
     }
     return 0;
 }

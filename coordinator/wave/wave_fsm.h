@@ -22,7 +22,7 @@
 #include "wave/wave_types.h"
 
 #define WAVE_FSM_NO_HOST  UINT32_MAX /* wave_view_shard.host: the shard has no host label */
-#define WAVE_FSM_TEXT_MAX 1024       /* longest reason / record message */
+#define WAVE_FSM_TEXT_MAX 4096       /* longest reason / record message */
 
 enum wave_event_kind {
     WAVE_EV_TICK,            /* time passes: start, dispatch, bake, gate, advance, finish */
@@ -157,6 +157,7 @@ enum wave_guard {
     WAVE_G_NO_ROLLBACK_BEGUN,    /* resume: no shard has started rolling back */
     WAVE_G_AT_GATE,              /* gate result: the current stage is waiting for it */
     WAVE_G_ROLLBACK_FINISHED,    /* tick: nothing left to roll back or in flight */
+    WAVE_G_RB_REPORT_VALID,      /* rollback report: the shard is being rolled back */
     WAVE_G_COUNT
 };
 const char *wave_guard_name(enum wave_guard g); /* "always", "wave_done", ... */

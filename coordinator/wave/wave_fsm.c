@@ -1,0 +1,965 @@
+/*
+ * The wave state machine (wave_fsm.h): the transition table, guard evaluation, and the
+ * handling of each event. The table is the single authority on wave transitions: a
+ * step picks the first row for (state, event) whose guard holds, and the row's target
+ * is the new state. Stage progression and rollback order live in wave_fsm_run.c.
+ */
+#include "wave/wave_fsm.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw/strbuf.h"
+#include "wave/wave_fsm_impl.h"
+#include "wave/wave_text.h"
+
+#define DETAIL_SHOWN 400 /* bytes of an event's detail quoted in messages */
+#define NAMES_SHOWN  10  /* shards named in one message */
+
+/* Shorthands for the table only. */
+#define P  WAVE_PENDING
+#define R  WAVE_RUNNING
+#define PA WAVE_PAUSED
+#define H  WAVE_HALTED
+#define C  WAVE_COMPLETED
+#define A  WAVE_ABORTED
+#define RB WAVE_ROLLING_BACK
+#define RD WAVE_ROLLED_BACK
+
+static const struct wave_fsm_row fsm_table[] = {
+    /* pending: the scheduler starts it at its next tick */
+    {P, WAVE_EV_TICK, R, WAVE_G_ALWAYS, "start: stage 0 begins dispatching at the next tick"},
+    {P, WAVE_EV_PAUSE, PA, WAVE_G_ALWAYS, "paused before it started; resume starts it"},
+    {P, WAVE_EV_ABORT, A, WAVE_G_ALWAYS, "abandoned before it started"},
+    {P, WAVE_EV_SHARD_STARTED, P, WAVE_G_ALWAYS, "nothing is leased yet: start refused"},
+    {P, WAVE_EV_SHARD_SUCCEEDED, P, WAVE_G_ALWAYS, "stray report: recorded on the shard"},
+    {P, WAVE_EV_SHARD_FAILED, P, WAVE_G_ALWAYS, "stray report: recorded on the shard"},
+    {P, WAVE_EV_LEASE_EXPIRED, P, WAVE_G_ALWAYS, "stray: the shard goes back to pending"},
+    {P, WAVE_EV_GATE_PASSED, P, WAVE_G_ALWAYS, "no gate requested: ignored"},
+    {P, WAVE_EV_GATE_FAILED, P, WAVE_G_ALWAYS, "no gate requested: ignored"},
+    {P, WAVE_EV_RB_SUCCEEDED, P, WAVE_G_ALWAYS, "stray: ignored"},
+    {P, WAVE_EV_RB_FAILED, P, WAVE_G_ALWAYS, "stray: ignored"},
+    /* running */
+    {R, WAVE_EV_TICK, H, WAVE_G_GATE_TIMED_OUT, "the gate gave no answer in time"},
+    {R, WAVE_EV_TICK, C, WAVE_G_WAVE_DONE, "the last stage passed"},
+    {R, WAVE_EV_TICK, R, WAVE_G_ALWAYS, "dispatch, bake, request the gate, next stage"},
+    {R, WAVE_EV_PAUSE, PA, WAVE_G_ALWAYS, "nothing new starts; in-flight steps report"},
+    {R, WAVE_EV_ABORT, A, WAVE_G_ALWAYS, "stop for good; in-flight steps report"},
+    {R, WAVE_EV_ROLLBACK, RB, WAVE_G_CAN_ROLL_BACK, "reverse every shard this wave moved"},
+    {R, WAVE_EV_SHARD_STARTED, R, WAVE_G_ALWAYS, "go-ahead for a leased shard"},
+    {R, WAVE_EV_SHARD_SUCCEEDED, R, WAVE_G_ALWAYS, "the shard is done"},
+    {R, WAVE_EV_SHARD_FAILED, H, WAVE_G_OVER_BUDGET_HALT, "over the stage's failure budget"},
+    {R, WAVE_EV_SHARD_FAILED, RB, WAVE_G_OVER_BUDGET_ROLLBACK, "over budget, on_failure=rollback"},
+    {R, WAVE_EV_SHARD_FAILED, H, WAVE_G_OVER_BUDGET_BLOCKED, "over budget, rollback blocked"},
+    {R, WAVE_EV_SHARD_FAILED, R, WAVE_G_ALWAYS, "within the budget"},
+    {R, WAVE_EV_LEASE_EXPIRED, R, WAVE_G_ALWAYS, "back to pending, dispatched again"},
+    {R, WAVE_EV_GATE_PASSED, R, WAVE_G_AT_GATE, "the stage passed"},
+    {R, WAVE_EV_GATE_PASSED, R, WAVE_G_ALWAYS, "stale gate result: ignored"},
+    {R, WAVE_EV_GATE_FAILED, H, WAVE_G_AT_GATE, "the gate failed"},
+    {R, WAVE_EV_GATE_FAILED, R, WAVE_G_ALWAYS, "stale gate result: ignored"},
+    {R, WAVE_EV_RB_SUCCEEDED, R, WAVE_G_ALWAYS, "stray: ignored"},
+    {R, WAVE_EV_RB_FAILED, R, WAVE_G_ALWAYS, "stray: ignored"},
+    /* paused: strict, nothing new starts */
+    {PA, WAVE_EV_TICK, PA, WAVE_G_ALWAYS, "nothing is dispatched or advanced"},
+    {PA, WAVE_EV_RESUME, R, WAVE_G_ALWAYS, "continue where it stopped"},
+    {PA, WAVE_EV_ABORT, A, WAVE_G_ALWAYS, "stop for good"},
+    {PA, WAVE_EV_ROLLBACK, RB, WAVE_G_CAN_ROLL_BACK, "reverse every shard this wave moved"},
+    {PA, WAVE_EV_SHARD_STARTED, PA, WAVE_G_ALWAYS, "start refused: back to pending"},
+    {PA, WAVE_EV_SHARD_SUCCEEDED, PA, WAVE_G_ALWAYS, "an in-flight step finished"},
+    {PA, WAVE_EV_SHARD_FAILED, H, WAVE_G_OVER_BUDGET_HALT, "over the stage's failure budget"},
+    {PA, WAVE_EV_SHARD_FAILED, RB, WAVE_G_OVER_BUDGET_ROLLBACK, "over budget, on_failure=rollback"},
+    {PA, WAVE_EV_SHARD_FAILED, H, WAVE_G_OVER_BUDGET_BLOCKED, "over budget, rollback blocked"},
+    {PA, WAVE_EV_SHARD_FAILED, PA, WAVE_G_ALWAYS, "within the budget"},
+    {PA, WAVE_EV_LEASE_EXPIRED, PA, WAVE_G_ALWAYS, "back to pending"},
+    {PA, WAVE_EV_GATE_PASSED, PA, WAVE_G_AT_GATE, "the stage passed; advances after resume"},
+    {PA, WAVE_EV_GATE_PASSED, PA, WAVE_G_ALWAYS, "stale gate result: ignored"},
+    {PA, WAVE_EV_GATE_FAILED, H, WAVE_G_AT_GATE, "the gate failed"},
+    {PA, WAVE_EV_GATE_FAILED, PA, WAVE_G_ALWAYS, "stale gate result: ignored"},
+    {PA, WAVE_EV_RB_SUCCEEDED, PA, WAVE_G_ALWAYS, "stray: ignored"},
+    {PA, WAVE_EV_RB_FAILED, PA, WAVE_G_ALWAYS, "stray: ignored"},
+    /* halted: like paused, entered by the failure budget, a gate or a failed rollback */
+    {H, WAVE_EV_TICK, H, WAVE_G_ALWAYS, "nothing is dispatched or advanced"},
+    {H, WAVE_EV_RESUME, R, WAVE_G_NO_ROLLBACK_BEGUN, "the operator accepts the failures"},
+    {H, WAVE_EV_ABORT, A, WAVE_G_ALWAYS, "stop for good"},
+    {H, WAVE_EV_ROLLBACK, RB, WAVE_G_CAN_ROLL_BACK, "reverse (or retry reversing) moved shards"},
+    {H, WAVE_EV_SHARD_STARTED, H, WAVE_G_ALWAYS, "start refused: back to pending"},
+    {H, WAVE_EV_SHARD_SUCCEEDED, H, WAVE_G_ALWAYS, "an in-flight step finished"},
+    {H, WAVE_EV_SHARD_FAILED, H, WAVE_G_ALWAYS, "an in-flight step failed"},
+    {H, WAVE_EV_LEASE_EXPIRED, H, WAVE_G_ALWAYS, "back to pending"},
+    {H, WAVE_EV_GATE_PASSED, H, WAVE_G_ALWAYS, "late gate result: ignored"},
+    {H, WAVE_EV_GATE_FAILED, H, WAVE_G_ALWAYS, "late gate result: ignored"},
+    {H, WAVE_EV_RB_SUCCEEDED, H, WAVE_G_ALWAYS, "an in-flight down step finished"},
+    {H, WAVE_EV_RB_FAILED, H, WAVE_G_ALWAYS, "an in-flight down step failed"},
+    /* rolling_back */
+    {RB, WAVE_EV_TICK, RD, WAVE_G_ROLLBACK_FINISHED, "every moved shard is back"},
+    {RB, WAVE_EV_TICK, RB, WAVE_G_ALWAYS, "dispatch down steps, last stage first"},
+    {RB, WAVE_EV_ABORT, A, WAVE_G_ALWAYS, "stop the rollback; in-flight steps report"},
+    {RB, WAVE_EV_SHARD_STARTED, RB, WAVE_G_ALWAYS, "go-ahead for rollback leases only"},
+    {RB, WAVE_EV_SHARD_SUCCEEDED, RB, WAVE_G_ALWAYS, "an in-flight step finished: roll it back"},
+    {RB, WAVE_EV_SHARD_FAILED, RB, WAVE_G_ALWAYS, "an in-flight step failed: reported"},
+    {RB, WAVE_EV_LEASE_EXPIRED, RB, WAVE_G_ALWAYS, "back to (rb_)pending"},
+    {RB, WAVE_EV_GATE_PASSED, RB, WAVE_G_ALWAYS, "late gate result: ignored"},
+    {RB, WAVE_EV_GATE_FAILED, RB, WAVE_G_ALWAYS, "late gate result: ignored"},
+    {RB, WAVE_EV_RB_SUCCEEDED, RB, WAVE_G_ALWAYS, "the shard is back"},
+    {RB, WAVE_EV_RB_FAILED, H, WAVE_G_RB_REPORT_VALID, "a down step failed: stop and report"},
+    {RB, WAVE_EV_RB_FAILED, RB, WAVE_G_ALWAYS, "stale report: ignored"},
+    /* final states: in-flight steps still report; the wave state never changes */
+    {C, WAVE_EV_TICK, C, WAVE_G_ALWAYS, "final"},
+    {C, WAVE_EV_SHARD_STARTED, C, WAVE_G_ALWAYS, "start refused"},
+    {C, WAVE_EV_SHARD_SUCCEEDED, C, WAVE_G_ALWAYS, "stray report"},
+    {C, WAVE_EV_SHARD_FAILED, C, WAVE_G_ALWAYS, "stray report"},
+    {C, WAVE_EV_LEASE_EXPIRED, C, WAVE_G_ALWAYS, "stray"},
+    {C, WAVE_EV_GATE_PASSED, C, WAVE_G_ALWAYS, "ignored"},
+    {C, WAVE_EV_GATE_FAILED, C, WAVE_G_ALWAYS, "ignored"},
+    {C, WAVE_EV_RB_SUCCEEDED, C, WAVE_G_ALWAYS, "stray"},
+    {C, WAVE_EV_RB_FAILED, C, WAVE_G_ALWAYS, "stray"},
+    {A, WAVE_EV_TICK, A, WAVE_G_ALWAYS, "final"},
+    {A, WAVE_EV_SHARD_STARTED, A, WAVE_G_ALWAYS, "start refused"},
+    {A, WAVE_EV_SHARD_SUCCEEDED, A, WAVE_G_ALWAYS, "an in-flight step finished"},
+    {A, WAVE_EV_SHARD_FAILED, A, WAVE_G_ALWAYS, "an in-flight step failed"},
+    {A, WAVE_EV_LEASE_EXPIRED, A, WAVE_G_ALWAYS, "back to pending"},
+    {A, WAVE_EV_GATE_PASSED, A, WAVE_G_ALWAYS, "ignored"},
+    {A, WAVE_EV_GATE_FAILED, A, WAVE_G_ALWAYS, "ignored"},
+    {A, WAVE_EV_RB_SUCCEEDED, A, WAVE_G_ALWAYS, "an in-flight down step finished"},
+    {A, WAVE_EV_RB_FAILED, A, WAVE_G_ALWAYS, "an in-flight down step failed"},
+    {RD, WAVE_EV_TICK, RD, WAVE_G_ALWAYS, "final"},
+    {RD, WAVE_EV_SHARD_STARTED, RD, WAVE_G_ALWAYS, "start refused"},
+    {RD, WAVE_EV_SHARD_SUCCEEDED, RD, WAVE_G_ALWAYS, "stray report"},
+    {RD, WAVE_EV_SHARD_FAILED, RD, WAVE_G_ALWAYS, "stray report"},
+    {RD, WAVE_EV_LEASE_EXPIRED, RD, WAVE_G_ALWAYS, "stray"},
+    {RD, WAVE_EV_GATE_PASSED, RD, WAVE_G_ALWAYS, "ignored"},
+    {RD, WAVE_EV_GATE_FAILED, RD, WAVE_G_ALWAYS, "ignored"},
+    {RD, WAVE_EV_RB_SUCCEEDED, RD, WAVE_G_ALWAYS, "stray"},
+    {RD, WAVE_EV_RB_FAILED, RD, WAVE_G_ALWAYS, "stray"},
+};
+
+#undef P
+#undef R
+#undef PA
+#undef H
+#undef C
+#undef A
+#undef RB
+#undef RD
+
+const struct wave_fsm_row *wave_fsm_table(size_t *n_rows)
+{
+    *n_rows = sizeof fsm_table / sizeof fsm_table[0];
+    return fsm_table;
+}
+
+bool wave_fsm_allowed(enum wave_state from, enum wave_event_kind event, enum wave_state to)
+{
+    for (size_t i = 0; i < sizeof fsm_table / sizeof fsm_table[0]; i++) {
+        const struct wave_fsm_row *r = &fsm_table[i];
+        if (r->from == from && r->event == event && r->to == to) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *const event_names[WAVE_EV_COUNT] = {
+    "tick",          "pause",           "resume",       "abort",         "rollback",
+    "shard_started", "shard_succeeded", "shard_failed", "lease_expired", "gate_passed",
+    "gate_failed",   "rb_succeeded",    "rb_failed",
+};
+
+const char *wave_event_kind_name(enum wave_event_kind k)
+{
+    return (unsigned)k < WAVE_EV_COUNT ? event_names[k] : "?";
+}
+
+bool wave_event_is_operator(enum wave_event_kind k)
+{
+    return k == WAVE_EV_PAUSE || k == WAVE_EV_RESUME || k == WAVE_EV_ABORT || k == WAVE_EV_ROLLBACK;
+}
+
+static const char *const guard_names[WAVE_G_COUNT] = {
+    "always",
+    "wave_done",
+    "gate_timed_out",
+    "over_budget_halt",
+    "over_budget_rollback",
+    "over_budget_blocked",
+    "can_roll_back",
+    "no_rollback_begun",
+    "at_gate",
+    "rollback_finished",
+    "rb_report_valid",
+};
+
+const char *wave_guard_name(enum wave_guard g)
+{
+    return (unsigned)g < WAVE_G_COUNT ? guard_names[g] : "?";
+}
+
+static const char *const record_names[WAVE_REC_KIND_COUNT] = {
+    "transition", "stage", "shard", "gate", "operator",
+};
+
+const char *wave_record_kind_name(enum wave_record_kind k)
+{
+    return (unsigned)k < WAVE_REC_KIND_COUNT ? record_names[k] : "?";
+}
+
+void wave_decision_cleanup(struct wave_decision *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < d->n_records; i++) {
+        free(d->records[i].message);
+    }
+    free(d->records);
+    free(d->changes);
+    free(d->dispatch);
+    free(d->reason);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- decision building ------------------------------------------------------------ */
+
+bool fsm_in_flight(enum wave_shard_state s)
+{
+    return s == WSHARD_LEASED || s == WSHARD_RUNNING || s == WSHARD_RB_LEASED ||
+           s == WSHARD_RB_RUNNING;
+}
+
+bool fsm_rb_active(enum wave_shard_state s)
+{
+    return s == WSHARD_RB_PENDING || s == WSHARD_RB_LEASED || s == WSHARD_RB_RUNNING;
+}
+
+int fsm_set_shard(struct fsm_ctx *c, size_t idx, enum wave_shard_state to)
+{
+    if (c->cur[idx] == to) {
+        return 0;
+    }
+    struct wave_decision *out = c->out;
+    if (c->change_at[idx] >= 0) {
+        out->changes[c->change_at[idx]].to = to;
+    } else {
+        c->change_at[idx] = (long)out->n_changes;
+        out->changes[out->n_changes++] = (struct wave_shard_change){idx, c->cur[idx], to};
+    }
+    c->cur[idx] = to;
+    return 0;
+}
+
+int fsm_dispatch(struct fsm_ctx *c, size_t idx, enum wave_shard_state leased)
+{
+    c->out->dispatch[c->out->n_dispatch++] = idx;
+    return fsm_set_shard(c, idx, leased);
+}
+
+int fsm_record(struct fsm_ctx *c, enum wave_record_kind kind, long shard_idx, const char *fmt, ...)
+{
+    struct wave_decision *out = c->out;
+    if (out->n_records == c->cap_records) {
+        size_t cap = c->cap_records == 0 ? 8 : 2 * c->cap_records;
+        struct wave_record *grown = realloc(out->records, cap * sizeof *grown);
+        if (grown == NULL) {
+            return sw_err_set(c->err, SW_ENOMEM, "out of memory");
+        }
+        out->records = grown;
+        c->cap_records = cap;
+    }
+    struct wave_record *r = &out->records[out->n_records];
+    *r = (struct wave_record){kind, c->in->state, c->in->state, shard_idx, NULL};
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = wave_text_vformat(&r->message, c->err, fmt, ap);
+    va_end(ap);
+    if (rc == 0) {
+        out->n_records++;
+    }
+    return rc;
+}
+
+/* An event's detail, quoted at most DETAIL_SHOWN bytes: use as "%s%.*s%s". */
+struct detail {
+    const char *sep;
+    int len;
+    const char *text;
+    const char *more;
+};
+
+static struct detail ev_detail(const struct fsm_ctx *c)
+{
+    const char *d = c->ev->detail;
+    if (d == NULL || d[0] == '\0') {
+        return (struct detail){"", 0, "", ""};
+    }
+    size_t n = strlen(d);
+    return (struct detail){": ", n > DETAIL_SHOWN ? DETAIL_SHOWN : (int)n, d,
+                           n > DETAIL_SHOWN ? "..." : ""};
+}
+
+static const char *ev_actor(const struct fsm_ctx *c)
+{
+    return c->ev->actor != NULL ? c->ev->actor : "unknown";
+}
+
+static const char *ev_shard_id(const struct fsm_ctx *c)
+{
+    return c->in->shards[c->ev->shard_idx].id;
+}
+
+static int set_reason(struct fsm_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int set_reason(struct fsm_ctx *c, const char *fmt, ...)
+{
+    free(c->out->reason);
+    c->out->reason = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = wave_text_vformat(&c->out->reason, c->err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* ---- guards --------------------------------------------------------------------------- */
+
+/* Moved shards (done, or running and about to be) without down files; `except` (a shard
+ * failing right now) is not counted. Names the first NAMES_SHOWN into sb when given. */
+static size_t rollback_blockers(const struct fsm_ctx *c, size_t except, struct sw_strbuf *sb)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->in->n_shards; i++) {
+        bool moved = c->cur[i] == WSHARD_DONE || c->cur[i] == WSHARD_RUNNING;
+        if (i == except || !moved || c->in->shards[i].has_down) {
+            continue;
+        }
+        if (sb != NULL && n < NAMES_SHOWN) {
+            (void)sw_strbuf_printf(sb, NULL, "%s%s", n > 0 ? ", " : "", c->in->shards[i].id);
+        }
+        n++;
+    }
+    if (sb != NULL && n > NAMES_SHOWN) {
+        (void)sw_strbuf_printf(sb, NULL, " and %zu more", n - NAMES_SHOWN);
+    }
+    return n;
+}
+
+/* "shard t-1 has no down migration ..." for the first blockers; *out owned. */
+static int blockers_text(const struct fsm_ctx *c, size_t except, char **out)
+{
+    struct sw_strbuf sb;
+    sw_strbuf_init(&sb, WAVE_FSM_TEXT_MAX);
+    size_t n = rollback_blockers(c, except, &sb);
+    int rc = n == 1 ? wave_text_format(out, c->err,
+                                       "shard %s has no down migration for a step it moved "
+                                       "through",
+                                       sw_strbuf_str(&sb))
+                    : wave_text_format(out, c->err,
+                                       "%zu shards have no down migration for a step they moved "
+                                       "through: %s",
+                                       n, sw_strbuf_str(&sb));
+    sw_strbuf_cleanup(&sb);
+    return rc;
+}
+
+static bool forward_open(const struct fsm_ctx *c)
+{
+    enum wave_shard_state s = c->cur[c->ev->shard_idx];
+    return s == WSHARD_PENDING || s == WSHARD_LEASED || s == WSHARD_RUNNING;
+}
+
+struct budget {
+    size_t failed; /* with the failing shard */
+    size_t moved;  /* shards of the stage that are not skipped */
+    bool over;
+};
+
+static struct budget stage_budget(const struct fsm_ctx *c)
+{
+    uint32_t stage = c->in->shards[c->ev->shard_idx].stage;
+    const struct wave_view_stage *vs = &c->in->stages[stage];
+    struct budget b = {.failed = 1};
+    for (size_t i = 0; i < c->in->n_shards; i++) {
+        if (c->in->shards[i].stage == stage && c->cur[i] != WSHARD_SKIPPED) {
+            b.moved++;
+            b.failed += c->cur[i] == WSHARD_FAILED;
+        }
+    }
+    if (vs->max_failures >= 0) {
+        b.over = b.failed > (size_t)vs->max_failures;
+    } else if (vs->max_failure_percent >= 0) {
+        b.over = (double)b.failed * 100.0 > vs->max_failure_percent * (double)b.moved;
+    } else {
+        b.over = b.failed > 0;
+    }
+    return b;
+}
+
+static bool over_budget(const struct fsm_ctx *c, enum plan_on_failure policy)
+{
+    return forward_open(c) && c->in->on_failure == policy && stage_budget(c).over;
+}
+
+static bool any_shard(const struct fsm_ctx *c, bool (*pred)(enum wave_shard_state))
+{
+    for (size_t i = 0; i < c->in->n_shards; i++) {
+        if (pred(c->cur[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool rollback_begun(enum wave_shard_state s)
+{
+    return fsm_rb_active(s) || s == WSHARD_ROLLED_BACK || s == WSHARD_RB_FAILED;
+}
+
+static bool rollback_work(enum wave_shard_state s)
+{
+    return fsm_rb_active(s) || s == WSHARD_LEASED || s == WSHARD_RUNNING;
+}
+
+static int guard_holds(struct fsm_ctx *c, enum wave_guard g, bool *holds)
+{
+    const struct wave_view *in = c->in;
+    size_t none = (size_t)-1;
+    int rc = 0;
+    switch (g) {
+    case WAVE_G_ALWAYS:
+        *holds = true;
+        break;
+    case WAVE_G_WAVE_DONE:
+        rc = c->progressed ? 0 : fsm_progress(c);
+        *holds = c->finished;
+        break;
+    case WAVE_G_GATE_TIMED_OUT:
+        *holds = in->phase == STAGE_GATING && in->now_ms >= in->phase_until_ms;
+        break;
+    case WAVE_G_OVER_BUDGET_HALT:
+        *holds = over_budget(c, PLAN_ON_FAILURE_HALT);
+        break;
+    case WAVE_G_OVER_BUDGET_ROLLBACK:
+    case WAVE_G_OVER_BUDGET_BLOCKED:
+        *holds = over_budget(c, PLAN_ON_FAILURE_ROLLBACK) &&
+                 (rollback_blockers(c, c->ev->shard_idx, NULL) == 0) ==
+                     (g == WAVE_G_OVER_BUDGET_ROLLBACK);
+        break;
+    case WAVE_G_CAN_ROLL_BACK:
+        *holds = rollback_blockers(c, none, NULL) == 0;
+        break;
+    case WAVE_G_NO_ROLLBACK_BEGUN:
+        *holds = !any_shard(c, rollback_begun);
+        break;
+    case WAVE_G_AT_GATE:
+        *holds = in->phase == STAGE_GATING;
+        break;
+    case WAVE_G_ROLLBACK_FINISHED:
+        *holds = !any_shard(c, rollback_work);
+        break;
+    case WAVE_G_RB_REPORT_VALID:
+        *holds = fsm_rb_active(c->cur[c->ev->shard_idx]);
+        break;
+    case WAVE_G_COUNT:
+        *holds = false;
+        break;
+    }
+    return rc;
+}
+
+/* The first row for (state, event) whose guard holds; NULL when none. */
+static int pick_row(struct fsm_ctx *c, const struct wave_fsm_row **row)
+{
+    *row = NULL;
+    for (size_t i = 0; i < sizeof fsm_table / sizeof fsm_table[0]; i++) {
+        const struct wave_fsm_row *r = &fsm_table[i];
+        bool holds = false;
+        if (r->from != c->in->state || r->event != c->ev->kind) {
+            continue;
+        }
+        int rc = guard_holds(c, r->guard, &holds);
+        if (rc != 0 || holds) {
+            *row = rc == 0 ? r : NULL;
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- refusals ------------------------------------------------------------------------ */
+
+static const char *operator_verb(enum wave_event_kind k)
+{
+    switch (k) {
+    case WAVE_EV_PAUSE:
+        return "pause";
+    case WAVE_EV_RESUME:
+        return "resume";
+    case WAVE_EV_ABORT:
+        return "abort";
+    case WAVE_EV_ROLLBACK:
+        return "roll back";
+    case WAVE_EV_TICK:
+    case WAVE_EV_SHARD_STARTED:
+    case WAVE_EV_SHARD_SUCCEEDED:
+    case WAVE_EV_SHARD_FAILED:
+    case WAVE_EV_LEASE_EXPIRED:
+    case WAVE_EV_GATE_PASSED:
+    case WAVE_EV_GATE_FAILED:
+    case WAVE_EV_RB_SUCCEEDED:
+    case WAVE_EV_RB_FAILED:
+    case WAVE_EV_COUNT:
+        break;
+    }
+    return "?";
+}
+
+static void refusal_hint(const struct fsm_ctx *c)
+{
+    enum wave_state s = c->in->state;
+    if (wave_state_is_final(s)) {
+        sw_err_hint(c->err, "the wave is finished; start a new wave");
+    } else if (s == WAVE_ROLLING_BACK) {
+        sw_err_hint(c->err, "a rollback runs to its end; abort stops it");
+    } else if (c->ev->kind == WAVE_EV_PAUSE && s == WAVE_HALTED) {
+        sw_err_hint(c->err, "a halted wave starts nothing; resume, roll back or abort it");
+    } else {
+        sw_err_hint(c->err, "the wave is already %s", wave_state_name(s));
+    }
+}
+
+/* An operator event the table does not allow in this state (or whose guards fail). */
+static int refuse(struct fsm_ctx *c)
+{
+    const char *state = wave_state_name(c->in->state);
+    if (!wave_event_is_operator(c->ev->kind)) {
+        return sw_err_set(c->err, SW_EINTERNAL, "wave state machine: no row for %s in state %s",
+                          wave_event_kind_name(c->ev->kind), state);
+    }
+    bool has_row = false;
+    for (size_t i = 0; i < sizeof fsm_table / sizeof fsm_table[0]; i++) {
+        has_row |= fsm_table[i].from == c->in->state && fsm_table[i].event == c->ev->kind;
+    }
+    if (has_row && c->ev->kind == WAVE_EV_ROLLBACK) {
+        char *why = NULL;
+        int rc = blockers_text(c, (size_t)-1, &why);
+        if (rc == 0) {
+            rc = sw_err_set(c->err, SW_ECONFLICT, "wave is %s: cannot roll back: %s", state, why);
+            sw_err_hint(c->err, "add the missing down migrations (or repair those shards by "
+                                "hand), then roll back");
+        }
+        free(why);
+        return rc;
+    }
+    if (has_row && c->ev->kind == WAVE_EV_RESUME) {
+        int rc = sw_err_set(c->err, SW_ECONFLICT,
+                            "wave is %s: cannot resume: its rollback has begun", state);
+        sw_err_hint(c->err, "roll back again to retry the failed shards, or abort");
+        return rc;
+    }
+    int rc = sw_err_set(c->err, SW_ECONFLICT, "wave is %s: cannot %s", state,
+                        operator_verb(c->ev->kind));
+    refusal_hint(c);
+    return rc;
+}
+
+/* ---- event handlers ------------------------------------------------------------------ */
+
+static int on_tick(struct fsm_ctx *c, const struct wave_fsm_row *row)
+{
+    const struct wave_view_stage *vs = &c->in->stages[c->in->stage];
+    switch (row->to) {
+    case WAVE_HALTED:
+        return set_reason(c, "stage %s: the gate gave no answer within %lld s", vs->name,
+                          (long long)(2 * vs->gate_timeout_ms / 1000));
+    case WAVE_RUNNING:
+        if (row->from == WAVE_RUNNING && !c->progressed) {
+            return fsm_progress(c);
+        }
+        return 0;
+    case WAVE_ROLLING_BACK:
+        return fsm_rollback_dispatch(c);
+    case WAVE_PENDING:
+    case WAVE_PAUSED:
+    case WAVE_COMPLETED:
+    case WAVE_ABORTED:
+    case WAVE_ROLLED_BACK:
+    case WAVE_STATE_COUNT:
+        break;
+    }
+    return 0;
+}
+
+static int on_operator(struct fsm_ctx *c)
+{
+    struct detail d = ev_detail(c);
+    return fsm_record(c, WAVE_REC_OPERATOR, -1, "%s by %s%s%.*s%s", operator_verb(c->ev->kind),
+                      ev_actor(c), d.sep, d.len, d.text, d.more);
+}
+
+static int refuse_start(struct fsm_ctx *c, enum wave_shard_state s)
+{
+    size_t idx = c->ev->shard_idx;
+    const char *state = wave_state_name(c->in->state);
+    int rc = 0;
+    c->out->refused = true;
+    if (s == WSHARD_LEASED || s == WSHARD_RB_LEASED) {
+        rc = fsm_set_shard(c, idx, s == WSHARD_LEASED ? WSHARD_PENDING : WSHARD_RB_PENDING);
+        if (rc == 0) {
+            rc = set_reason(c, "wave is %s: shard %s may not start", state, ev_shard_id(c));
+        }
+    } else if (s != WSHARD_RUNNING && s != WSHARD_RB_RUNNING) {
+        rc = set_reason(c, "shard %s is %s: it holds no lease", ev_shard_id(c),
+                        wave_shard_state_name(s));
+    } else {
+        rc = set_reason(c, "wave is %s: shard %s may not start", state, ev_shard_id(c));
+    }
+    return rc != 0 ? rc
+                   : fsm_record(c, WAVE_REC_SHARD, (long)idx, "start refused: %s", c->out->reason);
+}
+
+static int on_started(struct fsm_ctx *c)
+{
+    size_t idx = c->ev->shard_idx;
+    enum wave_shard_state s = c->cur[idx];
+    bool forward = c->in->state == WAVE_RUNNING;
+    bool backward = c->in->state == WAVE_ROLLING_BACK;
+    if ((forward && s == WSHARD_RUNNING) || (backward && s == WSHARD_RB_RUNNING)) {
+        return 0; /* a retried go-ahead request */
+    }
+    if (forward && s == WSHARD_LEASED) {
+        return fsm_set_shard(c, idx, WSHARD_RUNNING);
+    }
+    if (backward && s == WSHARD_RB_LEASED) {
+        return fsm_set_shard(c, idx, WSHARD_RB_RUNNING);
+    }
+    return refuse_start(c, s);
+}
+
+static int ignore_report(struct fsm_ctx *c)
+{
+    size_t idx = c->ev->shard_idx;
+    return fsm_record(c, WAVE_REC_SHARD, (long)idx, "%s report for shard %s ignored: it is %s",
+                      wave_event_kind_name(c->ev->kind), ev_shard_id(c),
+                      wave_shard_state_name(c->cur[idx]));
+}
+
+static int on_succeeded(struct fsm_ctx *c)
+{
+    size_t idx = c->ev->shard_idx;
+    if (!forward_open(c)) {
+        return ignore_report(c);
+    }
+    int rc = fsm_set_shard(c, idx, WSHARD_DONE);
+    if (rc != 0 || c->in->state != WAVE_ROLLING_BACK) {
+        return rc;
+    }
+    if (!c->in->shards[idx].has_down) {
+        return fsm_record(c, WAVE_REC_SHARD, (long)idx,
+                          "shard %s finished after the rollback began and has no down "
+                          "migration: left at the target",
+                          ev_shard_id(c));
+    }
+    rc = fsm_set_shard(c, idx, WSHARD_RB_PENDING);
+    return rc != 0 ? rc
+                   : fsm_record(c, WAVE_REC_SHARD, (long)idx,
+                                "shard %s finished after the rollback began: rolled back too",
+                                ev_shard_id(c));
+}
+
+static void budget_text(const struct wave_view_stage *vs, char *buf, size_t cap)
+{
+    struct sw_strbuf sb;
+    sw_strbuf_init(&sb, cap - 1);
+    if (vs->max_failures >= 0) {
+        (void)sw_strbuf_printf(&sb, NULL, "max_failures %d", vs->max_failures);
+    } else if (vs->max_failure_percent >= 0) {
+        (void)sw_strbuf_printf(&sb, NULL, "max_failure_percent %g", vs->max_failure_percent);
+    } else {
+        (void)sw_strbuf_puts(&sb, "no failures allowed", NULL);
+    }
+    memcpy(buf, sw_strbuf_str(&sb), sb.len + 1);
+    sw_strbuf_cleanup(&sb);
+}
+
+static int failure_reason(struct fsm_ctx *c, const struct wave_fsm_row *row)
+{
+    const struct wave_view_stage *vs = &c->in->stages[c->in->shards[c->ev->shard_idx].stage];
+    struct budget b = stage_budget(c);
+    struct detail d = ev_detail(c);
+    char budget[64];
+    budget_text(vs, budget, sizeof budget);
+    char *blocked = NULL;
+    int rc =
+        row->guard == WAVE_G_OVER_BUDGET_BLOCKED ? blockers_text(c, c->ev->shard_idx, &blocked) : 0;
+    if (rc == 0) {
+        rc = set_reason(c,
+                        "stage %s: shard %s failed%s%.*s%s; %zu of %zu shards failed, over "
+                        "the budget (%s)%s%s",
+                        vs->name, ev_shard_id(c), d.sep, d.len, d.text, d.more, b.failed, b.moved,
+                        budget, blocked != NULL ? "; rollback blocked: " : "",
+                        blocked != NULL ? blocked : "");
+    }
+    free(blocked);
+    return rc;
+}
+
+static int on_failed(struct fsm_ctx *c, const struct wave_fsm_row *row)
+{
+    size_t idx = c->ev->shard_idx;
+    if (!forward_open(c)) {
+        return ignore_report(c);
+    }
+    int rc = row->to != row->from ? failure_reason(c, row) : 0;
+    struct detail d = ev_detail(c);
+    if (rc == 0) {
+        rc = fsm_set_shard(c, idx, WSHARD_FAILED);
+    }
+    if (rc == 0) {
+        rc = fsm_record(c, WAVE_REC_SHARD, (long)idx, "shard %s failed%s%.*s%s", ev_shard_id(c),
+                        d.sep, d.len, d.text, d.more);
+    }
+    if (rc == 0 && row->from == WAVE_ROLLING_BACK) {
+        rc = fsm_record(c, WAVE_REC_SHARD, (long)idx,
+                        "shard %s failed after the rollback began and may hold partial changes: "
+                        "not rolled back; inspect and repair it",
+                        ev_shard_id(c));
+    }
+    return rc;
+}
+
+static int on_lease_expired(struct fsm_ctx *c)
+{
+    size_t idx = c->ev->shard_idx;
+    enum wave_shard_state s = c->cur[idx];
+    enum wave_shard_state to = s == WSHARD_LEASED || s == WSHARD_RUNNING         ? WSHARD_PENDING
+                               : s == WSHARD_RB_LEASED || s == WSHARD_RB_RUNNING ? WSHARD_RB_PENDING
+                                                                                 : s;
+    if (to == s) {
+        return 0; /* nothing was leased: the store's lease bookkeeping only */
+    }
+    int rc = fsm_set_shard(c, idx, to);
+    return rc != 0 ? rc
+                   : fsm_record(c, WAVE_REC_SHARD, (long)idx,
+                                "shard %s: lease expired while %s; back to %s", ev_shard_id(c),
+                                wave_shard_state_name(s), wave_shard_state_name(to));
+}
+
+static int on_gate(struct fsm_ctx *c, const struct wave_fsm_row *row)
+{
+    const char *stage = c->in->stages[c->in->stage].name;
+    struct detail d = ev_detail(c);
+    bool passed = c->ev->kind == WAVE_EV_GATE_PASSED;
+    if (row->guard != WAVE_G_AT_GATE) {
+        return fsm_record(c, WAVE_REC_GATE, -1, "stage %s: gate result ignored (stage is %s)",
+                          stage, wave_stage_phase_name(c->in->phase));
+    }
+    int rc = 0;
+    if (passed) {
+        c->out->phase = STAGE_PASSED;
+        c->out->phase_until_ms = 0;
+    } else {
+        rc = set_reason(c, "stage %s: gate failed%s%.*s%s", stage, d.sep, d.len, d.text, d.more);
+    }
+    return rc != 0 ? rc
+                   : fsm_record(c, WAVE_REC_GATE, -1, "stage %s: gate %s%s%.*s%s", stage,
+                                passed ? "passed" : "failed", d.sep, d.len, d.text, d.more);
+}
+
+static int on_rb_report(struct fsm_ctx *c, const struct wave_fsm_row *row)
+{
+    size_t idx = c->ev->shard_idx;
+    if (!fsm_rb_active(c->cur[idx])) {
+        return ignore_report(c);
+    }
+    if (c->ev->kind == WAVE_EV_RB_SUCCEEDED) {
+        return fsm_set_shard(c, idx, WSHARD_ROLLED_BACK);
+    }
+    struct detail d = ev_detail(c);
+    int rc = fsm_set_shard(c, idx, WSHARD_RB_FAILED);
+    if (rc == 0 && row->to == WAVE_HALTED) {
+        rc = set_reason(c,
+                        "rollback of shard %s failed%s%.*s%s; fix the shard, then roll back "
+                        "again or abort",
+                        ev_shard_id(c), d.sep, d.len, d.text, d.more);
+    }
+    return rc != 0 ? rc
+                   : fsm_record(c, WAVE_REC_SHARD, (long)idx, "rollback of shard %s failed%s%.*s%s",
+                                ev_shard_id(c), d.sep, d.len, d.text, d.more);
+}
+
+static int handle_event(struct fsm_ctx *c, const struct wave_fsm_row *row)
+{
+    switch (c->ev->kind) {
+    case WAVE_EV_TICK:
+        return on_tick(c, row);
+    case WAVE_EV_PAUSE:
+    case WAVE_EV_RESUME:
+    case WAVE_EV_ABORT:
+    case WAVE_EV_ROLLBACK:
+        return on_operator(c);
+    case WAVE_EV_SHARD_STARTED:
+        return on_started(c);
+    case WAVE_EV_SHARD_SUCCEEDED:
+        return on_succeeded(c);
+    case WAVE_EV_SHARD_FAILED:
+        return on_failed(c, row);
+    case WAVE_EV_LEASE_EXPIRED:
+        return on_lease_expired(c);
+    case WAVE_EV_GATE_PASSED:
+    case WAVE_EV_GATE_FAILED:
+        return on_gate(c, row);
+    case WAVE_EV_RB_SUCCEEDED:
+    case WAVE_EV_RB_FAILED:
+        return on_rb_report(c, row);
+    case WAVE_EV_COUNT:
+        break;
+    }
+    return sw_err_set(c->err, SW_EINVAL, "wave event: unknown kind %d", (int)c->ev->kind);
+}
+
+/* Unstarted leases are void once the wave is aborted. */
+static int revoke_leases(struct fsm_ctx *c)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < c->in->n_shards; i++) {
+        if (c->cur[i] == WSHARD_LEASED) {
+            rc = fsm_set_shard(c, i, WSHARD_PENDING);
+        } else if (c->cur[i] == WSHARD_RB_LEASED) {
+            rc = fsm_set_shard(c, i, WSHARD_RB_PENDING);
+        }
+    }
+    return rc;
+}
+
+/* Entering RUNNING: the first stage begins, or a resumed gate is asked again. */
+static int enter_running(struct fsm_ctx *c, const struct wave_fsm_row *row)
+{
+    if (row->from == WAVE_PENDING) {
+        c->out->stage = 0;
+        c->out->phase = STAGE_DISPATCHING;
+        c->out->phase_until_ms = 0;
+        return fsm_record(c, WAVE_REC_STAGE, -1, "stage %s: started", c->in->stages[0].name);
+    }
+    if (c->out->phase != STAGE_GATING) {
+        return 0;
+    }
+    const struct wave_view_stage *vs = &c->in->stages[c->out->stage];
+    c->out->gate_check = true;
+    c->out->phase_until_ms = c->in->now_ms + 2 * vs->gate_timeout_ms;
+    return fsm_record(c, WAVE_REC_GATE, -1, "stage %s: gate check requested again", vs->name);
+}
+
+static int enter_state(struct fsm_ctx *c, const struct wave_fsm_row *row)
+{
+    int rc = 0;
+    switch (row->to) {
+    case WAVE_RUNNING:
+        rc = enter_running(c, row);
+        break;
+    case WAVE_ROLLING_BACK:
+        rc = fsm_rollback_begin(c);
+        break;
+    case WAVE_ABORTED:
+        rc = revoke_leases(c);
+        break;
+    case WAVE_PENDING:
+    case WAVE_PAUSED:
+    case WAVE_HALTED:
+    case WAVE_COMPLETED:
+    case WAVE_ROLLED_BACK:
+    case WAVE_STATE_COUNT:
+        break;
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    bool by_operator = wave_event_is_operator(c->ev->kind);
+    rc = fsm_record(c, WAVE_REC_TRANSITION, -1, "%s -> %s%s%s%s%s", wave_state_name(row->from),
+                    wave_state_name(row->to), by_operator ? " by " : "",
+                    by_operator ? ev_actor(c) : "", c->out->reason != NULL ? ": " : "",
+                    c->out->reason != NULL ? c->out->reason : "");
+    if (rc == 0) {
+        c->out->records[c->out->n_records - 1].to = row->to;
+    }
+    return rc;
+}
+
+static int check_view(const struct wave_view *in, const struct wave_event *ev, struct sw_err *err)
+{
+    if (in->n_stages == 0 || in->stages == NULL || in->stage >= in->n_stages) {
+        return sw_err_set(err, SW_EINVAL, "wave view: stage %u of %zu", (unsigned)in->stage,
+                          in->n_stages);
+    }
+    if ((unsigned)in->state >= WAVE_STATE_COUNT || (unsigned)ev->kind >= WAVE_EV_COUNT ||
+        (unsigned)in->phase >= STAGE_PHASE_COUNT) {
+        return sw_err_set(err, SW_EINVAL, "wave view: bad state, phase or event kind");
+    }
+    for (size_t i = 0; i < in->n_shards; i++) {
+        const struct wave_view_shard *s = &in->shards[i];
+        if (s->stage >= in->n_stages || (unsigned)s->state >= WSHARD_STATE_COUNT ||
+            (s->host != WAVE_FSM_NO_HOST && s->host >= in->n_hosts)) {
+            return sw_err_set(err, SW_EINVAL, "wave view: shard %zu: bad stage, state or host", i);
+        }
+    }
+    bool shard_event = ev->kind >= WAVE_EV_SHARD_STARTED && ev->kind <= WAVE_EV_LEASE_EXPIRED;
+    shard_event |= ev->kind == WAVE_EV_RB_SUCCEEDED || ev->kind == WAVE_EV_RB_FAILED;
+    if (shard_event && ev->shard_idx >= in->n_shards) {
+        return sw_err_set(err, SW_EINVAL, "wave event %s: shard index %zu out of range (%zu)",
+                          wave_event_kind_name(ev->kind), ev->shard_idx, in->n_shards);
+    }
+    return 0;
+}
+
+static int ctx_init(struct fsm_ctx *c)
+{
+    const struct wave_view *in = c->in;
+    struct wave_decision *out = c->out;
+    out->state = in->state;
+    out->stage = in->stage;
+    out->phase = in->phase;
+    out->phase_until_ms = in->phase_until_ms;
+    c->cur = calloc(in->n_shards + 1, sizeof *c->cur);
+    c->change_at = calloc(in->n_shards + 1, sizeof *c->change_at);
+    out->changes = calloc(in->n_shards + 1, sizeof *out->changes);
+    out->dispatch = calloc(in->n_shards + 1, sizeof *out->dispatch);
+    if (c->cur == NULL || c->change_at == NULL || out->changes == NULL || out->dispatch == NULL) {
+        return sw_err_set(c->err, SW_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < in->n_shards; i++) {
+        c->cur[i] = in->shards[i].state;
+        c->change_at[i] = -1;
+    }
+    return 0;
+}
+
+int wave_fsm_step(const struct wave_view *in, const struct wave_event *ev,
+                  struct wave_decision *out, struct sw_err *err)
+{
+    struct fsm_ctx c = {.in = in, .ev = ev, .out = out, .err = err};
+    const struct wave_fsm_row *row = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = check_view(in, ev, err);
+    if (rc != 0) {
+        goto out;
+    }
+    rc = ctx_init(&c);
+    if (rc == 0) {
+        rc = pick_row(&c, &row);
+    }
+    if (rc == 0 && row == NULL) {
+        rc = refuse(&c);
+    }
+    if (rc != 0) {
+        goto out;
+    }
+    out->state = row->to;
+    rc = handle_event(&c, row);
+    if (rc == 0 && row->to != row->from) {
+        rc = enter_state(&c, row);
+    }
+out:
+    free(c.cur);
+    free(c.change_at);
+    return rc;
+}

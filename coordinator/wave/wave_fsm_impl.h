@@ -1,0 +1,46 @@
+/*
+ * Internals shared by wave_fsm.c (table, events) and wave_fsm_run.c (stage progression,
+ * dispatch, rollback order). Not for use outside coordinator/wave.
+ */
+#ifndef SW_COORDINATOR_WAVE_FSM_IMPL_H
+#define SW_COORDINATOR_WAVE_FSM_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wave/wave_fsm.h"
+
+/* One step's working state. */
+struct fsm_ctx {
+    const struct wave_view *in;
+    const struct wave_event *ev;
+    struct wave_decision *out;
+    struct sw_err *err;
+    enum wave_shard_state *cur; /* shard states with this decision's changes applied */
+    long *change_at;            /* per shard: its index in out->changes, or -1 */
+    size_t cap_records;
+    bool progressed; /* tick: the stage progression ran */
+    bool finished;   /* ... and the last stage passed */
+};
+
+/* Changes a shard's state (merging with an earlier change of the same shard). */
+int fsm_set_shard(struct fsm_ctx *c, size_t idx, enum wave_shard_state to);
+/* Leases a shard: sets it to `leased` and lists it for dispatch. */
+int fsm_dispatch(struct fsm_ctx *c, size_t idx, enum wave_shard_state leased);
+/* Appends an audit record (shard_idx -1 = none). */
+int fsm_record(struct fsm_ctx *c, enum wave_record_kind kind, long shard_idx, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+bool fsm_in_flight(enum wave_shard_state s); /* leased or running, forward or rollback */
+bool fsm_rb_active(enum wave_shard_state s); /* rb_pending, rb_leased, rb_running */
+
+/* Runs the current stage forward: dispatch, bake, gate, advance (sets c->finished when
+ * the last stage passed). */
+int fsm_progress(struct fsm_ctx *c);
+/* Marks the shards to roll back (entering rolling_back) and reports failed ones. */
+int fsm_rollback_begin(struct fsm_ctx *c);
+/* Dispatches rollback work: the last stage with rollback work first, newest-moved
+ * shards first, within max_parallel and max_per_host. */
+int fsm_rollback_dispatch(struct fsm_ctx *c);
+
+#endif
