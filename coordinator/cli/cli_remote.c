@@ -2,10 +2,12 @@
 #include "cli_remote.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sw/build_info.h"
 #include "sw/fsutil.h"
@@ -398,6 +400,11 @@ int cli_remote_open(const struct cli_remote_args *a, struct cli_remote **out, st
         return sw_err_set(err, SW_ENOMEM, "out of memory");
     }
     r->ca_file = a->ca_file;
+    if (a->ca_file != NULL && access(a->ca_file, R_OK) != 0) {
+        int code = errno == ENOENT ? SW_ENOTFOUND : SW_EIO;
+        rc = sw_err_set(err, code, "--ca-file %s: %s", a->ca_file, strerror(errno));
+        goto out;
+    }
     r->timeout_s = a->timeout_s > 0 ? a->timeout_s : CLI_REMOTE_DEFAULT_TIMEOUT_S;
     rc = remote_resolve_url(a, &r->base, err);
     if (rc == 0) {

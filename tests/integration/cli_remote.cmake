@@ -2,3 +2,4 @@
 # against a real shardwave-coordinator on 127.0.0.1 (cli_remote_lib.sh starts it).
 sw_script_test(NAME cli_remote_usage SCRIPT cli_remote_usage.sh)
 sw_script_test(NAME cli_remote_waves SCRIPT cli_remote_waves.sh)
+sw_script_test(NAME cli_remote_tls SCRIPT cli_remote_tls.sh)

@@ -7,7 +7,8 @@
 #   rc_write_fleet N [SKIP_ID]   fleet file with shards t-001..t-N (sqlite; t-001 is the
 #                                canary; hosts db-1..db-4; regions eu/us), minus SKIP_ID
 #   rc_start                     starts the coordinator; sets RC_URL, RC_PID and exports
-#                                SHARDWAVE_COORDINATOR and SHARDWAVE_TOKEN_FILE (operator)
+#                                SHARDWAVE_COORDINATOR and SHARDWAVE_TOKEN_FILE (operator).
+#                                With RC_TLS_CERT/RC_TLS_KEY set it serves https.
 #   rc_stop                      SIGTERM to RC_PID and wait (also on exit)
 #   rc_json FILTER               jq FILTER over $CLI_OUT (-r)
 #   rc_wave_state ID             the wave's state via the CLI (--json)
@@ -30,6 +31,8 @@ RC_TOKENS="$CLI_TMP/tokens"
 RC_SET="$CLI_TMP/migrations"
 RC_URL=""
 RC_PID=""
+RC_TLS_CERT=""
+RC_TLS_KEY=""
 mkdir -p "$RC_DIR" "$RC_TOKENS" "$RC_SET"
 
 rc_stop()
@@ -101,9 +104,15 @@ tokens_file = "$RC_DIR/tokens";
 tick_ms = 100;
 log_level = "info";
 CONF
+        local scheme=http
+        if [[ -n $RC_TLS_CERT ]]; then
+            scheme=https
+            printf 'tls_cert_file = "%s";\ntls_key_file = "%s";\n' "$RC_TLS_CERT" "$RC_TLS_KEY" \
+                >>"$RC_DIR/coordinator.conf"
+        fi
         "$COORDINATOR" --config "$RC_DIR/coordinator.conf" >>"$RC_DIR/coordinator.log" 2>&1 &
         RC_PID=$!
-        RC_URL="http://127.0.0.1:$port"
+        RC_URL="$scheme://127.0.0.1:$port"
         if sw_poll 30 rc_healthy; then
             export SHARDWAVE_COORDINATOR=$RC_URL
             export SHARDWAVE_TOKEN_FILE=$RC_TOKENS/operator
@@ -119,7 +128,9 @@ CONF
 rc_healthy()
 {
     kill -0 "$RC_PID" 2>/dev/null || return 1
-    curl -fsS -m 2 "$RC_URL/healthz" >/dev/null 2>&1
+    local -a ca=()
+    [[ -z $RC_TLS_CERT ]] || ca=(--cacert "$RC_TLS_CERT")
+    curl -fsS -m 2 "${ca[@]}" "$RC_URL/healthz" >/dev/null 2>&1
 }
 
 rc_json()
