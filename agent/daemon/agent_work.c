@@ -1,0 +1,415 @@
+/*
+ * Running one lease (see agent_work.h). Order matters: verify the SQL, connect, get
+ * the go-ahead, run. Nothing touches the shard before the go-ahead except reading
+ * (connecting); the runner re-reads the history before each plan, so a re-dispatched
+ * lease never applies a step twice. Lock order: job->mu is a leaf lock.
+ */
+#include "daemon/agent_work.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner/runner.h"
+#include "sw/checksum.h"
+#include "sw/clock.h"
+#include "sw/log.h"
+#include "sw/migset.h"
+
+#define AGENT_WORK_KV_MAX 512
+
+struct agent_job *agent_job_new(struct wire_lease *lease)
+{
+    struct agent_job *job = calloc(1, sizeof *job);
+    if (job == NULL) {
+        return NULL;
+    }
+    job->lease = *lease;
+    memset(lease, 0, sizeof *lease);
+    pthread_mutex_init(&job->mu, NULL);
+    return job;
+}
+
+void agent_job_free(struct agent_job *job)
+{
+    if (job == NULL) {
+        return;
+    }
+    wire_lease_cleanup(&job->lease);
+    pthread_mutex_destroy(&job->mu);
+    free(job);
+}
+
+int agent_job_cancel(struct agent_job *job, struct sw_err *err)
+{
+    int rc = 0;
+    pthread_mutex_lock(&job->mu);
+    if (job->eng != NULL && job->version[0] != '\0') {
+        rc = engine_cancel(job->eng, err);
+    }
+    pthread_mutex_unlock(&job->mu);
+    return rc;
+}
+
+/* Per-run state shared with the runner's event callback. */
+struct agent_run {
+    const struct agent_work_env *env;
+    struct agent_job *job;
+    char kv[AGENT_WORK_KV_MAX]; /* log context */
+    int64_t step_started_ms;    /* wall clock */
+    int64_t step_t0_ms;         /* monotonic */
+    char failed_version[VERSION_TEXT_MAX];
+    enum migset_dir failed_dir;
+    int64_t failed_started_ms;
+    int64_t failed_duration_ms;
+    char failed_error[SW_ERR_MSG_MAX];
+};
+
+/* Fills the fields every report of this lease shares. */
+static void agent_work_report_init(const struct agent_run *run, struct wire_report *r,
+                                   enum wire_report_kind kind)
+{
+    const struct wire_lease *l = &run->job->lease;
+    memset(r, 0, sizeof *r);
+    snprintf(r->lease, sizeof r->lease, "%s", l->lease);
+    snprintf(r->wave, sizeof r->wave, "%s", l->wave);
+    snprintf(r->shard, sizeof r->shard, "%s", l->shard);
+    r->kind = kind;
+}
+
+/* Queues r (which keeps ownership of its error text) and frees what it owns. */
+static void agent_work_push(const struct agent_run *run, struct wire_report *r)
+{
+    struct sw_err err = {0};
+    if (agent_queue_push(run->env->queue, r, &err) != 0) {
+        log_write(LOG_ERROR, run->kv, "cannot queue the %s report: %s",
+                  wire_report_kind_name(r->kind), err.msg);
+    }
+    wire_report_cleanup(r);
+}
+
+static char *agent_work_error_text(const char *msg)
+{
+    return msg == NULL ? NULL : wire_text_sanitize(msg, strlen(msg), WIRE_ERROR_TEXT_MAX);
+}
+
+static void agent_work_report_step(const struct agent_run *run, const char *version,
+                                   enum migset_dir dir, enum wire_outcome outcome,
+                                   int64_t started_ms, int64_t duration_ms, const char *error)
+{
+    struct wire_report r;
+    agent_work_report_init(run, &r, WIRE_REPORT_STEP);
+    snprintf(r.version, sizeof r.version, "%s", version);
+    r.direction = dir;
+    r.outcome = outcome;
+    r.started_at_ms = started_ms;
+    r.duration_ms = duration_ms < 0 ? 0 : duration_ms;
+    r.error = agent_work_error_text(error);
+    agent_work_push(run, &r);
+}
+
+static void agent_work_report_done(const struct agent_run *run, enum wire_outcome outcome,
+                                   const char *shard_version, enum wire_health health,
+                                   const char *error)
+{
+    struct wire_report r;
+    agent_work_report_init(run, &r, WIRE_REPORT_LEASE_DONE);
+    r.outcome = outcome;
+    snprintf(r.shard_version, sizeof r.shard_version, "%s",
+             shard_version != NULL ? shard_version : "");
+    r.shard_health = health;
+    r.error = agent_work_error_text(error);
+    agent_work_push(run, &r);
+    log_write(outcome == WIRE_OUT_FAILED || outcome == WIRE_OUT_REFUSED ? LOG_WARN : LOG_INFO,
+              run->kv, "lease %s: shard at version %s%s%s", wire_outcome_name(outcome),
+              shard_version != NULL && shard_version[0] != '\0' ? shard_version : "?",
+              error != NULL ? ": " : "", error != NULL ? error : "");
+}
+
+static void agent_work_set_progress(struct agent_job *job, const char *version, int64_t done,
+                                    int64_t total)
+{
+    pthread_mutex_lock(&job->mu);
+    snprintf(job->version, sizeof job->version, "%s", version);
+    job->stmt_done = done;
+    job->stmt_total = total;
+    pthread_mutex_unlock(&job->mu);
+}
+
+/* Runner events -> step reports. Failures are reported after the run, once the
+ * history says whether the step failed cleanly or left the shard dirty. */
+static void agent_work_on_event(void *ctx, const struct runner_event *ev)
+{
+    struct agent_run *run = ctx;
+    switch (ev->kind) {
+    case RUNNER_EV_STEP_START:
+        run->step_started_ms = sw_clock_wall_ms();
+        run->step_t0_ms = sw_clock_mono_ms();
+        agent_work_set_progress(run->job, ev->version_text, 0, (int64_t)ev->stmt_total);
+        log_write(LOG_INFO, run->kv, "%s %s", ev->dir == MIGSET_UP ? "applying" : "undoing",
+                  ev->script);
+        break;
+    case RUNNER_EV_STEP_DONE:
+        agent_work_report_step(run, ev->version_text, ev->dir, WIRE_OUT_APPLIED,
+                               run->step_started_ms, ev->duration_ms, NULL);
+        agent_work_set_progress(run->job, "", 0, 0);
+        break;
+    case RUNNER_EV_STEP_FAILED:
+        snprintf(run->failed_version, sizeof run->failed_version, "%s", ev->version_text);
+        run->failed_dir = ev->dir;
+        run->failed_started_ms = run->step_started_ms;
+        run->failed_duration_ms = sw_clock_mono_ms() - run->step_t0_ms;
+        snprintf(run->failed_error, sizeof run->failed_error, "%s",
+                 ev->error != NULL ? ev->error->msg : "failed");
+        agent_work_set_progress(run->job, "", 0, 0);
+        break;
+    case RUNNER_EV_LOCK_ACQUIRED:
+    case RUNNER_EV_LOCK_RETRY:
+    case RUNNER_EV_STEP_PLANNED:
+        break;
+    }
+}
+
+/* Every step's SQL must match its checksum, and the steps must form a valid set. */
+static int agent_work_build_set(const struct wire_lease *l, struct migset **set, struct sw_err *err)
+{
+    struct migset_mem_file *files = calloc(l->n_steps + 1, sizeof *files);
+    char origin[128];
+    int rc = 0;
+    *set = NULL;
+    if (files == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < l->n_steps && rc == 0; i++) {
+        const struct wire_step *s = &l->steps[i];
+        char sum[CHECKSUM_HEX_LEN + 1];
+        rc = checksum_sha256_hex(s->sql, s->sql_len, sum, err);
+        if (rc == 0 && strcmp(sum, s->checksum) != 0) {
+            rc = sw_err_set(err, SW_ECHECKSUM,
+                            "%s: the SQL does not match its checksum (sent %.12s, SQL hashes to "
+                            "%.12s)",
+                            s->script, s->checksum, sum);
+        }
+        files[i] =
+            (struct migset_mem_file){.name = s->script, .content = s->sql, .len = s->sql_len};
+    }
+    snprintf(origin, sizeof origin, "lease %s", l->lease);
+    struct migset_load_opts opts = {.skip_manifest = true, .origin = origin};
+    if (rc == 0) {
+        rc = migset_load_files(files, l->n_steps, &opts, set, err);
+    }
+    free(files);
+    return rc;
+}
+
+/* The lease's timeouts as runner options. */
+static void agent_work_opts(const struct agent_run *run, const struct migset *set,
+                            struct runner_opts *o)
+{
+    const struct wire_lease *l = &run->job->lease;
+    const struct wire_timeouts *t = &l->timeouts;
+    runner_opts_init(o, set);
+    o->wave = l->wave[0] != '\0' ? l->wave : NULL;
+    o->agent = run->env->agent_id;
+    o->on_event = agent_work_on_event;
+    o->ctx = (void *)run;
+    o->stop = (volatile int *)&run->job->stop;
+    if (!l->has_timeouts) {
+        return;
+    }
+    o->lock_wait_ms = (int)t->lock_wait_ms;
+    o->statement_timeout_ms = (int)t->statement_timeout_ms;
+    o->lock_policy.n_attempts = t->n_lock_timeouts;
+    for (size_t i = 0; i < t->n_lock_timeouts && i < RUNNER_MAX_LOCK_ATTEMPTS; i++) {
+        size_t p = i < t->n_lock_pauses ? i : t->n_lock_pauses - 1;
+        o->lock_policy.lock_timeout_ms[i] = (int)t->lock_timeouts_ms[i];
+        o->lock_policy.pause_ms[i] = t->n_lock_pauses > 0 ? (int)t->lock_pauses_ms[p] : 0;
+    }
+}
+
+/* The shard's real state after a run: version and health. */
+static enum wire_health agent_work_health(struct engine *eng, const struct migset *set,
+                                          char version[VERSION_TEXT_MAX])
+{
+    struct runner_status st = {0};
+    struct sw_err err = {0};
+    enum wire_health h = WIRE_HEALTH_UNKNOWN;
+    version[0] = '\0';
+    if (runner_status(eng, set, &st, &err) == 0) {
+        snprintf(version, VERSION_TEXT_MAX, "%s", st.current_text);
+        h = st.is_dirty ? WIRE_HEALTH_DIRTY : WIRE_HEALTH_OK;
+        for (size_t i = 0; i < st.n_items && h == WIRE_HEALTH_OK; i++) {
+            if (st.items[i].state == RUNNER_STATE_CHECKSUM_MISMATCH) {
+                h = WIRE_HEALTH_CHECKSUM_MISMATCH;
+            }
+        }
+    }
+    runner_status_cleanup(&st);
+    return h;
+}
+
+/* Runs migrate/rollback steps after the go-ahead and reports the outcome. */
+static void agent_work_steps(struct agent_run *run, struct engine *eng, const struct migset *set)
+{
+    const struct wire_lease *l = &run->job->lease;
+    struct runner_opts opts;
+    struct runner_result res;
+    struct version target = {0};
+    struct sw_err err = {0};
+    char shard_version[VERSION_TEXT_MAX];
+    agent_work_opts(run, set, &opts);
+    int rc = version_parse_str(l->target, &target, &err);
+    bool down = l->kind == WIRE_LEASE_ROLLBACK || l->direction == MIGSET_DOWN;
+    if (rc == 0) {
+        rc = down ? runner_undo(eng, &opts, &target, &res, &err)
+                  : runner_migrate(eng, &opts, &target, &res, &err);
+    }
+    enum wire_health health = agent_work_health(eng, set, shard_version);
+    if (run->failed_version[0] != '\0') {
+        agent_work_report_step(run, run->failed_version, run->failed_dir,
+                               health == WIRE_HEALTH_DIRTY ? WIRE_OUT_DIRTY : WIRE_OUT_FAILED,
+                               run->failed_started_ms, run->failed_duration_ms, run->failed_error);
+    }
+    enum wire_outcome outcome = WIRE_OUT_DONE;
+    if (rc != 0) {
+        /* stopped between steps (lease lost, coordinator unreachable, shutdown): the
+         * shard is given back where it stands; the next holder re-reads its history */
+        outcome =
+            run->job->stop && run->failed_version[0] == '\0' ? WIRE_OUT_RELEASED : WIRE_OUT_FAILED;
+    }
+    agent_work_report_done(run, outcome, shard_version, health, rc != 0 ? err.msg : NULL);
+}
+
+/* Gate: the stage's SQL must return a true first value. */
+static void agent_work_gate(struct agent_run *run, struct engine *eng)
+{
+    struct engine_rows *rows = NULL;
+    struct sw_err err = {0};
+    int rc = engine_query(eng, run->job->lease.sql, NULL, 0, &rows, &err);
+    const char *v = rc == 0 ? engine_rows_get(rows, 0, 0) : NULL;
+    bool ok = v != NULL && (strcmp(v, "t") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+                            strcmp(v, "TRUE") == 0);
+    if (rc == 0 && !ok) {
+        sw_err_set(&err, SW_ECONFLICT, "gate returned %s", v != NULL ? v : "no value");
+    }
+    agent_work_report_done(run, ok ? WIRE_OUT_GATE_PASSED : WIRE_OUT_GATE_FAILED, NULL,
+                           WIRE_HEALTH_UNKNOWN, ok ? NULL : err.msg);
+    engine_rows_free(rows);
+}
+
+/* Inventory: applied versions with checksums, health, fingerprint. Read-only. */
+static void agent_work_inventory(struct agent_run *run, struct engine *eng,
+                                 const struct migset *set)
+{
+    struct runner_status st = {0};
+    struct wire_report r;
+    struct sw_err err = {0};
+    agent_work_report_init(run, &r, WIRE_REPORT_INVENTORY);
+    int rc = runner_status(eng, set, &st, &err);
+    if (rc == 0) {
+        rc = engine_schema_fingerprint(eng, r.fingerprint, &err);
+    }
+    r.applied = rc == 0 ? calloc(st.n_items + 1, sizeof *r.applied) : NULL;
+    for (size_t i = 0; r.applied != NULL && i < st.n_items; i++) {
+        const struct runner_item *it = &st.items[i];
+        if (it->applied_checksum[0] == '\0' || r.n_applied >= WIRE_MAX_APPLIED) {
+            continue;
+        }
+        struct wire_applied *a = &r.applied[r.n_applied++];
+        snprintf(a->version, sizeof a->version, "%s", it->version_text);
+        snprintf(a->checksum, sizeof a->checksum, "%s", it->applied_checksum);
+    }
+    r.shard_health =
+        rc != 0 ? WIRE_HEALTH_UNREACHABLE : (st.is_dirty ? WIRE_HEALTH_DIRTY : WIRE_HEALTH_OK);
+    snprintf(r.shard_version, sizeof r.shard_version, "%s", rc == 0 ? st.current_text : "");
+    r.error = rc != 0 ? agent_work_error_text(err.msg) : NULL;
+    runner_status_cleanup(&st);
+    agent_work_push(run, &r);
+    log_write(LOG_INFO, run->kv, "inventory reported");
+}
+
+static int agent_work_connect(struct agent_run *run, struct engine **eng, struct sw_err *err)
+{
+    char *dsn = NULL;
+    int rc = run->env->resolve_dsn(run->env->ctx, run->job->lease.shard, &dsn, err);
+    if (rc == 0) {
+        rc = engine_open(dsn, run->env->db_connect_timeout_ms, eng, err);
+    }
+    if (dsn != NULL) {
+        memset(dsn, 0, strlen(dsn));
+        free(dsn);
+    }
+    if (rc == 0) {
+        pthread_mutex_lock(&run->job->mu);
+        run->job->eng = *eng;
+        pthread_mutex_unlock(&run->job->mu);
+    }
+    return rc;
+}
+
+static void agent_work_disconnect(struct agent_run *run, struct engine *eng)
+{
+    pthread_mutex_lock(&run->job->mu);
+    run->job->eng = NULL;
+    pthread_mutex_unlock(&run->job->mu);
+    engine_close(eng);
+}
+
+/* Connected: go-ahead (not for inventory), then the work of the lease's kind. */
+static void agent_work_connected(struct agent_run *run, struct engine *eng,
+                                 const struct migset *set)
+{
+    struct agent_job *job = run->job;
+    enum wire_lease_kind kind = job->lease.kind;
+    if (kind != WIRE_LEASE_INVENTORY) {
+        if (job->stop || !run->env->go_ahead(run->env->ctx, job->lease.lease)) {
+            agent_work_report_done(run, WIRE_OUT_RELEASED, NULL, WIRE_HEALTH_UNKNOWN, NULL);
+            return;
+        }
+        job->started = true;
+    }
+    switch (kind) {
+    case WIRE_LEASE_MIGRATE:
+    case WIRE_LEASE_ROLLBACK:
+        agent_work_steps(run, eng, set);
+        break;
+    case WIRE_LEASE_GATE:
+        agent_work_gate(run, eng);
+        break;
+    case WIRE_LEASE_INVENTORY:
+        agent_work_inventory(run, eng, set);
+        break;
+    case WIRE_LEASE_KIND_COUNT:
+        break;
+    }
+}
+
+void agent_work_run(const struct agent_work_env *env, struct agent_job *job)
+{
+    struct agent_run run = {.env = env, .job = job};
+    struct migset *set = NULL;
+    struct engine *eng = NULL;
+    struct sw_err err = {0};
+    const struct wire_lease *l = &job->lease;
+    snprintf(run.kv, sizeof run.kv, "lease=%s wave=%s shard=%s kind=%s", l->lease,
+             l->wave[0] != '\0' ? l->wave : "-", l->shard, wire_lease_kind_name(l->kind));
+    if (job->stop) {
+        agent_work_report_done(&run, WIRE_OUT_RELEASED, NULL, WIRE_HEALTH_UNKNOWN, NULL);
+        goto out;
+    }
+    if (agent_work_build_set(l, &set, &err) != 0) {
+        agent_work_report_done(&run, WIRE_OUT_REFUSED, NULL, WIRE_HEALTH_UNKNOWN, err.msg);
+        goto out;
+    }
+    if (agent_work_connect(&run, &eng, &err) != 0) {
+        agent_work_report_done(&run, WIRE_OUT_FAILED, NULL, WIRE_HEALTH_UNREACHABLE, err.msg);
+        goto out;
+    }
+    agent_work_connected(&run, eng, set);
+out:
+    agent_work_disconnect(&run, eng);
+    migset_free(set);
+    pthread_mutex_lock(&job->mu);
+    job->is_done = true;
+    pthread_mutex_unlock(&job->mu);
+}
