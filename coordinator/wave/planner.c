@@ -44,6 +44,8 @@ struct plan_ctx {
     struct shard_need *need; /* parallel to the fleet */
     size_t n_available;
     struct planner_busy *busy_sorted; /* copy of in->busy sorted by shard id */
+    size_t cap_skipped;               /* allocated entries of out->skipped */
+    size_t cap_busy;                  /* ... of out->busy */
     struct name_list unknown_version; /* up: at a version the set does not contain */
     struct name_list dirty;
     struct name_list mismatch;
@@ -304,12 +306,16 @@ static size_t first_above(const struct migset *set, const struct version *v)
 static int skip_shard(struct plan_ctx *c, size_t i, int cmp)
 {
     struct shard_need *nd = &c->need[i];
-    struct planner_skip *grown = realloc(c->out->skipped, (c->out->n_skipped + 1) * sizeof *grown);
-    if (grown == NULL) {
-        return sw_err_set(c->err, SW_ENOMEM, "out of memory");
+    if (c->out->n_skipped == c->cap_skipped) {
+        size_t cap = c->cap_skipped == 0 ? 16 : 2 * c->cap_skipped;
+        struct planner_skip *grown = realloc(c->out->skipped, cap * sizeof *grown);
+        if (grown == NULL) {
+            return sw_err_set(c->err, SW_ENOMEM, "out of memory");
+        }
+        c->out->skipped = grown;
+        c->cap_skipped = cap;
     }
-    c->out->skipped = grown;
-    struct planner_skip *sk = &grown[c->out->n_skipped++];
+    struct planner_skip *sk = &c->out->skipped[c->out->n_skipped++];
     memset(sk, 0, sizeof *sk);
     sk->fleet_idx = i;
     nd->pick = PICK_SKIPPED;
@@ -452,12 +458,16 @@ static int note_busy(struct plan_ctx *c, const char *id)
     if (hit == NULL) {
         return 0;
     }
-    struct planner_busy *grown = realloc(c->out->busy, (c->out->n_busy + 1) * sizeof *grown);
-    if (grown == NULL) {
-        return sw_err_set(c->err, SW_ENOMEM, "out of memory");
+    if (c->out->n_busy == c->cap_busy) {
+        size_t cap = c->cap_busy == 0 ? 16 : 2 * c->cap_busy;
+        struct planner_busy *grown = realloc(c->out->busy, cap * sizeof *grown);
+        if (grown == NULL) {
+            return sw_err_set(c->err, SW_ENOMEM, "out of memory");
+        }
+        c->out->busy = grown;
+        c->cap_busy = cap;
     }
-    c->out->busy = grown;
-    grown[c->out->n_busy++] = *hit;
+    c->out->busy[c->out->n_busy++] = *hit;
     return 0;
 }
 

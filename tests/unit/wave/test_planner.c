@@ -549,6 +549,50 @@ static void test_invalid_plans(void **state)
     }
 }
 
+/* Many shards: growth of the skipped and busy lists, percent rounding, "and N more". */
+static void test_many_shards(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    struct fleet_shard *shards = calloc(N, sizeof *shards);
+    struct shard_status *status = calloc(N, sizeof *status);
+    char(*ids)[8] = calloc(N, sizeof *ids);
+    struct planner_busy busy[20];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "s-%04d", i);
+        shards[i].id = ids[i];
+        snprintf(status[i].version, sizeof status[i].version, "%s", i % 2 == 0 ? "3" : "1");
+    }
+    for (int k = 0; k < 20; k++) {
+        busy[k] = (struct planner_busy){ids[2 * k + 1], "w-1"};
+    }
+    struct fixture *f = *state;
+    f->fleet.n_shards = N;
+    f->fleet.shards = shards;
+    f->stages[0] = stage("first", PLAN_SELECT_PERCENT, NULL, 0.1, 1);
+    struct planner_input in = {&f->fleet, status, &f->plan, f->set, 0, NULL};
+    struct planner_result r = {0};
+    struct sw_err err = {0};
+    assert_int_equal(planner_plan(&in, &r, &err), 0);
+    assert_int_equal(r.n_skipped, 500);
+    assert_string_equal(r.skipped[499].id, "s-0998");
+    assert_int_equal(r.stages[0].n_shards, 1);  /* 0.1 % of 500 rounds up to 1 */
+    assert_int_equal(r.stages[1].n_shards, 50); /* 10 % of 499 = 49.9 -> 50 */
+    assert_int_equal(r.stages[2].n_shards, 449);
+    planner_result_cleanup(&r);
+    in.n_busy = 20;
+    in.busy = busy;
+    assert_int_equal(planner_plan(&in, &r, &err), SW_ECONFLICT);
+    assert_int_equal(r.n_busy, 20);
+    assert_string_equal(err.msg, "20 shards are in other active waves: s-0001 (w-1), s-0003 (w-1), "
+                                 "s-0005 (w-1), s-0007 (w-1), s-0009 (w-1), s-0011 (w-1), s-0013 "
+                                 "(w-1), s-0015 (w-1), s-0017 (w-1), s-0019 (w-1) and 10 more");
+    planner_result_cleanup(&r);
+    free(ids);
+    free(status);
+    free(shards);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -563,6 +607,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deterministic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_plans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_shards, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
