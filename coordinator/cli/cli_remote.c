@@ -132,7 +132,6 @@ static int remote_parse_one(int argc, char **argv, unsigned allowed, struct cli_
                             bool *done, struct sw_err *err)
 {
     char bad[192];
-    int prev = optind;
     int c = getopt_long(argc, argv, ":h", remote_options, NULL);
     if (c == -1) {
         *done = true;
@@ -142,7 +141,8 @@ static int remote_parse_one(int argc, char **argv, unsigned allowed, struct cli_
         c = CLI_ROPT_HELP;
     }
     if (c == '?' || c == ':') {
-        const char *arg = argv[prev < argc ? prev : argc - 1];
+        /* getopt has stepped past the bad element (after moving positionals behind it). */
+        const char *arg = argv[optind > 1 && optind <= argc ? optind - 1 : argc - 1];
         snprintf(bad, sizeof bad, "%s option '%s'", c == '?' ? "unknown" : "missing value for",
                  arg);
         return remote_usage_error(a->command, err, bad);
@@ -625,9 +625,7 @@ static void remote_append_details(const json_t *obj, const char *msg, struct sw_
     }
 }
 
-/* An HTTP error answer: the API's {"error": {...}} shape when present. */
-static int remote_http_error(const struct cli_remote *r, long status, const char *body,
-                             struct sw_err *err)
+int cli_remote_http_error(const char *base, long status, const char *body, struct sw_err *err)
 {
     int code = remote_status_code(status);
     json_t *root = json_loads(body, 0, NULL);
@@ -640,7 +638,7 @@ static int remote_http_error(const struct cli_remote *r, long status, const char
         remote_append_details(e, msg, &sb);
         remote_append_details(root, msg, &sb);
     } else {
-        sw_strbuf_printf(&sb, NULL, "the coordinator at %s answered HTTP %ld", r->base, status);
+        sw_strbuf_printf(&sb, NULL, "the coordinator at %s answered HTTP %ld", base, status);
     }
     sw_err_set(err, code, "%s", sw_strbuf_str(&sb));
     const char *hint = cli_json_str(e, "hint", remote_default_hint(status));
@@ -703,7 +701,7 @@ int cli_remote_call(struct cli_remote *r, const char *method, const char *path, 
         *status = http;
     }
     if (http < 200 || http >= 300) {
-        rc = remote_http_error(r, http, sw_strbuf_str(&sink.body), err);
+        rc = cli_remote_http_error(r->base, http, sw_strbuf_str(&sink.body), err);
         goto out;
     }
     rc = remote_parse_reply(sw_strbuf_str(&sink.body), reply, err);

@@ -135,6 +135,12 @@ void cli_remote_free(struct cli_remote *r);
 int cli_remote_call(struct cli_remote *r, const char *method, const char *path, json_t *body,
                     json_t **reply, long *status, struct sw_err *err);
 
+/* The sw_err for an HTTP error answer (status >= 300) with `body` (NUL-terminated, any
+ * text): message, hint and detail lists from the API's {"error": {...}} shape, the code
+ * from the status as cli_remote_call documents; a body that is not that shape gives
+ * "the coordinator at <base> answered HTTP <status>". Returns the code. */
+int cli_remote_http_error(const char *base, long status, const char *body, struct sw_err *err);
+
 /* URL-escapes one path segment or query value into a heap string (free()); NULL on
  * ENOMEM. */
 char *cli_remote_escape(struct cli_remote *r, const char *s);
