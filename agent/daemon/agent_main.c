@@ -229,6 +229,7 @@ int main(int argc, char **argv)
     if (code >= 0) {
         return code;
     }
+    agent_signals(); /* before anything slow: a SIGTERM during startup still exits cleanly */
     if (agent_config_load(args.config, &a.cfg, &err) != 0) {
         fprintf(stderr, "shardwave-agent: %s\n", err.msg);
         if (err.hint[0] != '\0') {
@@ -247,7 +248,6 @@ int main(int argc, char **argv)
     if (args.check_config) {
         code = agent_check_config(&a);
     } else {
-        agent_signals();
         code = agent_main_run(&a);
     }
     agent_cleanup(&a);
