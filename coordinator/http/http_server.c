@@ -87,6 +87,10 @@ int http_status_for(enum svc_code c)
         [SVC_PAYLOAD_TOO_LARGE] = 413,
         [SVC_INTERNAL] = 500,
         [SVC_UNAVAILABLE] = 503,
+        [SVC_PROTOCOL_MISMATCH] = 409,
+        [SVC_UNKNOWN_AGENT] = 409,
+        [SVC_LEASE_LOST] = 409,
+        [SVC_WAVE_NOT_RUNNING] = 409,
     };
     return status[c];
 }
@@ -530,7 +534,10 @@ static int start_mhd(struct http_server *srv, struct sw_err *err)
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
                      MHD_USE_AUTO | (is_v6 ? MHD_USE_IPv6 : 0) |
-                     (srv->tls_cert != NULL ? MHD_USE_TLS : 0);
+                     (srv->tls_cert != NULL ? MHD_USE_TLS : 0) |
+                     (srv->cfg.is_thread_per_connection ? MHD_USE_THREAD_PER_CONNECTION : 0);
+    /* thread per connection takes no pool: a pool size of 1 means "no pool" */
+    unsigned pool = srv->cfg.is_thread_per_connection ? 1 : srv->cfg.n_threads;
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
@@ -538,7 +545,7 @@ static int start_mhd(struct http_server *srv, struct sw_err *err)
     };
     srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
                                 http_mhd_log, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.n_threads,
+                                MHD_OPTION_THREAD_POOL_SIZE, pool,
                                 MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections,
                                 MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_seconds,
                                 MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_ARRAY,

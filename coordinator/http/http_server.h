@@ -77,7 +77,9 @@ struct http_server_config {
     const char *tls_key_file;
     unsigned max_connections;        /* 0 = 256 */
     unsigned timeout_seconds;        /* idle connection timeout; 0 = 30 */
-    unsigned n_threads;              /* worker threads; 0 = 4 */
+    unsigned n_threads;              /* worker threads; 0 = 4 (ignored per connection) */
+    bool is_thread_per_connection;   /* one thread per connection (long-polls block only
+                                        their own), bounded by max_connections */
     size_t max_body_bytes;           /* 0 = HTTP_SMALL_BODY_MAX */
     size_t max_upload_bytes;         /* 0 = 32 MiB */
     const struct http_route *routes; /* borrowed, must outlive the server */

@@ -18,6 +18,9 @@
 #include "service/svc_error.h"
 #include "store/store.h"
 #include "sw/migset.h"
+#include "sw/wire_agent.h"
+#include "sw/wire_lease.h"
+#include "sw/wire_report.h"
 #include "wave/planner.h"
 #include "wave/wave_types.h"
 
@@ -25,6 +28,7 @@ struct svc_config {
     const char *store_path; /* the store the daemon opened (primary handle held there) */
     const char *fleet_file; /* NULL = none */
     int64_t lease_ttl_ms;
+    int64_t long_poll_ms; /* longest lease long-poll; 0 = answer at once */
 };
 
 struct svc;
@@ -110,5 +114,50 @@ int svc_wave_gate_result(struct svc *s, const char *id, int stage_idx, bool pass
                          const char *message, struct sw_err *err);
 /* Ids of the active waves (heap array of WAVE_ID_MAX+1 strings; free). */
 int svc_active_waves(struct svc *s, char (**ids)[WAVE_ID_MAX + 1], size_t *n, struct sw_err *err);
+
+/* ---- agents (docs/protocol.md) ---------------------------------------------------- */
+
+/* Registers (or refreshes) an agent and answers its session settings. */
+int svc_agent_register(struct svc *s, const struct wire_register_req *req,
+                       struct wire_register_resp *out, struct svc_error *e);
+
+/* A lease request: hands out at most req->max leases of the agent's pools (dispatched
+ * shards of running or rolling-back waves, SQL gate checks) and waits up to
+ * min(req->wait_ms, long_poll_ms) for work when there is none yet (woken when the
+ * scheduler dispatches, or by svc_stop_waiting). Claimed shards get the agent, a lease
+ * id and an expiry (lease TTL) in the store before they are returned. *out owned by the
+ * caller (wire_lease_resp_cleanup). SVC_UNKNOWN_AGENT when the agent never registered. */
+int svc_lease_request(struct svc *s, const struct wire_lease_req *req,
+                      struct wire_lease_resp *out, struct svc_error *e);
+
+/* The go-ahead before a shard starts (through the state machine): 0 when the agent may
+ * start; SVC_LEASE_LOST when the lease is not the agent's or expired; SVC_WAVE_NOT_RUNNING
+ * when the wave refuses (the shard goes back to pending). */
+int svc_lease_start(struct svc *s, const char *lease_id, const struct wire_start_req *req,
+                    struct svc_error *e);
+
+/* Extends every listed lease of the agent by the lease TTL; ok false for lost ones, cancel
+ * true after `abort --cancel-running`. *out owned by the caller. */
+int svc_heartbeat(struct svc *s, const struct wire_heartbeat_req *req,
+                  struct wire_heartbeat_resp *out, struct svc_error *e);
+
+/* Applies reports, idempotent by report id (a seen id lands in out->duplicates). Step
+ * reports update the shard's status and add events; lease_done reports step the wave
+ * (succeeded, failed, released, rollback results, gate results); inventory reports set
+ * the shard's status. *out owned by the caller (wire_report_resp_cleanup). */
+int svc_reports(struct svc *s, const struct wire_report_req *req, struct wire_report_resp *out,
+                struct svc_error *e);
+
+/* Scheduler: turns leases that expired by now_ms into lease-expired events (the shards
+ * go back to pending and are dispatched again); expired gate checks are offered again. */
+int svc_leases_expire(struct svc *s, int64_t now_ms, struct sw_err *err);
+
+/* Remembers that `abort --cancel-running` was asked for a wave: heartbeats of its leases
+ * answer cancel true (in memory; a restarted coordinator forgets it). */
+void svc_wave_cancel_running(struct svc *s, const char *id);
+
+/* Makes every waiting lease request return now (empty) and later ones not wait; for a
+ * graceful shutdown. Thread-safe, idempotent. */
+void svc_stop_waiting(struct svc *s);
 
 #endif

@@ -20,6 +20,10 @@ static const char *const svc_code_names[SVC_CODE_COUNT] = {
     [SVC_PAYLOAD_TOO_LARGE] = "payload_too_large",
     [SVC_INTERNAL] = "internal_error",
     [SVC_UNAVAILABLE] = "unavailable",
+    [SVC_PROTOCOL_MISMATCH] = "protocol_mismatch",
+    [SVC_UNKNOWN_AGENT] = "unknown_agent",
+    [SVC_LEASE_LOST] = "lease_lost",
+    [SVC_WAVE_NOT_RUNNING] = "wave_not_running",
 };
 
 const char *svc_code_name(enum svc_code c)
@@ -42,6 +46,8 @@ enum svc_code svc_code_from_sw(int sw_code)
         return SVC_PAYLOAD_TOO_LARGE;
     case SW_EAUTH:
         return SVC_UNAUTHORIZED;
+    case SW_EPROTO:
+        return SVC_PROTOCOL_MISMATCH;
     default:
         return SVC_INTERNAL;
     }
@@ -67,7 +73,12 @@ static int svc_code_to_sw(enum svc_code c)
     case SVC_ILLEGAL_TRANSITION:
     case SVC_SHARD_BUSY:
     case SVC_CONFLICT:
+    case SVC_UNKNOWN_AGENT:
+    case SVC_LEASE_LOST:
+    case SVC_WAVE_NOT_RUNNING:
         return SW_ECONFLICT;
+    case SVC_PROTOCOL_MISMATCH:
+        return SW_EPROTO;
     case SVC_PAYLOAD_TOO_LARGE:
         return SW_ETOOBIG;
     case SVC_INTERNAL:
