@@ -52,15 +52,20 @@ void agent_http_error_text(const struct agent_http_resp *resp, char *buf, size_t
     wire_error_cleanup(&we);
 }
 
-static bool agent_is_unknown_agent(const struct agent_http_resp *resp)
+/* Whether a failed response carries the API error `code`. */
+static bool agent_is_error(const struct agent_http_resp *resp, const char *code)
 {
     struct wire_error we = {0};
     struct sw_err err = {0};
-    bool yes = resp->status == 409 && resp->body != NULL &&
-               wire_error_decode(resp->body, resp->len, &we, &err) == 0 &&
-               strcmp(we.code, "unknown_agent") == 0;
+    bool yes = resp->body != NULL && wire_error_decode(resp->body, resp->len, &we, &err) == 0 &&
+               strcmp(we.code, code) == 0;
     wire_error_cleanup(&we);
     return yes;
+}
+
+static bool agent_is_unknown_agent(const struct agent_http_resp *resp)
+{
+    return resp->status == 409 && agent_is_error(resp, "unknown_agent");
 }
 
 /* POSTs an encoded message; 0 with the response, or SW_ECONNECT/... */
@@ -97,8 +102,9 @@ static int agent_register_once(struct agent *a, struct agent_http *h, struct sw_
     if (rc == 0 && resp.status != 200) {
         char text[AGENT_ERROR_TEXT_MAX];
         agent_http_error_text(&resp, text, sizeof text);
-        rc = sw_err_set(err, resp.status == 401 || resp.status == 403 ? SW_EAUTH : SW_ECONFLICT,
-                        "register: %s", text);
+        int code = resp.status == 401 || resp.status == 403 ? SW_EAUTH : SW_ECONFLICT;
+        code = agent_is_error(&resp, "protocol_mismatch") ? SW_EPROTO : code;
+        rc = sw_err_set(err, code, "register: %s", text);
     }
     if (rc == 0) {
         rc = wire_register_resp_decode(resp.body, resp.len, &rr, err);
