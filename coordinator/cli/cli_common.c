@@ -141,7 +141,6 @@ static int cli_parse_one(int argc, char **argv, unsigned allowed, struct cli_arg
                          struct sw_err *err)
 {
     char bad[160];
-    int prev = optind;
     int c = getopt_long(argc, argv, ":hq", cli_long_options, NULL);
     if (c == -1) {
         *done = true;
@@ -153,7 +152,9 @@ static int cli_parse_one(int argc, char **argv, unsigned allowed, struct cli_arg
         c = CLI_OPT_QUIET;
     }
     if (c == '?' || c == ':') {
-        const char *arg = argv[prev < argc ? prev : argc - 1];
+        /* getopt_long permutes argv: the offending word is the one just consumed. */
+        int idx = optind > 1 ? optind - 1 : 1;
+        const char *arg = argv[idx < argc ? idx : argc - 1];
         snprintf(bad, sizeof bad, "%s option '%s'", c == '?' ? "unknown" : "missing value for",
                  arg);
         return cli_usage_error(a->command, err, bad);
