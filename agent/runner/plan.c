@@ -381,6 +381,18 @@ int plan_up(const struct migset *set, enum migset_engine engine, const struct ru
     return 0;
 }
 
+/* Whether `v` is applied on the database (with or without a file in the set): a set
+ * holding only the steps to undo (an agent's rollback lease) may still name it. */
+static bool is_applied_version(const struct runner_status *st, const struct version *v)
+{
+    for (size_t i = 0; i < st->n_items; i++) {
+        if (counts_as_applied(st->items[i].state) && version_cmp(&st->items[i].version, v) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int resolve_down_target(const struct migset *set, const struct runner_status *st,
                                const struct version *to, struct sw_err *err)
 {
@@ -393,7 +405,7 @@ static int resolve_down_target(const struct migset *set, const struct runner_sta
         return SW_ECONFLICT;
     }
     if (!version_is_zero(to) && migset_find(set, to) == NULL &&
-        version_cmp(to, &st->baseline) != 0) {
+        version_cmp(to, &st->baseline) != 0 && !is_applied_version(st, to)) {
         return sw_err_set(err, SW_ENOTFOUND,
                           "undo target %s is not a version of the migration set (use 0 to "
                           "undo everything)",

@@ -129,7 +129,41 @@ max_old=$(sed 's/.*://' <<<"$ids" | sort -n | tail -1)
 new_id=$(reports | jq -r .id | sed 's/.*://')
 ((new_id > max_old)) || fail "report id $new_id reused after a restart (old max $max_old)"
 
-# 3. SIGTERM: exits 0 promptly even in a long-poll
+# 3. rollback (down file plus its up file for the checksum check) and inventory
+sw_msg "rollback and inventory"
+kill "${pids[-1]}"
+wait "${pids[-1]}" 2>/dev/null || true
+u2_sql=$'ALTER TABLE users DROP COLUMN status;\n'
+rb_steps=$(jq -s . <(step 2 "add status" V2__add_status.sql "$v2_sql") \
+    <(step 2 "add status" U2__add_status.sql "$u2_sql"))
+rb=$(lease l-f1 t-001 "$rb_steps" | jq '.kind = "rollback" | .direction = "down" | .target = "1"
+    | .expected_from = "2"')
+inv=$(jq -n '{lease: "l-e1", kind: "inventory", shard: "t-001", engine: "sqlite",
+    lease_ttl_ms: 30000}')
+start_fake "$(jq -n --argjson a "$rb" '{token: "tok", leases: [$a]}')"
+SHARDWAVE_AGENT_TOKEN=tok timeout 60 "$AGENT" --config "$tmp/agent.conf" --once \
+    2>"$tmp/agent.log" || fail "agent --once (rollback) exited $?"
+[[ $(history t-001 | tail -1 | cut -d' ' -f1,2,4,5) == "2 down w-test1 agent-t1" ]] ||
+    fail "t-001 history after rollback: $(history t-001)"
+[[ $(sqlite3 "$tmp/t-001.db" "SELECT group_concat(name) FROM pragma_table_info('users')") == \
+    "id,email" ]] || fail "t-001 users columns after rollback"
+[[ $(reports | jq -r '[.kind, (.version // "-"), (.direction // "-"), .outcome,
+    (.shard_version // "-")] | join(" ")' | tr '\n' ';') == \
+    "step 2 down applied -;lease_done - - done 1;" ]] || fail "rollback reports: $(reports)"
+kill "${pids[-1]}"
+wait "${pids[-1]}" 2>/dev/null || true
+start_fake "$(jq -n --argjson a "$inv" '{token: "tok", leases: [$a]}')"
+SHARDWAVE_AGENT_TOKEN=tok timeout 60 "$AGENT" --config "$tmp/agent.conf" --once \
+    2>"$tmp/agent.log" || fail "agent --once (inventory) exited $?"
+[[ $(reports | jq -r '[.kind, .shard_version, .shard_health, (.applied | map(.version) |
+    join(",")), (.fingerprint | length)] | join(" ")') == "inventory 1 ok 1 64" ]] ||
+    fail "inventory report: $(reports)"
+[[ $(reports | jq -r '.applied[0].checksum') == "$(sha "$v1_sql")" ]] ||
+    fail "inventory checksum of V1"
+[[ $(jq -r 'select(.kind == "start") | .body.lease' "$tmp/fake.jsonl") == "" ]] ||
+    fail "an inventory (read-only) asked for a go-ahead"
+
+# 4. SIGTERM: exits 0 promptly even in a long-poll
 sw_msg "SIGTERM"
 n_polls() { grep -c '"kind": "lease_request"' "$tmp/fake.jsonl" || true; }
 polls_before=$(n_polls)
@@ -144,7 +178,7 @@ timeout 20 tail --pid="$agent_pid" -f /dev/null || fail "agent did not exit afte
 wait "$agent_pid" || rc=$?
 [[ $rc == 0 ]] || fail "agent exited $rc after SIGTERM"
 
-# 4. --check-config redacts the token
+# 5. --check-config redacts the token
 out=$(SHARDWAVE_AGENT_TOKEN=sekrit-tok "$AGENT" --config "$tmp/agent.conf" --check-config)
 grep -q 'token = "<redacted>";' <<<"$out" || fail "check-config: $out"
 grep -q sekrit <<<"$out" && fail "check-config printed the token"

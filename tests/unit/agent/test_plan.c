@@ -316,6 +316,29 @@ static void test_history_only_version_is_missing(void **state)
     assert_string_equal(f->st.current_text, "7");
 }
 
+/* A set holding only the steps to undo (an agent's rollback lease) may undo to a version
+ * the database applied even when the set has no file for it; other versions stay refused. */
+static void test_undo_to_history_only_version(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_err err = {0};
+    struct version v;
+    row(f, "0.5", HISTORY_UP, HISTORY_APPLIED, 1, 1);
+    row(f, "1", HISTORY_UP, HISTORY_APPLIED, 1, 1);
+    row(f, "2", HISTORY_UP, HISTORY_APPLIED, 1, 1);
+    status(f, MIGSET_ENGINE_PG);
+    version_parse_str("0.5", &v, NULL);
+    assert_int_equal(plan_down(f->set, MIGSET_ENGINE_PG, &f->st, &v, &f->plan, &err), 0);
+    assert_int_equal(f->plan.n_steps, 2);
+    assert_string_equal(f->plan.steps[0].file->name, "U2__add_status.sql");
+    assert_string_equal(f->plan.steps[1].file->name, "U1__create_users.sql");
+    plan_cleanup(&f->plan);
+    version_parse_str("0.7", &v, NULL);
+    assert_int_equal(plan_down(f->set, MIGSET_ENGINE_PG, &f->st, &v, &f->plan, &err), SW_ENOTFOUND);
+    assert_string_equal(err.msg, "undo target 0.7 is not a version of the migration set (use 0 "
+                                 "to undo everything)");
+}
+
 static void test_clean_failure_is_retried(void **state)
 {
     struct fixture *f = *state;
@@ -346,6 +369,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_down_newest_first_and_missing_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_baseline_counts_as_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_only_version_is_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_undo_to_history_only_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clean_failure_is_retried, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
