@@ -71,6 +71,7 @@ static int coord_start_http(struct coordinator *c, struct sw_err *err)
         .tls_cert_file = c->cfg.tls_cert_file,
         .tls_key_file = c->cfg.tls_key_file,
         .max_connections = (unsigned)c->cfg.max_connections,
+        .is_thread_per_connection = true, /* agents' long-polls each hold a connection */
         .timeout_seconds = (unsigned)((c->cfg.request_timeout_ms + 999) / 1000),
         .max_upload_bytes = (size_t)c->cfg.max_body_bytes,
         .routes = routes,
@@ -116,7 +117,8 @@ static int coord_start_parts(struct coordinator *c, struct sw_err *err)
     if (rc == 0) {
         struct svc_config sc = {.store_path = c->cfg.store_path,
                                 .fleet_file = c->cfg.fleet_file,
-                                .lease_ttl_ms = c->cfg.lease_ttl_ms};
+                                .lease_ttl_ms = c->cfg.lease_ttl_ms,
+                                .long_poll_ms = c->cfg.long_poll_ms};
         rc = svc_new(&sc, &c->svc, err);
     }
     if (rc == 0 && c->cfg.fleet_file != NULL) {
@@ -229,6 +231,9 @@ void coordinator_free(struct coordinator *c)
 {
     if (c == NULL) {
         return;
+    }
+    if (c->svc != NULL) {
+        svc_stop_waiting(c->svc); /* long-polls answer now, so the stop does not wait */
     }
     http_server_stop(c->http, COORD_STOP_WAIT_MS);
     sched_free(c->sched);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/plan_file.h"
+#include "http/http_agent.h"
 #include "http/http_encode.h"
 #include "sw/build_info.h"
 #include "sw/numparse.h"
@@ -361,8 +362,10 @@ static int api_wave_action(struct http_api *api, const struct http_request *req,
          http_json_opt_bool(req->json, "cancel_running", false, &cancel_running, e) != 0)) {
         return e->err.code;
     }
-    /* cancel_running reaches agents with issue 4; without agents nothing is running */
     int rc = svc_wave_action(api->svc, req->params[0], action, req->actor, reason, &d, e);
+    if (rc == 0 && action == SVC_ACTION_ABORT && cancel_running) {
+        svc_wave_cancel_running(api->svc, req->params[0]); /* heartbeats answer cancel */
+    }
     if (rc == 0) {
         out->body = api_summary(&d);
     }
@@ -410,6 +413,11 @@ static const struct http_route api_routes[] = {
     {HTTP_POST, "/v1/waves/{id}/resume", HTTP_ROLE_OPERATOR, false, true, api_resume},
     {HTTP_POST, "/v1/waves/{id}/abort", HTTP_ROLE_OPERATOR, false, true, api_abort},
     {HTTP_POST, "/v1/waves/{id}/rollback", HTTP_ROLE_OPERATOR, false, true, api_rollback},
+    {HTTP_POST, "/v1/agents/register", HTTP_ROLE_AGENT, false, true, http_agent_register},
+    {HTTP_POST, "/v1/leases", HTTP_ROLE_AGENT, false, true, http_agent_leases},
+    {HTTP_POST, "/v1/leases/{lease}/start", HTTP_ROLE_AGENT, false, true, http_agent_start},
+    {HTTP_POST, "/v1/heartbeat", HTTP_ROLE_AGENT, false, true, http_agent_heartbeat},
+    {HTTP_POST, "/v1/reports", HTTP_ROLE_AGENT, false, true, http_agent_reports},
 };
 
 const struct http_route *http_api_routes(size_t *n_routes)

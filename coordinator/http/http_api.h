@@ -1,6 +1,6 @@
 /*
  * The v1 API route table (docs/api.md): thin handlers that decode the request, call one
- * service function and encode the reply. Issue 4 adds the agent routes here.
+ * service function and encode the reply; the agent routes' handlers are in http_agent.h.
  */
 #ifndef SW_COORDINATOR_HTTP_API_H
 #define SW_COORDINATOR_HTTP_API_H

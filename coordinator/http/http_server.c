@@ -536,20 +536,18 @@ static int start_mhd(struct http_server *srv, struct sw_err *err)
                      MHD_USE_AUTO | (is_v6 ? MHD_USE_IPv6 : 0) |
                      (srv->tls_cert != NULL ? MHD_USE_TLS : 0) |
                      (srv->cfg.is_thread_per_connection ? MHD_USE_THREAD_PER_CONNECTION : 0);
-    /* thread per connection takes no pool: a pool size of 1 means "no pool" */
-    unsigned pool = srv->cfg.is_thread_per_connection ? 1 : srv->cfg.n_threads;
+    unsigned pool = srv->cfg.is_thread_per_connection ? 0 : srv->cfg.n_threads; /* 0: no pool */
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
         {MHD_OPTION_END, 0, NULL},
     };
-    srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
-                                http_mhd_log, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                MHD_OPTION_THREAD_POOL_SIZE, pool,
-                                MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections,
-                                MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_seconds,
-                                MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_ARRAY,
-                                srv->tls_cert != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+    srv->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, pool,
+        MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        srv->cfg.timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+        MHD_OPTION_ARRAY, srv->tls_cert != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
     if (srv->mhd == NULL) {
         return sw_err_set(err, SW_EIO, "cannot listen on %s port %u (in use, or bad TLS files?)",
                           srv->cfg.listen_addr != NULL ? srv->cfg.listen_addr : "127.0.0.1",

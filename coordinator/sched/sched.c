@@ -1,4 +1,5 @@
-/* The scheduler thread: tick every active wave, run the HTTP gates ticks ask for. */
+/* The scheduler thread: expire leases, tick every active wave, run the HTTP gates ticks
+ * ask for. */
 #include "sched/sched.h"
 
 #include <curl/curl.h>
@@ -92,12 +93,15 @@ static void sched_run_gate(struct sched *s, const char *id, const struct svc_tic
     }
 }
 
-/* One pass over the active waves. */
+/* One pass: expired leases back to pending, then every active wave ticks. */
 static void sched_tick_all(struct sched *s)
 {
     char(*ids)[WAVE_ID_MAX + 1] = NULL;
     size_t n = 0;
     struct sw_err err = {0};
+    if (svc_leases_expire(s->svc, sw_clock_wall_ms(), &err) != 0) {
+        log_warn("scheduler: expiring leases: %s", err.msg);
+    }
     if (svc_active_waves(s->svc, &ids, &n, &err) != 0) {
         log_warn("scheduler: cannot list active waves: %s", err.msg);
         return;

@@ -1,8 +1,9 @@
 /*
- * The coordinator's scheduler: one thread that, every tick_ms, steps each active wave
- * with a tick (service layer: view, step, persist, act) and runs the HTTP gates the
- * decisions ask for (libcurl GET; 2xx passes; timeout fails), feeding the outcome back.
- * SQL gates run on agents (issue 4): the service records them and they stay pending.
+ * The coordinator's scheduler: one thread that, every tick_ms, turns expired leases into
+ * lease-expired events (re-dispatch), steps each active wave with a tick (service layer:
+ * view, step, persist, act) and runs the HTTP gates the decisions ask for (libcurl GET;
+ * 2xx passes; timeout fails), feeding the outcome back. SQL gates run on agents as gate
+ * leases (service layer).
  */
 #ifndef SW_COORDINATOR_SCHED_H
 #define SW_COORDINATOR_SCHED_H

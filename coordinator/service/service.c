@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config/fleet_file.h"
 #include "service/svc_internal.h"
@@ -19,9 +20,16 @@ int svc_new(const struct svc_config *cfg, struct svc **out, struct sw_err *err)
     }
     s->store_path = strdup(cfg->store_path);
     s->fleet_file = cfg->fleet_file != NULL ? strdup(cfg->fleet_file) : NULL;
-    s->lease_ttl_ms = cfg->lease_ttl_ms;
+    s->lease_ttl_ms = cfg->lease_ttl_ms > 0 ? cfg->lease_ttl_ms : 30000;
+    s->long_poll_ms = cfg->long_poll_ms;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->wave_mu, NULL);
+    pthread_mutex_init(&s->agent_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->agent_cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (s->store_path == NULL || (cfg->fleet_file != NULL && s->fleet_file == NULL)) {
         svc_free(s);
         return sw_err_set(err, SW_ENOMEM, "out of memory");
@@ -38,6 +46,11 @@ void svc_free(struct svc *s)
     for (size_t i = 0; i < s->n_pool; i++) {
         store_close(s->pool[i]);
     }
+    svc_gates_free(s);
+    free(s->agents);
+    free(s->cancel);
+    pthread_cond_destroy(&s->agent_cv);
+    pthread_mutex_destroy(&s->agent_mu);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->wave_mu);
     free(s->store_path);

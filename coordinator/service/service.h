@@ -127,8 +127,8 @@ int svc_agent_register(struct svc *s, const struct wire_register_req *req,
  * scheduler dispatches, or by svc_stop_waiting). Claimed shards get the agent, a lease
  * id and an expiry (lease TTL) in the store before they are returned. *out owned by the
  * caller (wire_lease_resp_cleanup). SVC_UNKNOWN_AGENT when the agent never registered. */
-int svc_lease_request(struct svc *s, const struct wire_lease_req *req,
-                      struct wire_lease_resp *out, struct svc_error *e);
+int svc_lease_request(struct svc *s, const struct wire_lease_req *req, struct wire_lease_resp *out,
+                      struct svc_error *e);
 
 /* The go-ahead before a shard starts (through the state machine): 0 when the agent may
  * start; SVC_LEASE_LOST when the lease is not the agent's or expired; SVC_WAVE_NOT_RUNNING

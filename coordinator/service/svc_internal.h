@@ -5,18 +5,61 @@
 #include <pthread.h>
 
 #include "service/service.h"
+#include "wave/wave_fsm.h"
 
 #define SVC_POOL_MAX 16
 
-/* Lock order: wave_mu before mu. mu guards fleet_file and the pool only. */
+/* An agent known to this process (registered, or found in the store). */
+struct svc_agent {
+    char id[FLEET_ID_MAX + 1];
+    char pools[STORE_AGENT_POOLS_MAX]; /* pool names separated by ',' */
+};
+
+/* One shard of a SQL gate check (in memory: a restarted coordinator asks again). */
+enum svc_gate_state { SVC_GATE_OPEN, SVC_GATE_LEASED, SVC_GATE_PASSED, SVC_GATE_FAILED };
+
+struct svc_gate_item {
+    char shard_id[FLEET_ID_MAX + 1];
+    char pool[FLEET_ID_MAX + 1];
+    enum migset_engine engine;
+    enum svc_gate_state state;
+    char lease_id[STORE_LEASE_ID_MAX + 1];
+    char agent[FLEET_ID_MAX + 1];
+    int64_t expires_ms;
+};
+
+/* A SQL gate of a wave's stage, run as `gate` leases on the stage's shards. */
+struct svc_gate {
+    char wave_id[WAVE_ID_MAX + 1];
+    int stage_idx;
+    char *sql;
+    int64_t timeout_ms;
+    size_t n_items;
+    struct svc_gate_item *items;
+};
+
+/* Lock order: wave_mu, then agent_mu, then mu. mu guards fleet_file and the pool;
+ * agent_mu the agents, the cancel list, work_gen and is_stopping (with agent_cv); wave_mu
+ * one view-step-persist-act at a time, lease claims and the gates. */
 struct svc {
     char *store_path;
     int64_t lease_ttl_ms;
+    int64_t long_poll_ms;
     pthread_mutex_t mu;
     char *fleet_file;
     struct store *pool[SVC_POOL_MAX];
     size_t n_pool;
-    pthread_mutex_t wave_mu; /* one view-step-persist-act at a time in this process */
+    pthread_mutex_t wave_mu;
+    size_t n_gates;
+    struct svc_gate *gates;
+    pthread_mutex_t agent_mu;
+    pthread_cond_t agent_cv; /* signalled when work_gen changes or on stop */
+    uint64_t work_gen;
+    bool is_stopping;
+    size_t n_agents;
+    struct svc_agent *agents;
+    size_t n_cancel;
+    char (*cancel)[WAVE_ID_MAX + 1];
 };
 
 /* Borrows a store handle for this thread (opens a secondary when the pool is empty). */
@@ -30,5 +73,59 @@ void svc_store_put(struct svc *s, struct store *st);
 int svc_plan_with(struct svc *s, struct store *st, const char *digest, const struct wave_plan *plan,
                   struct store_fleet *fleet, struct migset **set, struct planner_result *out,
                   struct svc_error *e);
+
+/* ---- one step of a wave (svc_step.c) ------------------------------------------------ */
+
+/* What an agent's event adds to a step. All borrowed; every member optional. */
+struct svc_step_opts {
+    const char *shard_id;  /* shard events: sets ev->shard_idx (SVC_NOT_FOUND if absent) */
+    const char *lease_id;  /* the shard must hold this lease, else the event is stale */
+    const char *report_id; /* recorded with the decision: a retried report counts once */
+    const char *actor;     /* of the extra events */
+    size_t n_extra;
+    const char *const *extra; /* messages of extra `shard` events (step reports) */
+    bool is_record_only;      /* no state machine step: only report id and extra events */
+    bool maps_rollback;       /* shard succeeded/failed on a shard being rolled back: rb events */
+};
+
+struct svc_step_result {
+    bool refused;  /* the go-ahead was refused (reason) */
+    bool is_stale; /* lease_id did not match: nothing but report id and events written */
+    enum wave_state state;
+    char reason[WAVE_FSM_TEXT_MAX];
+};
+
+/* View, step, persist, log, act for one event. Caller holds s->wave_mu; st is the
+ * caller's handle. o, r and tick may be NULL. */
+int svc_step_locked(struct svc *s, struct store *st, const char *id, struct wave_event *ev,
+                    const struct svc_step_opts *o, struct svc_step_result *r,
+                    struct svc_tick_result *tick, struct svc_error *e);
+
+/* ---- agents and gates (svc_agent.c, svc_lease.c) ------------------------------------ */
+
+/* Copies the agent's pools (',' separated) into pools; SVC_UNKNOWN_AGENT when neither
+ * this process nor the store knows it. */
+int svc_agent_pools(struct svc *s, struct store *st, const char *agent, char *pools, size_t cap,
+                    struct svc_error *e);
+/* Whether `pool` is one of the ','-separated `pools`. */
+bool svc_pool_in(const char *pools, const char *pool);
+/* Wakes waiting lease requests: new work may exist. */
+void svc_wake_agents(struct svc *s);
+/* A new lease id "l-" + 24 hex digits. */
+void svc_new_lease_id(char out[STORE_LEASE_ID_MAX + 1]);
+/* Starts the SQL gate of the wave's stage as gate leases (replacing any older one of the
+ * wave); caller holds wave_mu. With no shard to check the gate passes at once (the
+ * caller feeds *passes_now as the result). */
+int svc_gate_open(struct svc *s, struct store *st, const struct store_wave_detail *d,
+                  const struct plan_stage *ps, int stage_idx, bool *passes_now, struct sw_err *err);
+/* The gate of the wave, or NULL. Caller holds wave_mu. */
+struct svc_gate *svc_gate_find(struct svc *s, const char *wave_id);
+/* Drops the wave's gate (result fed, or the wave moved on). Caller holds wave_mu. */
+void svc_gate_drop(struct svc *s, const char *wave_id);
+void svc_gates_free(struct svc *s);
+/* A gate lease's outcome from an agent: once every shard passed (or one failed) the
+ * result is fed to the wave. Stale leases are ignored. Caller holds wave_mu. */
+int svc_gate_report(struct svc *s, struct store *st, const char *agent, const char *lease_id,
+                    bool passed, const char *message, struct svc_error *e);
 
 #endif

@@ -2,8 +2,9 @@
  * The one place a wave changes: build the wave_view from the store, step the pure state
  * machine, persist the decision through store_apply_decision (events carry the actor),
  * log the transition, and only then act. Operator actions and scheduler ticks both
- * come through svc_step. Acting today means handing an HTTP gate to the scheduler; the
- * decision's dispatch list is persisted as LEASED shards that agents pull (issue 4).
+ * come through svc_step, and so do the agents' events (go-ahead, reports, expired leases,
+ * svc_step_locked). Acting means waking agents for dispatched shards (LEASED shards that
+ * agents pull), handing an HTTP gate to the scheduler, or opening a SQL gate as leases.
  */
 #include "service/service.h"
 
@@ -115,37 +116,76 @@ static int svc_view_load(struct store *st, const char *id, int64_t now_ms, struc
     return 0;
 }
 
-/* The audit events of a decision. */
-static int svc_events(const struct svc_view *v, const struct wave_decision *d, const char *actor,
-                      int64_t now_ms, struct store_event **out, struct sw_err *err)
+/* One audit event (message borrowed). */
+static void svc_event_fill(struct store_event *ev, const char *actor, int64_t now_ms,
+                           const char *kind, const char *shard_id, const char *message)
 {
-    *out = calloc(d->n_records > 0 ? d->n_records : 1, sizeof **out);
+    ev->at_ms = now_ms;
+    snprintf(ev->actor, sizeof ev->actor, "%s", actor != NULL ? actor : "unknown");
+    snprintf(ev->kind, sizeof ev->kind, "%s", kind);
+    snprintf(ev->shard_id, sizeof ev->shard_id, "%s", shard_id != NULL ? shard_id : "");
+    ev->message = (char *)message; /* borrowed from the decision or the caller */
+}
+
+/* The audit events of a decision, then the caller's extra events. */
+static int svc_events(const struct svc_view *v, const struct wave_decision *d,
+                      const struct wave_event *wev, const struct svc_step_opts *o, int64_t now_ms,
+                      struct store_event **out, size_t *n, struct sw_err *err)
+{
+    size_t n_extra = o != NULL ? o->n_extra : 0;
+    *n = 0;
+    *out = calloc(d->n_records + n_extra + 1, sizeof **out);
     if (*out == NULL) {
         return sw_err_set(err, SW_ENOMEM, "out of memory");
     }
+    for (size_t i = 0; i < n_extra; i++) {
+        svc_event_fill(&(*out)[(*n)++], o->actor, now_ms, "shard", o->shard_id, o->extra[i]);
+    }
     for (size_t i = 0; i < d->n_records; i++) {
         const struct wave_record *r = &d->records[i];
-        struct store_event *ev = &(*out)[i];
-        ev->at_ms = now_ms;
-        snprintf(ev->actor, sizeof ev->actor, "%s", actor);
-        snprintf(ev->kind, sizeof ev->kind, "%s", wave_record_kind_name(r->kind));
+        struct store_event *ev = &(*out)[(*n)++];
+        const char *shard = r->shard_idx >= 0 && (size_t)r->shard_idx < v->detail.n_shards
+                                ? v->detail.shards[r->shard_idx].shard_id
+                                : NULL;
+        svc_event_fill(ev, wev->actor, now_ms, wave_record_kind_name(r->kind), shard, r->message);
         if (r->kind == WAVE_REC_TRANSITION) {
             snprintf(ev->from_state, sizeof ev->from_state, "%s", wave_state_name(r->from));
             snprintf(ev->to_state, sizeof ev->to_state, "%s", wave_state_name(r->to));
         }
-        if (r->shard_idx >= 0 && (size_t)r->shard_idx < v->detail.n_shards) {
-            snprintf(ev->shard_id, sizeof ev->shard_id, "%s",
-                     v->detail.shards[r->shard_idx].shard_id);
-        }
-        ev->message = r->message; /* borrowed from the decision */
     }
     return 0;
 }
 
-/* The changed shard rows (copies of the stored rows with the new state). */
-static int svc_changed_shards(const struct svc_view *v, const struct wave_decision *d,
-                              int64_t now_ms, struct store_wave_shard **out, struct sw_err *err)
+static bool svc_holds_lease(enum wave_shard_state s)
 {
+    return s == WSHARD_LEASED || s == WSHARD_RUNNING || s == WSHARD_RB_LEASED ||
+           s == WSHARD_RB_RUNNING;
+}
+
+static bool svc_is_finished(enum wave_shard_state s)
+{
+    return s == WSHARD_DONE || s == WSHARD_FAILED || s == WSHARD_ROLLED_BACK ||
+           s == WSHARD_RB_FAILED;
+}
+
+static int64_t svc_max_finished_seq(const struct svc_view *v)
+{
+    int64_t max = 0;
+    for (size_t i = 0; i < v->detail.n_shards; i++) {
+        if (v->detail.shards[i].finished_seq > max) {
+            max = v->detail.shards[i].finished_seq;
+        }
+    }
+    return max;
+}
+
+/* The changed shard rows (copies of the stored rows with the new state): a shard that
+ * holds no lease any more loses it; started, finished, order and error are kept. */
+static int svc_changed_shards(const struct svc_view *v, const struct wave_decision *d,
+                              const struct wave_event *wev, int64_t now_ms,
+                              struct store_wave_shard **out, struct sw_err *err)
+{
+    int64_t seq = svc_max_finished_seq(v);
     *out = calloc(d->n_changes > 0 ? d->n_changes : 1, sizeof **out);
     if (*out == NULL) {
         return sw_err_set(err, SW_ENOMEM, "out of memory");
@@ -155,25 +195,36 @@ static int svc_changed_shards(const struct svc_view *v, const struct wave_decisi
         struct store_wave_shard *ws = &(*out)[i];
         *ws = v->detail.shards[c->shard_idx]; /* shallow: strings stay the detail's */
         ws->state = c->to;
-        if (c->to == WSHARD_PENDING || c->to == WSHARD_RB_PENDING) {
+        if (!svc_holds_lease(c->to)) {
             ws->agent[0] = '\0';
             ws->lease_id[0] = '\0';
             ws->lease_expires_ms = 0;
         }
-        if (c->to == WSHARD_DONE || c->to == WSHARD_FAILED || c->to == WSHARD_ROLLED_BACK ||
-            c->to == WSHARD_RB_FAILED) {
+        if (c->to == WSHARD_RUNNING || c->to == WSHARD_RB_RUNNING) {
+            ws->started_ms = now_ms;
+        }
+        if (svc_is_finished(c->to)) {
             ws->finished_ms = now_ms;
+        }
+        if (c->to == WSHARD_DONE) {
+            ws->finished_seq = ++seq;
+        }
+        if ((c->to == WSHARD_FAILED || c->to == WSHARD_RB_FAILED) && wev->detail != NULL) {
+            ws->error = (char *)wev->detail; /* borrowed for the write */
         }
     }
     return 0;
 }
 
-/* Persists the decision: the wave row, changed shards and events in one transaction. */
+/* Persists the decision: the wave row, changed shards, events and the report id in one
+ * transaction. */
 static int svc_persist(struct store *st, const struct svc_view *v, const struct wave_decision *d,
-                       const char *actor, int64_t now_ms, struct sw_err *err)
+                       const struct wave_event *wev, const struct svc_step_opts *o, int64_t now_ms,
+                       struct sw_err *err)
 {
     struct store_event *events = NULL;
     struct store_wave_shard *shards = NULL;
+    size_t n_events = 0;
     struct store_wave row = v->detail.wave; /* shallow copy; only scalars change */
     row.state = d->state;
     row.current_stage = (int)d->stage;
@@ -185,9 +236,9 @@ static int svc_persist(struct store *st, const struct svc_view *v, const struct 
     } else if (d->state != WAVE_HALTED) {
         row.halt_reason = NULL; /* resumed, or moved on: the halt is history (events) */
     }
-    int rc = svc_events(v, d, actor, now_ms, &events, err);
+    int rc = svc_events(v, d, wev, o, now_ms, &events, &n_events, err);
     if (rc == 0) {
-        rc = svc_changed_shards(v, d, now_ms, &shards, err);
+        rc = svc_changed_shards(v, d, wev, now_ms, &shards, err);
     }
     if (rc == 0) {
         struct store_decision sd = {.wave_id = v->detail.wave.id,
@@ -196,8 +247,9 @@ static int svc_persist(struct store *st, const struct svc_view *v, const struct 
                                     .wave = &row,
                                     .n_shards = d->n_changes,
                                     .shards = shards,
-                                    .n_events = d->n_records,
-                                    .events = events};
+                                    .n_events = n_events,
+                                    .events = events,
+                                    .report_id = o != NULL ? o->report_id : NULL};
         rc = store_apply_decision(st, &sd, NULL, err);
     }
     free(events);
@@ -220,25 +272,27 @@ static void svc_log_decision(const struct svc_view *v, const struct wave_decisio
         log_info("wave=%s stage %u %s", id, d->stage + 1, wave_stage_phase_name(d->phase));
     }
     if (d->n_dispatch > 0) {
-        log_info("wave=%s dispatched %zu shard(s) to agents (leases wait for an agent to "
-                 "pull them)",
-                 id, d->n_dispatch);
+        log_debug("wave=%s dispatched %zu shard(s) to agents", id, d->n_dispatch);
     }
 }
 
-/* Acts on a persisted decision: hands an HTTP gate to the scheduler; notes SQL gates. */
-static int svc_act(const struct svc_view *v, const struct wave_decision *d,
-                   struct svc_tick_result *out, struct sw_err *err)
+/* Acts on a persisted decision: wakes agents for dispatched shards, hands an HTTP gate
+ * to the scheduler, opens a SQL gate as gate leases. *gate_passes: a SQL gate with no
+ * shard to check passes at once. */
+static int svc_act(struct svc *s, struct store *st, const struct svc_view *v,
+                   const struct wave_decision *d, struct svc_tick_result *out, bool *gate_passes,
+                   struct sw_err *err)
 {
+    *gate_passes = false;
+    if (d->n_dispatch > 0) {
+        svc_wake_agents(s);
+    }
     if (!d->gate_check || d->stage >= v->plan.n_stages) {
         return 0;
     }
     const struct plan_stage *ps = &v->plan.stages[d->stage];
     if (ps->gate_kind == PLAN_GATE_SQL) {
-        log_info("wave=%s stage %s: SQL gate requested; SQL gates run on agents (issue 4), "
-                 "the gate stays pending",
-                 v->detail.wave.id, ps->name);
-        return 0;
+        return svc_gate_open(s, st, &v->detail, ps, (int)d->stage, gate_passes, err);
     }
     if (ps->gate_kind != PLAN_GATE_HTTP || out == NULL) {
         return 0;
@@ -250,6 +304,23 @@ static int svc_act(const struct svc_view *v, const struct wave_decision *d,
     return out->gate_url != NULL ? 0 : sw_err_set(err, SW_ENOMEM, "out of memory");
 }
 
+/* A wave waiting at a SQL gate that this process does not run (after a restart): ask
+ * the agents again. */
+static int svc_gate_recover(struct svc *s, struct store *st, const struct svc_view *v,
+                            bool *gate_passes, struct sw_err *err)
+{
+    *gate_passes = false;
+    const struct store_wave *w = &v->detail.wave;
+    if (w->stage_phase != STAGE_GATING || wave_state_is_final(w->state) ||
+        (size_t)w->current_stage >= v->plan.n_stages ||
+        v->plan.stages[w->current_stage].gate_kind != PLAN_GATE_SQL ||
+        svc_gate_find(s, w->id) != NULL) {
+        return 0;
+    }
+    return svc_gate_open(s, st, &v->detail, &v->plan.stages[w->current_stage], w->current_stage,
+                         gate_passes, err);
+}
+
 /* Whether a decision changes nothing (most ticks): then nothing is written. */
 static bool svc_decision_is_noop(const struct wave_view *v, const struct wave_decision *d)
 {
@@ -258,35 +329,128 @@ static bool svc_decision_is_noop(const struct wave_view *v, const struct wave_de
            !d->gate_check;
 }
 
-/* View, step, persist, log, act, for one event. Caller holds s->wave_mu. */
-static int svc_step_locked(struct store *st, const char *id, const struct wave_event *ev,
-                           struct svc_tick_result *out, struct svc_error *e)
+/* Resolves the event's shard; false (stale) when it no longer holds o->lease_id. */
+static int svc_step_shard(const struct svc_view *v, const struct svc_step_opts *o,
+                          struct wave_event *ev, bool *is_stale, struct svc_error *e)
+{
+    *is_stale = false;
+    if (o == NULL || o->shard_id == NULL) {
+        return 0;
+    }
+    for (size_t i = 0; i < v->detail.n_shards; i++) {
+        const struct store_wave_shard *ws = &v->detail.shards[i];
+        if (strcmp(ws->shard_id, o->shard_id) == 0) {
+            ev->shard_idx = i;
+            *is_stale = o->lease_id != NULL && strcmp(ws->lease_id, o->lease_id) != 0;
+            return 0;
+        }
+    }
+    return svc_error_set(e, SVC_NOT_FOUND, "shard %s is not in wave %s", o->shard_id,
+                         v->detail.wave.id);
+}
+
+/* A report about a shard being rolled back is a rollback result. */
+static void svc_map_rollback(const struct svc_view *v, struct wave_event *ev)
+{
+    enum wave_shard_state st = v->view.shards[ev->shard_idx].state;
+    bool is_rb = st == WSHARD_RB_LEASED || st == WSHARD_RB_RUNNING || st == WSHARD_RB_PENDING;
+    if (is_rb && ev->kind == WAVE_EV_SHARD_SUCCEEDED) {
+        ev->kind = WAVE_EV_RB_SUCCEEDED;
+    } else if (is_rb && ev->kind == WAVE_EV_SHARD_FAILED) {
+        ev->kind = WAVE_EV_RB_FAILED;
+    }
+}
+
+/* A stale agent event: only its report id and events are recorded. */
+static int svc_step_stale(struct store *st, const struct svc_view *v, const struct svc_step_opts *o,
+                          struct sw_err *err)
+{
+    struct wave_decision none = {.state = v->view.state,
+                                 .stage = v->view.stage,
+                                 .phase = v->view.phase,
+                                 .phase_until_ms = v->view.phase_until_ms};
+    struct wave_event ev = {.kind = WAVE_EV_TICK, .actor = o->actor};
+    return svc_persist(st, v, &none, &ev, o, sw_clock_wall_ms(), err);
+}
+
+static void svc_step_result(const struct svc_view *v, const struct wave_decision *d,
+                            struct svc_step_result *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    r->refused = d->refused;
+    r->state = d->state;
+    snprintf(r->reason, sizeof r->reason, "%s", d->reason != NULL ? d->reason : "");
+    (void)v;
+}
+
+static int svc_step_persist_act(struct svc *s, struct store *st, struct svc_view *v,
+                                struct wave_decision *d, struct wave_event *ev,
+                                const struct svc_step_opts *o, struct svc_tick_result *tick,
+                                bool *gate_passes, struct svc_error *e)
+{
+    bool has_extra = o != NULL && (o->report_id != NULL || o->n_extra > 0);
+    if (svc_decision_is_noop(&v->view, d) && !has_extra) {
+        return svc_gate_recover(s, st, v, gate_passes, &e->err) != 0
+                   ? svc_error_from(e, SVC_INTERNAL, &e->err)
+                   : 0;
+    }
+    int rc = svc_persist(st, v, d, ev, o, v->view.now_ms, &e->err);
+    if (rc != 0) {
+        return svc_error_from(e, rc == SW_ECONFLICT ? SVC_CONFLICT : SVC_INTERNAL, &e->err);
+    }
+    svc_log_decision(v, d, ev);
+    if (d->phase != STAGE_GATING || wave_state_is_final(d->state)) {
+        svc_gate_drop(s, v->detail.wave.id);
+    }
+    if (svc_act(s, st, v, d, tick, gate_passes, &e->err) != 0) {
+        return svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    return 0;
+}
+
+int svc_step_locked(struct svc *s, struct store *st, const char *id, struct wave_event *ev,
+                    const struct svc_step_opts *o, struct svc_step_result *r,
+                    struct svc_tick_result *tick, struct svc_error *e)
 {
     struct svc_view v = {0};
     struct wave_decision d = {0};
-    int64_t now_ms = sw_clock_wall_ms();
-    int rc = svc_view_load(st, id, now_ms, &v, &e->err);
+    bool is_stale = false;
+    bool gate_passes = false;
+    int rc = svc_view_load(st, id, sw_clock_wall_ms(), &v, &e->err);
     if (rc != 0) {
         rc = svc_error_from(e, rc == SW_ENOTFOUND ? SVC_NOT_FOUND : SVC_INTERNAL, &e->err);
         goto out;
     }
-    rc = wave_fsm_step(&v.view, ev, &d, &e->err);
-    if (rc != 0) {
+    rc = svc_step_shard(&v, o, ev, &is_stale, e);
+    if (rc == 0 && o != NULL && o->maps_rollback) {
+        svc_map_rollback(&v, ev);
+    }
+    if (rc == 0 && (is_stale || (o != NULL && o->is_record_only))) {
+        if (r != NULL) {
+            r->is_stale = is_stale;
+            r->state = v.view.state;
+        }
+        if (svc_step_stale(st, &v, o, &e->err) != 0) {
+            rc = svc_error_from(e, SVC_OK, &e->err);
+        }
+        goto out;
+    }
+    if (rc == 0 && wave_fsm_step(&v.view, ev, &d, &e->err) != 0) {
         sw_err_prefix(&e->err, "wave %s", id);
-        rc = svc_error_from(e, rc == SW_ECONFLICT ? SVC_ILLEGAL_TRANSITION : SVC_INTERNAL, &e->err);
-        goto out;
+        rc = svc_error_from(e, e->err.code == SW_ECONFLICT ? SVC_ILLEGAL_TRANSITION : SVC_INTERNAL,
+                            &e->err);
     }
-    if (svc_decision_is_noop(&v.view, &d)) {
-        goto out;
+    if (rc == 0) {
+        rc = svc_step_persist_act(s, st, &v, &d, ev, o, tick, &gate_passes, e);
+        svc_step_result(&v, &d, r);
     }
-    rc = svc_persist(st, &v, &d, ev->actor, now_ms, &e->err);
-    if (rc != 0) {
-        rc = svc_error_from(e, rc == SW_ECONFLICT ? SVC_CONFLICT : SVC_INTERNAL, &e->err);
-        goto out;
-    }
-    svc_log_decision(&v, &d, ev);
-    if (svc_act(&v, &d, out, &e->err) != 0) {
-        rc = svc_error_from(e, SVC_INTERNAL, &e->err);
+    if (rc == 0 && gate_passes) {
+        struct wave_event gev = {.kind = WAVE_EV_GATE_PASSED,
+                                 .actor = "gate",
+                                 .detail = "SQL gate: no shard of the stage to check"};
+        rc = svc_step_locked(s, st, id, &gev, NULL, NULL, NULL, e);
     }
 out:
     wave_decision_cleanup(&d);
@@ -294,7 +458,7 @@ out:
     return rc;
 }
 
-static int svc_step(struct svc *s, const char *id, const struct wave_event *ev,
+static int svc_step(struct svc *s, const char *id, struct wave_event *ev,
                     struct svc_tick_result *out, struct svc_error *e)
 {
     struct store *st = NULL;
@@ -303,7 +467,7 @@ static int svc_step(struct svc *s, const char *id, const struct wave_event *ev,
         return svc_error_from(e, SVC_INTERNAL, &e->err);
     }
     pthread_mutex_lock(&s->wave_mu);
-    rc = svc_step_locked(st, id, ev, out, e);
+    rc = svc_step_locked(s, st, id, ev, NULL, NULL, out, e);
     pthread_mutex_unlock(&s->wave_mu);
     svc_store_put(s, st);
     return rc;

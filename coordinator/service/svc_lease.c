@@ -1,0 +1,632 @@
+/*
+ * Leases (docs/protocol.md): agents claim dispatched shards (LEASED by the state machine,
+ * no agent yet) of their pools with a long-poll; the claim writes agent, lease id and
+ * expiry to the store before the lease is returned. Assignments carry the engine's files
+ * from the stored migration set. Also the go-ahead, lease expiry and SQL gates run as
+ * gate leases (kept in memory).
+ */
+#include "service/service.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "service/svc_internal.h"
+#include "sw/clock.h"
+#include "sw/log.h"
+
+/* Default lock and statement timeouts of an assignment (the runner's defaults). */
+static const struct wire_timeouts svc_default_timeouts = {
+    .lock_wait_ms = 10000,
+    .n_lock_timeouts = 4,
+    .lock_timeouts_ms = {200, 500, 1000, 2000},
+    .n_lock_pauses = 3,
+    .lock_pauses_ms = {500, 1000, 2000},
+    .statement_timeout_ms = 0,
+};
+
+/* ---- assignments -------------------------------------------------------------------- */
+
+static int svc_step_from_file(const struct migset_step *step, const struct migset_file *f,
+                              struct wire_step *out, struct sw_err *err)
+{
+    snprintf(out->version, sizeof out->version, "%s", step->version_text);
+    snprintf(out->checksum, sizeof out->checksum, "%s", f->checksum);
+    out->description = strdup(step->description != NULL ? step->description : "");
+    out->script = strdup(f->name);
+    out->sql = malloc(f->sql_len + 1);
+    if (out->description == NULL || out->script == NULL || out->sql == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    memcpy(out->sql, f->sql, f->sql_len);
+    out->sql[f->sql_len] = '\0';
+    out->sql_len = f->sql_len;
+    out->no_transaction = f->directives.no_transaction;
+    return 0;
+}
+
+/* Whether lo < v <= hi (lo may be NULL: no lower bound). */
+static bool svc_in_range(const struct version *v, const struct version *lo,
+                         const struct version *hi)
+{
+    return version_cmp(v, hi) <= 0 && (lo == NULL || version_cmp(v, lo) > 0);
+}
+
+/* The files the agent needs: the up files of every version up to the higher end (the
+ * runner re-reads the history, applies only what is pending and checks the checksums of
+ * what is applied), then, going down, the down files of the versions being undone,
+ * newest first. */
+static int svc_lease_steps(const struct migset *set, enum migset_engine engine, bool going_down,
+                           const struct version *lo, const struct version *hi, struct wire_lease *l,
+                           struct sw_err *err)
+{
+    size_t n = migset_count(set);
+    l->steps = calloc(2 * n + 1, sizeof *l->steps);
+    if (l->steps == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct migset_step *step = migset_step_at(set, i);
+        const struct migset_file *f = migset_step_file(step, MIGSET_UP, engine);
+        if (f != NULL && svc_in_range(&step->version, NULL, hi)) {
+            rc = svc_step_from_file(step, f, &l->steps[l->n_steps++], err);
+        }
+    }
+    for (size_t i = n; rc == 0 && going_down && i > 0; i--) {
+        const struct migset_step *step = migset_step_at(set, i - 1);
+        const struct migset_file *f = migset_step_file(step, MIGSET_DOWN, engine);
+        if (f != NULL && svc_in_range(&step->version, lo, hi)) {
+            rc = svc_step_from_file(step, f, &l->steps[l->n_steps++], err);
+        }
+    }
+    if (rc == 0 && l->n_steps > WIRE_MAX_STEPS) {
+        rc = sw_err_set(err, SW_ETOOBIG, "shard %s: %zu files exceed the %d steps of a lease",
+                        l->shard, l->n_steps, WIRE_MAX_STEPS);
+    }
+    return rc;
+}
+
+/* A migrate or rollback assignment for a claimed wave shard. */
+static int svc_lease_build(const struct store_wave *w, const struct store_wave_shard *ws,
+                           const struct migset *set, enum migset_engine engine, int64_t ttl_ms,
+                           struct wire_lease *l, struct sw_err *err)
+{
+    bool is_rollback = ws->state == WSHARD_RB_LEASED;
+    bool going_down = (w->direction == PLAN_DOWN) != is_rollback;
+    const char *target = is_rollback ? ws->from_version : ws->to_version;
+    const char *from = is_rollback ? ws->to_version : ws->from_version;
+    struct version t = {0};
+    struct version f = {0};
+    snprintf(l->lease, sizeof l->lease, "%s", ws->lease_id);
+    snprintf(l->wave, sizeof l->wave, "%s", w->id);
+    snprintf(l->shard, sizeof l->shard, "%s", ws->shard_id);
+    snprintf(l->target, sizeof l->target, "%s", target);
+    snprintf(l->expected_from, sizeof l->expected_from, "%s", from);
+    snprintf(l->migration_set, sizeof l->migration_set, "%s", w->digest);
+    l->kind = is_rollback ? WIRE_LEASE_ROLLBACK : WIRE_LEASE_MIGRATE;
+    l->engine = engine;
+    l->lease_ttl_ms = ttl_ms;
+    l->direction = going_down ? MIGSET_DOWN : MIGSET_UP;
+    l->has_timeouts = true;
+    l->timeouts = svc_default_timeouts;
+    int rc = version_parse_str(target, &t, err);
+    if (rc == 0) {
+        rc = version_parse_str(from, &f, err);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    bool t_hi = version_cmp(&t, &f) >= 0;
+    return svc_lease_steps(set, engine, going_down, t_hi ? &f : &t, t_hi ? &t : &f, l, err);
+}
+
+/* ---- claiming ----------------------------------------------------------------------- */
+
+/* What one lease request collects. */
+struct svc_take {
+    const char *agent;
+    const char *pools;
+    size_t max;
+    int64_t now_ms;
+    struct store_fleet fleet; /* loaded on first need */
+    bool has_fleet;
+    struct wire_lease_resp *out;
+};
+
+static const struct fleet_shard *svc_take_shard(struct store *st, struct svc_take *t,
+                                                const char *id, struct sw_err *err)
+{
+    if (!t->has_fleet) {
+        if (store_fleet_load(st, &t->fleet, err) != 0) {
+            return NULL;
+        }
+        t->has_fleet = true;
+    }
+    long idx = fleet_find(&t->fleet.fleet, id);
+    return idx >= 0 ? &t->fleet.fleet.shards[idx] : NULL;
+}
+
+static bool svc_claimable(const struct store_wave_shard *ws)
+{
+    return (ws->state == WSHARD_LEASED || ws->state == WSHARD_RB_LEASED) && ws->agent[0] == '\0';
+}
+
+/* Claims up to the free room of shards of one wave: rows and events, persisted, then the
+ * assignments. */
+static int svc_take_wave(struct svc *s, struct store *st, struct svc_take *t,
+                         struct store_wave_detail *d, struct sw_err *err)
+{
+    struct store_wave_shard *rows = calloc(d->n_shards + 1, sizeof *rows);
+    struct store_event *events = calloc(d->n_shards + 1, sizeof *events);
+    char(*msgs)[160] = calloc(d->n_shards + 1, sizeof *msgs);
+    enum migset_engine *engines = calloc(d->n_shards + 1, sizeof *engines);
+    struct migset *set = NULL;
+    size_t n = 0;
+    int rc = rows && events && msgs && engines ? 0 : sw_err_set(err, SW_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < d->n_shards && t->out->n_leases + n < t->max; i++) {
+        const struct fleet_shard *fs = NULL;
+        if (svc_claimable(&d->shards[i])) {
+            fs = svc_take_shard(st, t, d->shards[i].shard_id, err);
+            rc = fs == NULL && err->code < 0 ? err->code : 0;
+        }
+        if (fs == NULL || !svc_pool_in(t->pools, fs->pool)) {
+            continue;
+        }
+        struct store_wave_shard *ws = &rows[n];
+        *ws = d->shards[i]; /* shallow */
+        svc_new_lease_id(ws->lease_id);
+        snprintf(ws->agent, sizeof ws->agent, "%s", t->agent);
+        ws->lease_expires_ms = t->now_ms + s->lease_ttl_ms;
+        ws->attempts++;
+        engines[n] = fs->engine;
+        snprintf(msgs[n], sizeof msgs[n], "leased to agent %s (lease %s, attempt %d)", t->agent,
+                 ws->lease_id, ws->attempts);
+        events[n] = (struct store_event){.at_ms = t->now_ms, .message = msgs[n]};
+        snprintf(events[n].actor, sizeof events[n].actor, "%s", t->agent);
+        snprintf(events[n].kind, sizeof events[n].kind, "shard");
+        snprintf(events[n].shard_id, sizeof events[n].shard_id, "%s", ws->shard_id);
+        n++;
+    }
+    if (rc == 0 && n > 0) {
+        rc = store_migset_load(st, d->wave.digest, &set, err);
+    }
+    if (rc == 0 && n > 0) {
+        struct store_decision sd = {.wave_id = d->wave.id,
+                                    .expected_state = d->wave.state,
+                                    .expected_revision = d->wave.revision,
+                                    .n_shards = n,
+                                    .shards = rows,
+                                    .n_events = n,
+                                    .events = events};
+        rc = store_apply_decision(st, &sd, NULL, err);
+    }
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        struct wire_lease *l = &t->out->leases[t->out->n_leases++];
+        rc = svc_lease_build(&d->wave, &rows[k], set, engines[k], s->lease_ttl_ms, l, err);
+        log_info("wave=%s shard=%s agent=%s lease %s: %s", d->wave.id, rows[k].shard_id, t->agent,
+                 rows[k].lease_id, wire_lease_kind_name(l->kind));
+    }
+    migset_free(set);
+    free(engines);
+    free(msgs);
+    free(events);
+    free(rows);
+    return rc;
+}
+
+/* Open gate checks of the agent's pools become gate leases. */
+static int svc_take_gates(struct svc *s, struct svc_take *t, struct sw_err *err)
+{
+    for (size_t g = 0; g < s->n_gates; g++) {
+        struct svc_gate *gate = &s->gates[g];
+        for (size_t i = 0; i < gate->n_items && t->out->n_leases < t->max; i++) {
+            struct svc_gate_item *it = &gate->items[i];
+            if (it->state != SVC_GATE_OPEN || !svc_pool_in(t->pools, it->pool)) {
+                continue;
+            }
+            struct wire_lease *l = &t->out->leases[t->out->n_leases];
+            svc_new_lease_id(it->lease_id);
+            snprintf(it->agent, sizeof it->agent, "%s", t->agent);
+            it->expires_ms = t->now_ms + s->lease_ttl_ms;
+            it->state = SVC_GATE_LEASED;
+            snprintf(l->lease, sizeof l->lease, "%s", it->lease_id);
+            snprintf(l->wave, sizeof l->wave, "%s", gate->wave_id);
+            snprintf(l->shard, sizeof l->shard, "%s", it->shard_id);
+            l->kind = WIRE_LEASE_GATE;
+            l->engine = it->engine;
+            l->lease_ttl_ms = s->lease_ttl_ms;
+            l->sql = strdup(gate->sql);
+            l->sql_len = strlen(gate->sql);
+            t->out->n_leases++;
+            if (l->sql == NULL) {
+                return sw_err_set(err, SW_ENOMEM, "out of memory");
+            }
+            log_info("wave=%s shard=%s agent=%s lease %s: gate", gate->wave_id, it->shard_id,
+                     t->agent, it->lease_id);
+        }
+    }
+    return 0;
+}
+
+/* One pass over the running and rolling-back waves, oldest first. Caller holds wave_mu. */
+static int svc_take(struct svc *s, struct store *st, struct svc_take *t, struct sw_err *err)
+{
+    struct store_wave *waves = NULL;
+    size_t n = 0;
+    struct store_wave_filter f = {.active_only = true};
+    int rc = store_wave_list(st, &f, &waves, &n, err);
+    for (size_t i = n; rc == 0 && i > 0 && t->out->n_leases < t->max; i--) {
+        const struct store_wave *w = &waves[i - 1];
+        if (w->state != WAVE_RUNNING && w->state != WAVE_ROLLING_BACK) {
+            continue;
+        }
+        struct store_wave_detail d = {0};
+        rc = store_wave_get(st, w->id, &d, err);
+        if (rc == 0) {
+            rc = svc_take_wave(s, st, t, &d, err);
+        }
+        store_wave_detail_cleanup(&d);
+    }
+    store_waves_free(waves, n);
+    return rc == 0 ? svc_take_gates(s, t, err) : rc;
+}
+
+/* Claims what there is now, without waiting. */
+static int svc_take_now(struct svc *s, const struct wire_lease_req *req, const char *pools,
+                        struct wire_lease_resp *out, struct svc_error *e)
+{
+    struct store *st = NULL;
+    struct svc_take t = {.agent = req->agent,
+                         .pools = pools,
+                         .max = (size_t)req->max,
+                         .now_ms = sw_clock_wall_ms(),
+                         .out = out};
+    int rc = svc_store_get(s, &st, &e->err);
+    if (rc == 0) {
+        pthread_mutex_lock(&s->wave_mu);
+        rc = svc_take(s, st, &t, &e->err);
+        pthread_mutex_unlock(&s->wave_mu);
+    }
+    svc_store_put(s, st);
+    if (t.has_fleet) {
+        store_fleet_cleanup(&t.fleet);
+    }
+    return rc != 0 ? svc_error_from(e, SVC_INTERNAL, &e->err) : 0;
+}
+
+/* Waits until work may exist (gen moved), the deadline, or a stop. False: stop waiting. */
+static bool svc_wait_work(struct svc *s, uint64_t gen, int64_t deadline_mono_ms)
+{
+    pthread_mutex_lock(&s->agent_mu);
+    while (s->work_gen == gen && !s->is_stopping) {
+        int64_t left = deadline_mono_ms - sw_clock_mono_ms();
+        if (left <= 0) {
+            break;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t ns = ts.tv_nsec + (left % 1000) * 1000000;
+        ts.tv_sec += (time_t)(left / 1000 + ns / 1000000000);
+        ts.tv_nsec = (long)(ns % 1000000000);
+        pthread_cond_timedwait(&s->agent_cv, &s->agent_mu, &ts);
+    }
+    bool go_on = s->work_gen != gen && !s->is_stopping;
+    pthread_mutex_unlock(&s->agent_mu);
+    return go_on;
+}
+
+static uint64_t svc_work_gen(struct svc *s, bool *is_stopping)
+{
+    pthread_mutex_lock(&s->agent_mu);
+    uint64_t gen = s->work_gen;
+    *is_stopping = s->is_stopping;
+    pthread_mutex_unlock(&s->agent_mu);
+    return gen;
+}
+
+int svc_lease_request(struct svc *s, const struct wire_lease_req *req, struct wire_lease_resp *out,
+                      struct svc_error *e)
+{
+    char pools[STORE_AGENT_POOLS_MAX];
+    struct store *st = NULL;
+    int64_t wait_ms = req->wait_ms < s->long_poll_ms ? req->wait_ms : s->long_poll_ms;
+    int64_t deadline = sw_clock_mono_ms() + wait_ms;
+    int rc = svc_store_get(s, &st, &e->err);
+    if (rc == 0) {
+        rc = svc_agent_pools(s, st, req->agent, pools, sizeof pools, e);
+    } else {
+        rc = svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    svc_store_put(s, st);
+    out->leases = rc == 0 ? calloc((size_t)req->max + 1, sizeof *out->leases) : NULL;
+    if (rc == 0 && out->leases == NULL) {
+        rc = svc_error_set(e, SVC_INTERNAL, "out of memory");
+    }
+    while (rc == 0) {
+        bool is_stopping = false;
+        uint64_t gen = svc_work_gen(s, &is_stopping);
+        rc = svc_take_now(s, req, pools, out, e);
+        if (rc != 0 || out->n_leases > 0 || is_stopping || !svc_wait_work(s, gen, deadline)) {
+            break;
+        }
+    }
+    return rc;
+}
+
+/* ---- go-ahead and expiry ------------------------------------------------------------ */
+
+/* A gate lease's go-ahead (in memory): 1 when it is one, 0 when not a gate lease. */
+static int svc_gate_start(struct svc *s, const char *lease_id, const char *agent,
+                          struct svc_error *e)
+{
+    for (size_t g = 0; g < s->n_gates; g++) {
+        for (size_t i = 0; i < s->gates[g].n_items; i++) {
+            const struct svc_gate_item *it = &s->gates[g].items[i];
+            if (strcmp(it->lease_id, lease_id) != 0) {
+                continue;
+            }
+            if (it->state != SVC_GATE_LEASED || strcmp(it->agent, agent) != 0) {
+                svc_error_set(e, SVC_LEASE_LOST, "lease %s is not held by agent %s", lease_id,
+                              agent);
+                return e->err.code;
+            }
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int svc_lease_start_locked(struct svc *s, struct store *st, const char *lease_id,
+                                  const char *agent, struct svc_error *e)
+{
+    struct store_lease l = {0};
+    struct svc_step_result r = {0};
+    int rc = svc_gate_start(s, lease_id, agent, e);
+    if (rc != 0) {
+        return rc > 0 ? 0 : rc;
+    }
+    rc = store_lease_get(st, lease_id, &l, &e->err);
+    if (rc == SW_ENOTFOUND || (rc == 0 && strcmp(l.agent_id, agent) != 0) ||
+        (rc == 0 && l.expires_ms < sw_clock_wall_ms())) {
+        svc_error_set(e, SVC_LEASE_LOST,
+                      "lease %s is not held by agent %s (expired, finished "
+                      "or given to another agent)",
+                      lease_id, agent);
+        return e->err.code;
+    }
+    if (rc != 0) {
+        return svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    struct wave_event ev = {.kind = WAVE_EV_SHARD_STARTED, .actor = agent};
+    struct svc_step_opts o = {.shard_id = l.shard_id, .lease_id = lease_id, .actor = agent};
+    rc = svc_step_locked(s, st, l.wave_id, &ev, &o, &r, NULL, e);
+    if (rc == 0 && r.is_stale) {
+        rc = svc_error_set(e, SVC_LEASE_LOST, "lease %s is no longer shard %s's", lease_id,
+                           l.shard_id);
+    } else if (rc == 0 && r.refused) {
+        rc = svc_error_set(e, SVC_WAVE_NOT_RUNNING, "%s", r.reason);
+        sw_err_hint(&e->err, "give the shard back; it is dispatched again when the wave runs");
+    }
+    return rc;
+}
+
+int svc_lease_start(struct svc *s, const char *lease_id, const struct wire_start_req *req,
+                    struct svc_error *e)
+{
+    char pools[STORE_AGENT_POOLS_MAX];
+    struct store *st = NULL;
+    int rc = svc_store_get(s, &st, &e->err);
+    if (rc != 0) {
+        return svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    rc = svc_agent_pools(s, st, req->agent, pools, sizeof pools, e);
+    if (rc == 0) {
+        pthread_mutex_lock(&s->wave_mu);
+        rc = svc_lease_start_locked(s, st, lease_id, req->agent, e);
+        pthread_mutex_unlock(&s->wave_mu);
+    }
+    svc_store_put(s, st);
+    if (rc == 0) {
+        log_debug("agent=%s lease %s: go", req->agent, lease_id);
+    }
+    return rc;
+}
+
+/* Expired gate leases are offered again. Caller holds wave_mu. */
+static bool svc_gates_expire(struct svc *s, int64_t now_ms)
+{
+    bool any = false;
+    for (size_t g = 0; g < s->n_gates; g++) {
+        for (size_t i = 0; i < s->gates[g].n_items; i++) {
+            struct svc_gate_item *it = &s->gates[g].items[i];
+            if (it->state == SVC_GATE_LEASED && it->expires_ms <= now_ms) {
+                log_info("wave=%s shard=%s gate lease %s of agent %s expired: offered again",
+                         s->gates[g].wave_id, it->shard_id, it->lease_id, it->agent);
+                it->state = SVC_GATE_OPEN;
+                it->lease_id[0] = '\0';
+                it->agent[0] = '\0';
+                any = true;
+            }
+        }
+    }
+    return any;
+}
+
+int svc_leases_expire(struct svc *s, int64_t now_ms, struct sw_err *err)
+{
+    struct store *st = NULL;
+    struct store_lease *leases = NULL;
+    size_t n = 0;
+    int rc = svc_store_get(s, &st, err);
+    if (rc != 0) {
+        return rc;
+    }
+    pthread_mutex_lock(&s->wave_mu);
+    rc = store_leases_expired(st, now_ms, &leases, &n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct svc_error e = {0};
+        char msg[STORE_LEASE_ID_MAX + FLEET_ID_MAX + 64];
+        snprintf(msg, sizeof msg, "lease %s of agent %s expired", leases[i].id, leases[i].agent_id);
+        struct wave_event ev = {.kind = WAVE_EV_LEASE_EXPIRED, .actor = "scheduler", .detail = msg};
+        struct svc_step_opts o = {
+            .shard_id = leases[i].shard_id, .lease_id = leases[i].id, .actor = "scheduler"};
+        if (svc_step_locked(s, st, leases[i].wave_id, &ev, &o, NULL, NULL, &e) != 0) {
+            sw_err_copy(err, &e.err);
+            rc = e.err.code;
+        } else {
+            log_info("wave=%s shard=%s %s: back to pending", leases[i].wave_id, leases[i].shard_id,
+                     msg);
+        }
+        svc_error_cleanup(&e);
+    }
+    bool reoffered = svc_gates_expire(s, now_ms);
+    pthread_mutex_unlock(&s->wave_mu);
+    free(leases);
+    svc_store_put(s, st);
+    if (reoffered) {
+        svc_wake_agents(s);
+    }
+    return rc;
+}
+
+/* ---- SQL gates ---------------------------------------------------------------------- */
+
+static void svc_gate_cleanup(struct svc_gate *g)
+{
+    free(g->sql);
+    free(g->items);
+    memset(g, 0, sizeof *g);
+}
+
+void svc_gates_free(struct svc *s)
+{
+    for (size_t i = 0; i < s->n_gates; i++) {
+        svc_gate_cleanup(&s->gates[i]);
+    }
+    free(s->gates);
+    s->gates = NULL;
+    s->n_gates = 0;
+}
+
+struct svc_gate *svc_gate_find(struct svc *s, const char *wave_id)
+{
+    for (size_t i = 0; i < s->n_gates; i++) {
+        if (strcmp(s->gates[i].wave_id, wave_id) == 0) {
+            return &s->gates[i];
+        }
+    }
+    return NULL;
+}
+
+void svc_gate_drop(struct svc *s, const char *wave_id)
+{
+    struct svc_gate *g = svc_gate_find(s, wave_id);
+    if (g == NULL) {
+        return;
+    }
+    svc_gate_cleanup(g);
+    *g = s->gates[--s->n_gates];
+}
+
+/* The stage's finished shards as gate items (pool and engine from the fleet). */
+static int svc_gate_items(struct store *st, const struct store_wave_detail *d, int stage_idx,
+                          struct svc_gate *g, struct sw_err *err)
+{
+    struct store_fleet fleet = {0};
+    int rc = store_fleet_load(st, &fleet, err);
+    g->items = rc == 0 ? calloc(d->n_shards + 1, sizeof *g->items) : NULL;
+    if (rc == 0 && g->items == NULL) {
+        rc = sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; rc == 0 && i < d->n_shards; i++) {
+        const struct store_wave_shard *ws = &d->shards[i];
+        long idx = fleet_find(&fleet.fleet, ws->shard_id);
+        if (ws->stage_idx != stage_idx || ws->state != WSHARD_DONE || idx < 0) {
+            continue;
+        }
+        struct svc_gate_item *it = &g->items[g->n_items++];
+        snprintf(it->shard_id, sizeof it->shard_id, "%s", ws->shard_id);
+        snprintf(it->pool, sizeof it->pool, "%s", fleet.fleet.shards[idx].pool);
+        it->engine = fleet.fleet.shards[idx].engine;
+    }
+    store_fleet_cleanup(&fleet);
+    return rc;
+}
+
+int svc_gate_open(struct svc *s, struct store *st, const struct store_wave_detail *d,
+                  const struct plan_stage *ps, int stage_idx, bool *passes_now, struct sw_err *err)
+{
+    struct svc_gate g = {.stage_idx = stage_idx, .timeout_ms = ps->gate_timeout_seconds * 1000};
+    *passes_now = false;
+    snprintf(g.wave_id, sizeof g.wave_id, "%s", d->wave.id);
+    g.sql = strdup(ps->gate);
+    int rc = g.sql != NULL ? svc_gate_items(st, d, stage_idx, &g, err)
+                           : sw_err_set(err, SW_ENOMEM, "out of memory");
+    struct svc_gate *grown =
+        rc == 0 ? realloc(s->gates, (s->n_gates + 1) * sizeof *s->gates) : NULL;
+    if (rc == 0 && grown == NULL) {
+        rc = sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    if (rc != 0) {
+        svc_gate_cleanup(&g);
+        return rc;
+    }
+    svc_gate_drop(s, d->wave.id);
+    s->gates = grown;
+    *passes_now = g.n_items == 0;
+    log_info("wave=%s stage %s: SQL gate on %zu shard(s) offered to agents", d->wave.id, ps->name,
+             g.n_items);
+    if (g.n_items == 0) {
+        svc_gate_cleanup(&g);
+        return 0;
+    }
+    s->gates[s->n_gates++] = g;
+    svc_wake_agents(s);
+    return 0;
+}
+
+/* Feeds a finished gate's result to its wave and drops the gate. */
+static int svc_gate_finish(struct svc *s, struct store *st, struct svc_gate *g, bool passed,
+                           const char *message, struct svc_error *e)
+{
+    char wave_id[WAVE_ID_MAX + 1];
+    snprintf(wave_id, sizeof wave_id, "%s", g->wave_id);
+    svc_gate_drop(s, wave_id);
+    struct wave_event ev = {.kind = passed ? WAVE_EV_GATE_PASSED : WAVE_EV_GATE_FAILED,
+                            .actor = "gate",
+                            .detail = message};
+    return svc_step_locked(s, st, wave_id, &ev, NULL, NULL, NULL, e);
+}
+
+int svc_gate_report(struct svc *s, struct store *st, const char *agent, const char *lease_id,
+                    bool passed, const char *message, struct svc_error *e)
+{
+    for (size_t gi = 0; gi < s->n_gates; gi++) {
+        struct svc_gate *g = &s->gates[gi];
+        size_t n_passed = 0;
+        struct svc_gate_item *hit = NULL;
+        for (size_t i = 0; i < g->n_items; i++) {
+            struct svc_gate_item *it = &g->items[i];
+            if (strcmp(it->lease_id, lease_id) == 0 && strcmp(it->agent, agent) == 0 &&
+                it->state == SVC_GATE_LEASED) {
+                it->state = passed ? SVC_GATE_PASSED : SVC_GATE_FAILED;
+                hit = it;
+            }
+            n_passed += it->state == SVC_GATE_PASSED;
+        }
+        if (hit == NULL) {
+            continue;
+        }
+        if (!passed) {
+            char msg[WAVE_FSM_TEXT_MAX];
+            snprintf(msg, sizeof msg, "SQL gate failed on shard %s: %s", hit->shard_id,
+                     message != NULL ? message : "it did not return true");
+            return svc_gate_finish(s, st, g, false, msg, e);
+        }
+        return n_passed == g->n_items
+                   ? svc_gate_finish(s, st, g, true, "SQL gate passed on every shard", e)
+                   : 0;
+    }
+    return 0; /* stale: the gate was answered or dropped */
+}

@@ -1,0 +1,208 @@
+/*
+ * Agent reports (docs/protocol.md "Reports"), idempotent by report id: the id is
+ * recorded in the same store transaction as what the report changed, so a retried
+ * report counts once. Step reports add events and the shard's last version; lease_done
+ * reports step the wave (succeeded, failed, released, rollback and gate results);
+ * inventory reports set the shard's status.
+ */
+#include "service/service.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "service/svc_internal.h"
+#include "sw/clock.h"
+#include "sw/log.h"
+
+#define SVC_REPORT_TEXT_MAX 1200
+
+static enum shard_health svc_health(enum wire_health h)
+{
+    switch (h) {
+    case WIRE_HEALTH_OK:
+        return SHARD_OK;
+    case WIRE_HEALTH_DIRTY:
+        return SHARD_DIRTY;
+    case WIRE_HEALTH_UNREACHABLE:
+        return SHARD_UNREACHABLE;
+    case WIRE_HEALTH_CHECKSUM_MISMATCH:
+        return SHARD_CHECKSUM_MISMATCH;
+    case WIRE_HEALTH_UNKNOWN:
+    case WIRE_HEALTH_COUNT:
+        return SHARD_UNKNOWN;
+    }
+    return SHARD_UNKNOWN;
+}
+
+/* Records what the agent saw of the shard (version, health, now). */
+static int svc_status_put(struct store *st, const char *shard, const char *version,
+                          enum wire_health h, struct sw_err *err)
+{
+    struct shard_status status = {.health = svc_health(h), .last_seen_ms = sw_clock_wall_ms()};
+    snprintf(status.version, sizeof status.version, "%s", version);
+    int rc = store_shard_status_put(st, shard, &status, err);
+    return rc == SW_ENOTFOUND ? 0 : rc; /* a shard removed from the fleet since */
+}
+
+/* The event text of a step report. */
+static void svc_step_text(const struct wire_report *r, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "V%s %s %s in %lld ms%s%s", r->version, wire_direction_name(r->direction),
+             wire_outcome_name(r->outcome), (long long)r->duration_ms, r->error ? ": " : "",
+             r->error ? r->error : "");
+}
+
+static int svc_report_step(struct svc *s, struct store *st, const char *agent,
+                           const struct wire_report *r, struct svc_error *e)
+{
+    char text[SVC_REPORT_TEXT_MAX];
+    const char *extra[1] = {text};
+    svc_step_text(r, text, sizeof text);
+    if (r->outcome == WIRE_OUT_APPLIED && r->direction == MIGSET_UP &&
+        svc_status_put(st, r->shard, r->version, WIRE_HEALTH_OK, &e->err) != 0) {
+        return svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    if (r->wave[0] == '\0') {
+        return 0;
+    }
+    struct wave_event ev = {.kind = WAVE_EV_TICK, .actor = agent};
+    struct svc_step_opts o = {.shard_id = r->shard,
+                              .report_id = r->id,
+                              .actor = agent,
+                              .n_extra = 1,
+                              .extra = extra,
+                              .is_record_only = true};
+    return svc_step_locked(s, st, r->wave, &ev, &o, NULL, NULL, e);
+}
+
+/* The wave event of a migrate/rollback lease's outcome. */
+static enum wave_event_kind svc_done_event(enum wire_outcome o)
+{
+    switch (o) {
+    case WIRE_OUT_DONE:
+        return WAVE_EV_SHARD_SUCCEEDED;
+    case WIRE_OUT_RELEASED:
+        return WAVE_EV_LEASE_EXPIRED; /* given back: dispatched again */
+    case WIRE_OUT_APPLIED:
+    case WIRE_OUT_FAILED:
+    case WIRE_OUT_DIRTY:
+    case WIRE_OUT_SKIPPED:
+    case WIRE_OUT_REFUSED:
+    case WIRE_OUT_GATE_PASSED:
+    case WIRE_OUT_GATE_FAILED:
+    case WIRE_OUTCOME_COUNT:
+        break;
+    }
+    return WAVE_EV_SHARD_FAILED;
+}
+
+static int svc_report_done(struct svc *s, struct store *st, const char *agent,
+                           const struct wire_report *r, struct svc_error *e)
+{
+    char text[SVC_REPORT_TEXT_MAX];
+    const char *extra[1] = {text};
+    bool is_gate = r->outcome == WIRE_OUT_GATE_PASSED || r->outcome == WIRE_OUT_GATE_FAILED;
+    snprintf(text, sizeof text, "lease %s %s%s%s%s%s", r->lease, wire_outcome_name(r->outcome),
+             r->shard_version[0] != '\0' ? ": shard at version " : "", r->shard_version,
+             r->error ? ": " : "", r->error ? r->error : "");
+    if (r->shard_version[0] != '\0' &&
+        svc_status_put(st, r->shard, r->shard_version, r->shard_health, &e->err) != 0) {
+        return svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    if (is_gate && svc_gate_report(s, st, agent, r->lease, r->outcome == WIRE_OUT_GATE_PASSED,
+                                   r->error, e) != 0) {
+        return e->err.code;
+    }
+    if (r->wave[0] == '\0') {
+        return 0;
+    }
+    struct wave_event ev = {.kind = svc_done_event(r->outcome),
+                            .actor = agent,
+                            .detail = r->error != NULL ? r->error : wire_outcome_name(r->outcome)};
+    struct svc_step_opts o = {.shard_id = r->shard,
+                              .lease_id = r->lease,
+                              .report_id = r->id,
+                              .actor = agent,
+                              .n_extra = 1,
+                              .extra = extra,
+                              .is_record_only = is_gate,
+                              .maps_rollback = true};
+    return svc_step_locked(s, st, r->wave, &ev, &o, NULL, NULL, e);
+}
+
+static int svc_report_one(struct svc *s, struct store *st, const char *agent,
+                          const struct wire_report *r, struct svc_error *e)
+{
+    switch (r->kind) {
+    case WIRE_REPORT_STEP:
+        return svc_report_step(s, st, agent, r, e);
+    case WIRE_REPORT_LEASE_DONE:
+        return svc_report_done(s, st, agent, r, e);
+    case WIRE_REPORT_INVENTORY:
+        if (svc_status_put(st, r->shard, r->shard_version[0] ? r->shard_version : "0",
+                           r->shard_health, &e->err) != 0) {
+            return svc_error_from(e, SVC_INTERNAL, &e->err);
+        }
+        return 0;
+    case WIRE_REPORT_KIND_COUNT:
+        break;
+    }
+    return svc_error_set(e, SVC_INVALID_REQUEST, "report %s: unknown kind", r->id);
+}
+
+static int svc_id_push(char ***list, size_t *n, const char *id)
+{
+    char **grown = realloc(*list, (*n + 1) * sizeof **list);
+    if (grown == NULL) {
+        return SW_ENOMEM;
+    }
+    *list = grown;
+    grown[*n] = strdup(id);
+    if (grown[*n] == NULL) {
+        return SW_ENOMEM;
+    }
+    (*n)++;
+    return 0;
+}
+
+/* One report under wave_mu: duplicate, applied, or an error naming it. */
+static int svc_report_locked(struct svc *s, struct store *st, const char *agent,
+                             const struct wire_report *r, struct wire_report_resp *out,
+                             struct svc_error *e)
+{
+    bool seen = false;
+    if (store_report_seen(st, r->id, &seen, &e->err) != 0) {
+        return svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    int rc = seen ? 0 : svc_report_one(s, st, agent, r, e);
+    if (rc != 0 && svc_error_code(e) == SVC_NOT_FOUND) {
+        /* a report about an unknown wave or shard can never apply: refuse it for good */
+        sw_err_prefix(&e->err, "report %s", r->id);
+        return svc_error_from(e, SVC_INVALID_REQUEST, &e->err);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    rc = seen ? svc_id_push(&out->duplicates, &out->n_duplicates, r->id)
+              : svc_id_push(&out->accepted, &out->n_accepted, r->id);
+    return rc != 0 ? svc_error_set(e, SVC_INTERNAL, "out of memory") : 0;
+}
+
+int svc_reports(struct svc *s, const struct wire_report_req *req, struct wire_report_resp *out,
+                struct svc_error *e)
+{
+    char pools[STORE_AGENT_POOLS_MAX];
+    struct store *st = NULL;
+    int rc = svc_store_get(s, &st, &e->err);
+    if (rc != 0) {
+        return svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    rc = svc_agent_pools(s, st, req->agent, pools, sizeof pools, e);
+    pthread_mutex_lock(&s->wave_mu);
+    for (size_t i = 0; rc == 0 && i < req->n_reports; i++) {
+        rc = svc_report_locked(s, st, req->agent, &req->reports[i], out, e);
+    }
+    pthread_mutex_unlock(&s->wave_mu);
+    svc_store_put(s, st);
+    return rc;
+}

@@ -1,0 +1,4 @@
+# End-to-end waves: a real shardwave-coordinator and two real shardwave-agents on
+# 127.0.0.1 over real PostgreSQL / MariaDB databases (SW_TEST_PG_DSN, SW_TEST_MYSQL_DSN)
+# and SQLite files; each test has its own store, tokens, fleet and databases.
+sw_script_test(NAME e2e_mixed SCRIPT e2e_mixed.sh TIMEOUT 300)
