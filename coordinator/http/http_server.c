@@ -1,8 +1,8 @@
 /*
  * libmicrohttpd glue: per-request state (route, auth, bounded body) is built across the
  * access-handler calls, the reply is sent once the body is in, and the state is freed in
- * the request-completed callback. Threads: libmicrohttpd's pool; the server's own fields
- * are atomics or fixed after start.
+ * the request-completed callback. Threads: libmicrohttpd's pool, or one thread per
+ * connection (long-polls); the server's own fields are atomics or fixed after start.
  */
 #include "http/http_server.h"
 
@@ -536,18 +536,24 @@ static int start_mhd(struct http_server *srv, struct sw_err *err)
                      MHD_USE_AUTO | (is_v6 ? MHD_USE_IPv6 : 0) |
                      (srv->tls_cert != NULL ? MHD_USE_TLS : 0) |
                      (srv->cfg.is_thread_per_connection ? MHD_USE_THREAD_PER_CONNECTION : 0);
-    unsigned pool = srv->cfg.is_thread_per_connection ? 0 : srv->cfg.n_threads; /* 0: no pool */
-    struct MHD_OptionItem tls_opts[] = {
-        {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
-        {MHD_OPTION_END, 0, NULL},
-    };
+    /* TLS and the pool size go in an option array: either may be left out (a thread per
+     * connection takes no pool size) */
+    struct MHD_OptionItem opts[4] = {{MHD_OPTION_END, 0, NULL}};
+    size_t n_opts = 0;
+    if (srv->tls_cert != NULL) {
+        opts[n_opts++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
+        opts[n_opts++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
+    }
+    if (!srv->cfg.is_thread_per_connection) {
+        opts[n_opts++] =
+            (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->cfg.n_threads, NULL};
+    }
+    opts[n_opts] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     srv->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, pool,
-        MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        srv->cfg.timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
-        MHD_OPTION_ARRAY, srv->tls_cert != NULL ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+        srv->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_seconds,
+        MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (srv->mhd == NULL) {
         return sw_err_set(err, SW_EIO, "cannot listen on %s port %u (in use, or bad TLS files?)",
                           srv->cfg.listen_addr != NULL ? srv->cfg.listen_addr : "127.0.0.1",

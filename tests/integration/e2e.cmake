@@ -2,3 +2,6 @@
 # 127.0.0.1 over real PostgreSQL / MariaDB databases (SW_TEST_PG_DSN, SW_TEST_MYSQL_DSN)
 # and SQLite files; each test has its own store, tokens, fleet and databases.
 sw_script_test(NAME e2e_mixed SCRIPT e2e_mixed.sh TIMEOUT 300)
+sw_script_test(NAME e2e_pause SCRIPT e2e_pause.sh TIMEOUT 300)
+sw_script_test(NAME e2e_halt SCRIPT e2e_halt.sh TIMEOUT 300)
+sw_script_test(NAME e2e_rollback SCRIPT e2e_rollback.sh TIMEOUT 300)
