@@ -545,8 +545,8 @@ static int start_mhd(struct http_server *srv, struct sw_err *err)
         opts[n_opts++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
     }
     if (!srv->cfg.is_thread_per_connection) {
-        opts[n_opts++] =
-            (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->cfg.n_threads, NULL};
+        opts[n_opts++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+                                                 (intptr_t)srv->cfg.n_threads, NULL};
     }
     opts[n_opts] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     srv->mhd = MHD_start_daemon(
