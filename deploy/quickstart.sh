@@ -13,6 +13,7 @@
 #                     shards are databases on throwaway PostgreSQL 15 / MariaDB servers
 #                     on free 127.0.0.1 ports (tests/lib/servers.sh)
 #   --migrations DIR  your own migration set instead of deploy/examples/migrations
+#   --plan FILE       your own wave plan instead of deploy/examples/quickstart/plan.conf
 #   --workdir DIR     put the fleet, configs, tokens and logs in DIR (new or empty; a
 #                     directory you name is never deleted)
 #   --keep            keep the work directory and print how to use it
@@ -40,6 +41,7 @@ keep=0
 engines=sqlite
 shards=24
 migrations="$examples/migrations"
+plan="$qs_templates/plan.conf"
 timeout_s=300
 local_demo=0
 build=1
@@ -64,6 +66,7 @@ while (($# > 0)); do
     --engines) need_arg "$1" $# && engines=$2 && shift ;;
     --shards) need_arg "$1" $# && shards=$2 && shift ;;
     --migrations) need_arg "$1" $# && migrations=$2 && shift ;;
+    --plan) need_arg "$1" $# && plan=$2 && shift ;;
     --timeout) need_arg "$1" $# && timeout_s=$2 && shift ;;
     --local) local_demo=1 ;;
     --no-build) build=0 ;;
@@ -95,6 +98,7 @@ fi
 timeout_s=$((10#$timeout_s))
 [[ -d $migrations ]] || usage_error "--migrations: no directory '$migrations'"
 migrations=$(cd "$migrations" && pwd)
+[[ -f $plan ]] || usage_error "--plan: no file '$plan'"
 if [[ -n $workdir ]]; then
     [[ $workdir != *[\"\\]* ]] || usage_error "--workdir must not contain \" or \\"
     if [[ -e $workdir ]] && [[ ! -d $workdir || -n $(ls -A "$workdir") ]]; then
@@ -180,7 +184,14 @@ cleanup()
     exit "$rc"
 }
 trap cleanup EXIT
-trap 'echo; echo "quickstart: interrupted; stopping what it started" >&2; exit 130' INT TERM
+interrupted() # exit status
+{
+    echo >&2
+    echo "quickstart: interrupted; stopping what it started" >&2
+    exit "$1"
+}
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
 
 # ---- install and build ----------------------------------------------------------------
 if ((install)); then
@@ -397,7 +408,7 @@ write_configs()
         fill "$qs_templates/agent.conf.in" "$workdir/agent-$pool.conf" "PORT=$port" \
             "WORKDIR=$workdir" "AGENT=agent-$pool" "POOL=$pool" "SHARDS_FILE=$shards_line"
     done
-    cp "$qs_templates/plan.conf" "$workdir/plan.conf"
+    cp "$plan" "$workdir/plan.conf"
     cat >"$workdir/env.sh" <<ENV
 # source $workdir/env.sh: the shardwave command then talks to the quickstart coordinator
 export PATH="$bin_dir:\$PATH"
