@@ -162,6 +162,13 @@ static bool svc_holds_lease(enum wave_shard_state s)
            s == WSHARD_RB_RUNNING;
 }
 
+/* Waiting for an agent to run or claim it. */
+static bool svc_is_unclaimed(enum wave_shard_state s)
+{
+    return s == WSHARD_PENDING || s == WSHARD_LEASED || s == WSHARD_RB_PENDING ||
+           s == WSHARD_RB_LEASED;
+}
+
 static bool svc_is_finished(enum wave_shard_state s)
 {
     return s == WSHARD_DONE || s == WSHARD_FAILED || s == WSHARD_ROLLED_BACK ||
@@ -180,7 +187,8 @@ static int64_t svc_max_finished_seq(const struct svc_view *v)
 }
 
 /* The changed shard rows (copies of the stored rows with the new state): a shard that
- * holds no lease any more loses it; started, finished, order and error are kept. */
+ * holds no lease any more loses it, one that waits for an agent loses the agent; start,
+ * finish, finishing order and error are recorded. */
 static int svc_changed_shards(const struct svc_view *v, const struct wave_decision *d,
                               const struct wave_event *wev, int64_t now_ms,
                               struct store_wave_shard **out, struct sw_err *err)
@@ -196,9 +204,11 @@ static int svc_changed_shards(const struct svc_view *v, const struct wave_decisi
         *ws = v->detail.shards[c->shard_idx]; /* shallow: strings stay the detail's */
         ws->state = c->to;
         if (!svc_holds_lease(c->to)) {
-            ws->agent[0] = '\0';
             ws->lease_id[0] = '\0';
             ws->lease_expires_ms = 0;
+        }
+        if (svc_is_unclaimed(c->to)) {
+            ws->agent[0] = '\0'; /* finished shards keep the agent that ran them */
         }
         if (c->to == WSHARD_RUNNING || c->to == WSHARD_RB_RUNNING) {
             ws->started_ms = now_ms;
