@@ -12,69 +12,47 @@ static const struct wire_range stmt_range = {0, WIRE_HEARTBEAT_MAX_STMTS};
 
 /* ---- register ---- */
 
-int wire_register_req_to_json(const struct wire_register_req *m, json_t **out, struct sw_err *err)
+static int register_req_put(struct wire_cx *cx, const void *msg)
 {
-    struct wire_cx cx;
-    wire_cx_init(&cx, err);
-    int rc = wire_enc_begin(&cx);
-    if (rc < 0) {
-        goto out;
+    const struct wire_register_req *m = msg;
+    int rc = wire_put_cstr(cx, "agent", WIRE_STR_ID, m->agent);
+    if (rc == 0) {
+        rc = wire_put_cstr(cx, "version", WIRE_STR_SW_VERSION, m->version);
     }
-    rc = wire_put_cstr(&cx, "agent", WIRE_STR_ID, m->agent);
-    if (rc < 0) {
-        goto out;
+    if (rc == 0) {
+        rc = m->n_pools == 0
+                 ? wire_fail(cx, "pools", SW_EINVAL, "must not be empty")
+                 : wire_put_strs(cx, "pools", WIRE_STR_ID, m->pools, m->n_pools, WIRE_MAX_POOLS);
     }
-    rc = wire_put_cstr(&cx, "version", WIRE_STR_SW_VERSION, m->version);
-    if (rc < 0) {
-        goto out;
-    }
-    rc = m->n_pools == 0
-             ? wire_fail(&cx, "pools", SW_EINVAL, "must not be empty")
-             : wire_put_strs(&cx, "pools", WIRE_STR_ID, m->pools, m->n_pools, WIRE_MAX_POOLS);
-    if (rc < 0) {
-        goto out;
-    }
-    rc = wire_put_int(&cx, "capacity", capacity_range, m->capacity);
-out:
-    return wire_enc_end(&cx, rc, out);
+    return rc == 0 ? wire_put_int(cx, "capacity", capacity_range, m->capacity) : rc;
 }
 
-int wire_register_req_from_json(const json_t *doc, struct wire_register_req *out,
-                                struct sw_err *err)
+static int register_req_get(struct wire_cx *cx, void *msg)
 {
-    static const char *const fields[] = {"protocol", "agent", "version", "pools", "capacity", NULL};
-    struct wire_cx cx;
+    struct wire_register_req *m = msg;
     int64_t capacity = 0;
-    wire_cx_init(&cx, err);
-    memset(out, 0, sizeof *out);
-    int rc = wire_begin(&cx, doc, fields);
-    if (rc < 0) {
-        goto out;
+    int rc = wire_get_fixed(cx, "agent", WIRE_STR_ID, true, m->agent, sizeof m->agent);
+    if (rc == 0) {
+        rc =
+            wire_get_fixed(cx, "version", WIRE_STR_SW_VERSION, true, m->version, sizeof m->version);
     }
-    rc = wire_get_fixed(&cx, "agent", WIRE_STR_ID, true, out->agent, sizeof out->agent);
-    if (rc < 0) {
-        goto out;
+    if (rc == 0) {
+        rc = wire_get_strs(cx, "pools", WIRE_STR_ID, WIRE_MAX_POOLS, &m->pools, &m->n_pools);
     }
-    rc = wire_get_fixed(&cx, "version", WIRE_STR_SW_VERSION, true, out->version,
-                        sizeof out->version);
-    if (rc < 0) {
-        goto out;
+    if (rc == 0 && m->n_pools == 0) {
+        rc = wire_fail(cx, "pools", SW_EINVAL, "must not be empty");
     }
-    rc = wire_get_strs(&cx, "pools", WIRE_STR_ID, WIRE_MAX_POOLS, &out->pools, &out->n_pools);
-    if (rc == 0 && out->n_pools == 0) {
-        rc = wire_fail(&cx, "pools", SW_EINVAL, "must not be empty");
-    }
-    if (rc < 0) {
-        goto out;
-    }
-    rc = wire_get_int(&cx, "capacity", true, capacity_range, &capacity);
-    out->capacity = (int)capacity;
-out:
-    if (rc < 0) {
-        wire_register_req_cleanup(out);
+    if (rc == 0) {
+        rc = wire_get_int(cx, "capacity", true, capacity_range, &capacity);
+        m->capacity = (int)capacity;
     }
     return rc;
 }
+
+static const char *const register_req_fields[] = {"protocol", "agent",    "version",
+                                                  "pools",    "capacity", NULL};
+static const struct wire_msg register_req_msg = {register_req_fields, register_req_get,
+                                                 register_req_put};
 
 void wire_register_req_cleanup(struct wire_register_req *m)
 {
@@ -82,54 +60,30 @@ void wire_register_req_cleanup(struct wire_register_req *m)
     memset(m, 0, sizeof *m);
 }
 
-int wire_register_resp_to_json(const struct wire_register_resp *m, json_t **out, struct sw_err *err)
+static int register_resp_put(struct wire_cx *cx, const void *msg)
 {
-    struct wire_cx cx;
-    wire_cx_init(&cx, err);
-    int rc = wire_enc_begin(&cx);
-    if (rc < 0) {
-        goto out;
+    const struct wire_register_resp *m = msg;
+    int rc = wire_put_int(cx, "lease_ttl_ms", ms_range, m->lease_ttl_ms);
+    if (rc == 0) {
+        rc = wire_put_int(cx, "heartbeat_ms", ms_range, m->heartbeat_ms);
     }
-    rc = wire_put_int(&cx, "lease_ttl_ms", ms_range, m->lease_ttl_ms);
-    if (rc < 0) {
-        goto out;
-    }
-    rc = wire_put_int(&cx, "heartbeat_ms", ms_range, m->heartbeat_ms);
-    if (rc < 0) {
-        goto out;
-    }
-    rc = wire_put_int(&cx, "long_poll_ms", ms_range, m->long_poll_ms);
-out:
-    return wire_enc_end(&cx, rc, out);
+    return rc == 0 ? wire_put_int(cx, "long_poll_ms", ms_range, m->long_poll_ms) : rc;
 }
 
-int wire_register_resp_from_json(const json_t *doc, struct wire_register_resp *out,
-                                 struct sw_err *err)
+static int register_resp_get(struct wire_cx *cx, void *msg)
 {
-    static const char *const fields[] = {"protocol", "lease_ttl_ms", "heartbeat_ms", "long_poll_ms",
-                                         NULL};
-    struct wire_cx cx;
-    wire_cx_init(&cx, err);
-    memset(out, 0, sizeof *out);
-    int rc = wire_begin(&cx, doc, fields);
-    if (rc < 0) {
-        goto out;
+    struct wire_register_resp *m = msg;
+    int rc = wire_get_int(cx, "lease_ttl_ms", true, ms_range, &m->lease_ttl_ms);
+    if (rc == 0) {
+        rc = wire_get_int(cx, "heartbeat_ms", true, ms_range, &m->heartbeat_ms);
     }
-    rc = wire_get_int(&cx, "lease_ttl_ms", true, ms_range, &out->lease_ttl_ms);
-    if (rc < 0) {
-        goto out;
-    }
-    rc = wire_get_int(&cx, "heartbeat_ms", true, ms_range, &out->heartbeat_ms);
-    if (rc < 0) {
-        goto out;
-    }
-    rc = wire_get_int(&cx, "long_poll_ms", true, ms_range, &out->long_poll_ms);
-out:
-    if (rc < 0) {
-        wire_register_resp_cleanup(out);
-    }
-    return rc;
+    return rc == 0 ? wire_get_int(cx, "long_poll_ms", true, ms_range, &m->long_poll_ms) : rc;
 }
+
+static const char *const register_resp_fields[] = {"protocol", "lease_ttl_ms", "heartbeat_ms",
+                                                   "long_poll_ms", NULL};
+static const struct wire_msg register_resp_msg = {register_resp_fields, register_resp_get,
+                                                  register_resp_put};
 
 void wire_register_resp_cleanup(struct wire_register_resp *m)
 {
@@ -138,64 +92,40 @@ void wire_register_resp_cleanup(struct wire_register_resp *m)
 
 /* ---- go-ahead ---- */
 
-int wire_start_req_to_json(const struct wire_start_req *m, json_t **out, struct sw_err *err)
+static int start_req_put(struct wire_cx *cx, const void *msg)
 {
-    struct wire_cx cx;
-    wire_cx_init(&cx, err);
-    int rc = wire_enc_begin(&cx);
-    if (rc == 0) {
-        rc = wire_put_cstr(&cx, "agent", WIRE_STR_ID, m->agent);
-    }
-    return wire_enc_end(&cx, rc, out);
+    const struct wire_start_req *m = msg;
+    return wire_put_cstr(cx, "agent", WIRE_STR_ID, m->agent);
 }
 
-int wire_start_req_from_json(const json_t *doc, struct wire_start_req *out, struct sw_err *err)
+static int start_req_get(struct wire_cx *cx, void *msg)
 {
-    static const char *const fields[] = {"protocol", "agent", NULL};
-    struct wire_cx cx;
-    wire_cx_init(&cx, err);
-    memset(out, 0, sizeof *out);
-    int rc = wire_begin(&cx, doc, fields);
-    if (rc == 0) {
-        rc = wire_get_fixed(&cx, "agent", WIRE_STR_ID, true, out->agent, sizeof out->agent);
-    }
-    if (rc < 0) {
-        wire_start_req_cleanup(out);
-    }
-    return rc;
+    struct wire_start_req *m = msg;
+    return wire_get_fixed(cx, "agent", WIRE_STR_ID, true, m->agent, sizeof m->agent);
 }
+
+static const char *const start_req_fields[] = {"protocol", "agent", NULL};
+static const struct wire_msg start_req_msg = {start_req_fields, start_req_get, start_req_put};
 
 void wire_start_req_cleanup(struct wire_start_req *m)
 {
     memset(m, 0, sizeof *m);
 }
 
-int wire_start_resp_to_json(const struct wire_start_resp *m, json_t **out, struct sw_err *err)
+static int start_resp_put(struct wire_cx *cx, const void *msg)
 {
-    struct wire_cx cx;
-    wire_cx_init(&cx, err);
-    int rc = wire_enc_begin(&cx);
-    if (rc == 0) {
-        rc = wire_put_bool(&cx, "go", m->go);
-    }
-    return wire_enc_end(&cx, rc, out);
+    const struct wire_start_resp *m = msg;
+    return wire_put_bool(cx, "go", m->go);
 }
 
-int wire_start_resp_from_json(const json_t *doc, struct wire_start_resp *out, struct sw_err *err)
+static int start_resp_get(struct wire_cx *cx, void *msg)
 {
-    static const char *const fields[] = {"protocol", "go", NULL};
-    struct wire_cx cx;
-    wire_cx_init(&cx, err);
-    memset(out, 0, sizeof *out);
-    int rc = wire_begin(&cx, doc, fields);
-    if (rc == 0) {
-        rc = wire_get_bool(&cx, "go", true, &out->go);
-    }
-    if (rc < 0) {
-        wire_start_resp_cleanup(out);
-    }
-    return rc;
+    struct wire_start_resp *m = msg;
+    return wire_get_bool(cx, "go", true, &m->go);
 }
+
+static const char *const start_resp_fields[] = {"protocol", "go", NULL};
+static const struct wire_msg start_resp_msg = {start_resp_fields, start_resp_get, start_resp_put};
 
 void wire_start_resp_cleanup(struct wire_start_resp *m)
 {
@@ -204,8 +134,17 @@ void wire_start_resp_cleanup(struct wire_start_resp *m)
 
 /* ---- heartbeat ---- */
 
-static int hb_lease_put(struct wire_cx *cx, const struct wire_heartbeat_lease *l)
+static int stmt_order_check(struct wire_cx *cx, const struct wire_heartbeat_lease *l)
 {
+    return l->stmt_done > l->stmt_total
+               ? wire_fail(cx, "stmt_done", SW_EINVAL, "greater than stmt_total")
+               : 0;
+}
+
+static int hb_lease_put(struct wire_cx *cx, const void *elem, const void *arg)
+{
+    const struct wire_heartbeat_lease *l = elem;
+    (void)arg;
     int rc = wire_put_cstr(cx, "lease", WIRE_STR_LEASE, l->lease);
     if (rc == 0 && l->version[0] != '\0') {
         rc = wire_put_cstr(cx, "version", WIRE_STR_VERSION, l->version);
@@ -216,42 +155,13 @@ static int hb_lease_put(struct wire_cx *cx, const struct wire_heartbeat_lease *l
     if (rc == 0) {
         rc = wire_put_int(cx, "stmt_total", stmt_range, l->stmt_total);
     }
-    if (rc == 0 && l->stmt_done > l->stmt_total) {
-        rc = wire_fail(cx, "stmt_done", SW_EINVAL, "greater than stmt_total");
-    }
-    return rc;
+    return rc == 0 ? stmt_order_check(cx, l) : rc;
 }
 
-int wire_heartbeat_req_to_json(const struct wire_heartbeat_req *m, json_t **out, struct sw_err *err)
+static int hb_lease_get(struct wire_cx *cx, void *elem, const void *arg)
 {
-    struct wire_cx cx;
-    json_t *arr = NULL;
-    wire_cx_init(&cx, err);
-    int rc = wire_enc_begin(&cx);
-    if (rc < 0) {
-        goto out;
-    }
-    rc = wire_put_cstr(&cx, "agent", WIRE_STR_ID, m->agent);
-    if (rc == 0 && m->n_leases > WIRE_MAX_LEASES) {
-        rc = wire_fail(&cx, "leases", SW_EINVAL, "more than %d entries", WIRE_MAX_LEASES);
-    }
-    if (rc == 0) {
-        rc = wire_put_array(&cx, "leases", &arr);
-    }
-    for (size_t i = 0; rc == 0 && i < m->n_leases; i++) {
-        struct wire_mark mk;
-        rc = wire_put_elem(&cx, "leases", arr, i, &mk);
-        if (rc == 0) {
-            rc = hb_lease_put(&cx, &m->leases[i]);
-        }
-        wire_leave(&cx, &mk);
-    }
-out:
-    return wire_enc_end(&cx, rc, out);
-}
-
-static int hb_lease_get(struct wire_cx *cx, struct wire_heartbeat_lease *l)
-{
+    struct wire_heartbeat_lease *l = elem;
+    (void)arg;
     int rc = wire_get_fixed(cx, "lease", WIRE_STR_LEASE, true, l->lease, sizeof l->lease);
     if (rc == 0) {
         rc = wire_get_fixed(cx, "version", WIRE_STR_VERSION, false, l->version, sizeof l->version);
@@ -262,47 +172,42 @@ static int hb_lease_get(struct wire_cx *cx, struct wire_heartbeat_lease *l)
     if (rc == 0) {
         rc = wire_get_int(cx, "stmt_total", true, stmt_range, &l->stmt_total);
     }
-    if (rc == 0 && l->stmt_done > l->stmt_total) {
-        rc = wire_fail(cx, "stmt_done", SW_EINVAL, "greater than stmt_total");
+    return rc == 0 ? stmt_order_check(cx, l) : rc;
+}
+
+static const char *const hb_lease_fields[] = {"lease", "version", "stmt_done", "stmt_total", NULL};
+static const struct wire_objs hb_leases = {
+    .key = "leases",
+    .required = true,
+    .max = WIRE_MAX_LEASES,
+    .fields = hb_lease_fields,
+    .elem_size = sizeof(struct wire_heartbeat_lease),
+    .get = hb_lease_get,
+    .put = hb_lease_put,
+};
+
+static int heartbeat_req_put(struct wire_cx *cx, const void *msg)
+{
+    const struct wire_heartbeat_req *m = msg;
+    int rc = wire_put_cstr(cx, "agent", WIRE_STR_ID, m->agent);
+    return rc == 0 ? wire_put_objs(cx, &hb_leases, m->leases, m->n_leases, NULL) : rc;
+}
+
+static int heartbeat_req_get(struct wire_cx *cx, void *msg)
+{
+    struct wire_heartbeat_req *m = msg;
+    void *leases = NULL;
+    int rc = wire_get_fixed(cx, "agent", WIRE_STR_ID, true, m->agent, sizeof m->agent);
+    if (rc == 0) {
+        rc = wire_get_objs(cx, &hb_leases, NULL, &leases, &m->n_leases);
+        m->leases = leases;
     }
     return rc;
 }
 
-int wire_heartbeat_req_from_json(const json_t *doc, struct wire_heartbeat_req *out,
-                                 struct sw_err *err)
-{
-    static const char *const fields[] = {"protocol", "agent", "leases", NULL};
-    static const char *const lease_fields[] = {"lease", "version", "stmt_done", "stmt_total", NULL};
-    struct wire_cx cx;
-    const json_t *arr = NULL;
-    size_t n = 0;
-    wire_cx_init(&cx, err);
-    memset(out, 0, sizeof *out);
-    int rc = wire_begin(&cx, doc, fields);
-    if (rc == 0) {
-        rc = wire_get_fixed(&cx, "agent", WIRE_STR_ID, true, out->agent, sizeof out->agent);
-    }
-    if (rc == 0) {
-        rc = wire_get_array(&cx, "leases", true, WIRE_MAX_LEASES, &arr, &n);
-    }
-    if (rc == 0 && n > 0) {
-        out->leases = calloc(n, sizeof *out->leases);
-        rc = out->leases == NULL ? wire_fail(&cx, "leases", SW_ENOMEM, "out of memory") : 0;
-        out->n_leases = rc == 0 ? n : 0;
-    }
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct wire_mark mk;
-        rc = wire_enter(&cx, "leases", arr, i, lease_fields, &mk);
-        if (rc == 0) {
-            rc = hb_lease_get(&cx, &out->leases[i]);
-        }
-        wire_leave(&cx, &mk);
-    }
-    if (rc < 0) {
-        wire_heartbeat_req_cleanup(out);
-    }
-    return rc;
-}
+static const char *const heartbeat_req_fields[] = {"protocol", "agent", "leases", NULL};
+static const struct wire_msg heartbeat_req_msg = {heartbeat_req_fields, heartbeat_req_get,
+                                                  heartbeat_req_put};
 
 void wire_heartbeat_req_cleanup(struct wire_heartbeat_req *m)
 {
@@ -310,80 +215,57 @@ void wire_heartbeat_req_cleanup(struct wire_heartbeat_req *m)
     memset(m, 0, sizeof *m);
 }
 
-int wire_heartbeat_resp_to_json(const struct wire_heartbeat_resp *m, json_t **out,
-                                struct sw_err *err)
+static int hb_ack_put(struct wire_cx *cx, const void *elem, const void *arg)
 {
-    struct wire_cx cx;
-    json_t *arr = NULL;
-    wire_cx_init(&cx, err);
-    int rc = wire_enc_begin(&cx);
-    if (rc == 0 && m->n_leases > WIRE_MAX_LEASES) {
-        rc = wire_fail(&cx, "leases", SW_EINVAL, "more than %d entries", WIRE_MAX_LEASES);
-    }
+    const struct wire_heartbeat_ack *a = elem;
+    (void)arg;
+    int rc = wire_put_cstr(cx, "lease", WIRE_STR_LEASE, a->lease);
     if (rc == 0) {
-        rc = wire_put_array(&cx, "leases", &arr);
+        rc = wire_put_bool(cx, "ok", a->ok);
     }
-    for (size_t i = 0; rc == 0 && i < m->n_leases; i++) {
-        struct wire_mark mk;
-        rc = wire_put_elem(&cx, "leases", arr, i, &mk);
-        if (rc == 0) {
-            rc = wire_put_cstr(&cx, "lease", WIRE_STR_LEASE, m->leases[i].lease);
-        }
-        if (rc == 0) {
-            rc = wire_put_bool(&cx, "ok", m->leases[i].ok);
-        }
-        if (rc == 0) {
-            rc = wire_put_bool(&cx, "cancel", m->leases[i].cancel);
-        }
-        wire_leave(&cx, &mk);
-    }
-    return wire_enc_end(&cx, rc, out);
+    return rc == 0 ? wire_put_bool(cx, "cancel", a->cancel) : rc;
 }
 
-static int hb_ack_get(struct wire_cx *cx, struct wire_heartbeat_ack *a)
+static int hb_ack_get(struct wire_cx *cx, void *elem, const void *arg)
 {
+    struct wire_heartbeat_ack *a = elem;
+    (void)arg;
     int rc = wire_get_fixed(cx, "lease", WIRE_STR_LEASE, true, a->lease, sizeof a->lease);
     if (rc == 0) {
         rc = wire_get_bool(cx, "ok", true, &a->ok);
     }
-    if (rc == 0) {
-        rc = wire_get_bool(cx, "cancel", true, &a->cancel);
-    }
+    return rc == 0 ? wire_get_bool(cx, "cancel", true, &a->cancel) : rc;
+}
+
+static const char *const hb_ack_fields[] = {"lease", "ok", "cancel", NULL};
+static const struct wire_objs hb_acks = {
+    .key = "leases",
+    .required = true,
+    .max = WIRE_MAX_LEASES,
+    .fields = hb_ack_fields,
+    .elem_size = sizeof(struct wire_heartbeat_ack),
+    .get = hb_ack_get,
+    .put = hb_ack_put,
+};
+
+static int heartbeat_resp_put(struct wire_cx *cx, const void *msg)
+{
+    const struct wire_heartbeat_resp *m = msg;
+    return wire_put_objs(cx, &hb_acks, m->leases, m->n_leases, NULL);
+}
+
+static int heartbeat_resp_get(struct wire_cx *cx, void *msg)
+{
+    struct wire_heartbeat_resp *m = msg;
+    void *leases = NULL;
+    int rc = wire_get_objs(cx, &hb_acks, NULL, &leases, &m->n_leases);
+    m->leases = leases;
     return rc;
 }
 
-int wire_heartbeat_resp_from_json(const json_t *doc, struct wire_heartbeat_resp *out,
-                                  struct sw_err *err)
-{
-    static const char *const fields[] = {"protocol", "leases", NULL};
-    static const char *const ack_fields[] = {"lease", "ok", "cancel", NULL};
-    struct wire_cx cx;
-    const json_t *arr = NULL;
-    size_t n = 0;
-    wire_cx_init(&cx, err);
-    memset(out, 0, sizeof *out);
-    int rc = wire_begin(&cx, doc, fields);
-    if (rc == 0) {
-        rc = wire_get_array(&cx, "leases", true, WIRE_MAX_LEASES, &arr, &n);
-    }
-    if (rc == 0 && n > 0) {
-        out->leases = calloc(n, sizeof *out->leases);
-        rc = out->leases == NULL ? wire_fail(&cx, "leases", SW_ENOMEM, "out of memory") : 0;
-        out->n_leases = rc == 0 ? n : 0;
-    }
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct wire_mark mk;
-        rc = wire_enter(&cx, "leases", arr, i, ack_fields, &mk);
-        if (rc == 0) {
-            rc = hb_ack_get(&cx, &out->leases[i]);
-        }
-        wire_leave(&cx, &mk);
-    }
-    if (rc < 0) {
-        wire_heartbeat_resp_cleanup(out);
-    }
-    return rc;
-}
+static const char *const heartbeat_resp_fields[] = {"protocol", "leases", NULL};
+static const struct wire_msg heartbeat_resp_msg = {heartbeat_resp_fields, heartbeat_resp_get,
+                                                   heartbeat_resp_put};
 
 void wire_heartbeat_resp_cleanup(struct wire_heartbeat_resp *m)
 {
@@ -391,11 +273,11 @@ void wire_heartbeat_resp_cleanup(struct wire_heartbeat_resp *m)
     memset(m, 0, sizeof *m);
 }
 
-/* ---- text forms ---- */
+/* ---- entry points ---- */
 
-WIRE_TEXT_CODECS(register_req)
-WIRE_TEXT_CODECS(register_resp)
-WIRE_TEXT_CODECS(start_req)
-WIRE_TEXT_CODECS(start_resp)
-WIRE_TEXT_CODECS(heartbeat_req)
-WIRE_TEXT_CODECS(heartbeat_resp)
+WIRE_CODECS(register_req)
+WIRE_CODECS(register_resp)
+WIRE_CODECS(start_req)
+WIRE_CODECS(start_resp)
+WIRE_CODECS(heartbeat_req)
+WIRE_CODECS(heartbeat_resp)

@@ -12,13 +12,13 @@
 
 #include "wire_json.h"
 
-static const char *const lease_kind_names[WIRE_LEASE_KIND_COUNT] = {
+const char *const wire_lease_kind_names[WIRE_LEASE_KIND_COUNT] = {
     [WIRE_LEASE_MIGRATE] = "migrate",
     [WIRE_LEASE_ROLLBACK] = "rollback",
     [WIRE_LEASE_GATE] = "gate",
     [WIRE_LEASE_INVENTORY] = "inventory",
 };
-static const char *const report_kind_names[WIRE_REPORT_KIND_COUNT] = {
+const char *const wire_report_kind_names[WIRE_REPORT_KIND_COUNT] = {
     [WIRE_REPORT_STEP] = "step",
     [WIRE_REPORT_LEASE_DONE] = "lease_done",
     [WIRE_REPORT_INVENTORY] = "inventory",
@@ -34,14 +34,15 @@ static const char *const outcome_names[WIRE_OUTCOME_COUNT] = {
     [WIRE_OUT_GATE_PASSED] = "gate_passed",
     [WIRE_OUT_GATE_FAILED] = "gate_failed",
 };
-static const char *const health_names[WIRE_HEALTH_COUNT] = {
+const char *const wire_health_names[WIRE_HEALTH_COUNT] = {
     [WIRE_HEALTH_UNKNOWN] = "unknown",
     [WIRE_HEALTH_OK] = "ok",
     [WIRE_HEALTH_DIRTY] = "dirty",
     [WIRE_HEALTH_UNREACHABLE] = "unreachable",
     [WIRE_HEALTH_CHECKSUM_MISMATCH] = "checksum_mismatch",
 };
-static const char *const direction_names[] = {[MIGSET_UP] = "up", [MIGSET_DOWN] = "down"};
+const char *const wire_direction_names[WIRE_DIRECTION_COUNT] = {
+    [MIGSET_UP] = "up", [MIGSET_DOWN] = "down"};
 
 static int name_index(const char *const *names, size_t n, const char *s)
 {
@@ -55,12 +56,12 @@ static int name_index(const char *const *names, size_t n, const char *s)
 
 const char *wire_lease_kind_name(enum wire_lease_kind k)
 {
-    return lease_kind_names[k];
+    return wire_lease_kind_names[k];
 }
 
 const char *wire_report_kind_name(enum wire_report_kind k)
 {
-    return report_kind_names[k];
+    return wire_report_kind_names[k];
 }
 
 const char *wire_outcome_name(enum wire_outcome o)
@@ -70,17 +71,17 @@ const char *wire_outcome_name(enum wire_outcome o)
 
 const char *wire_health_name(enum wire_health h)
 {
-    return health_names[h];
+    return wire_health_names[h];
 }
 
 const char *wire_direction_name(enum migset_dir d)
 {
-    return direction_names[d];
+    return wire_direction_names[d];
 }
 
 int wire_lease_kind_parse(const char *s, enum wire_lease_kind *out)
 {
-    int i = name_index(lease_kind_names, WIRE_LEASE_KIND_COUNT, s);
+    int i = name_index(wire_lease_kind_names, WIRE_LEASE_KIND_COUNT, s);
     if (i >= 0) {
         *out = (enum wire_lease_kind)i;
     }
@@ -89,7 +90,7 @@ int wire_lease_kind_parse(const char *s, enum wire_lease_kind *out)
 
 int wire_report_kind_parse(const char *s, enum wire_report_kind *out)
 {
-    int i = name_index(report_kind_names, WIRE_REPORT_KIND_COUNT, s);
+    int i = name_index(wire_report_kind_names, WIRE_REPORT_KIND_COUNT, s);
     if (i >= 0) {
         *out = (enum wire_report_kind)i;
     }
@@ -107,7 +108,7 @@ int wire_outcome_parse(const char *s, enum wire_outcome *out)
 
 int wire_health_parse(const char *s, enum wire_health *out)
 {
-    int i = name_index(health_names, WIRE_HEALTH_COUNT, s);
+    int i = name_index(wire_health_names, WIRE_HEALTH_COUNT, s);
     if (i >= 0) {
         *out = (enum wire_health)i;
     }
@@ -116,7 +117,7 @@ int wire_health_parse(const char *s, enum wire_health *out)
 
 int wire_direction_parse(const char *s, enum migset_dir *out)
 {
-    int i = name_index(direction_names, 2, s);
+    int i = name_index(wire_direction_names, WIRE_DIRECTION_COUNT, s);
     if (i >= 0) {
         *out = (enum migset_dir)i;
     }

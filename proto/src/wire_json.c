@@ -43,6 +43,18 @@ static void mark_here(const struct wire_cx *cx, struct wire_mark *m)
     m->out = cx->out;
 }
 
+/* Moves the path to array entry <path>.<key>[i]; wire_leave(cx, m) comes back. */
+static void elem_path(struct wire_cx *cx, const char *key, size_t i, struct wire_mark *m)
+{
+    mark_here(cx, m);
+    path_push(cx, key, i, true);
+}
+
+static int check_count(struct wire_cx *cx, const char *key, size_t n, size_t max)
+{
+    return n > max ? wire_fail(cx, key, SW_EINVAL, "more than %zu entries", max) : 0;
+}
+
 /* ---- decoding ---- */
 
 int wire_parse(const char *text, size_t len, json_t **doc, struct sw_err *err)
@@ -122,8 +134,12 @@ static int check_protocol(struct wire_cx *cx)
     return rc;
 }
 
-int wire_begin(struct wire_cx *cx, const json_t *doc, const char *const *allowed)
+/* Starts decoding into a fresh cx: the top-level message must be an object with a
+ * supported `protocol` and only `allowed` members; makes it current. */
+static int begin(struct wire_cx *cx, const json_t *doc, const char *const *allowed,
+                 struct sw_err *err)
 {
+    wire_cx_init(cx, err);
     if (!json_is_object(doc)) {
         return wire_fail(cx, NULL, SW_EINVAL, "expected a JSON object");
     }
@@ -132,11 +148,11 @@ int wire_begin(struct wire_cx *cx, const json_t *doc, const char *const *allowed
     return rc < 0 ? rc : check_fields(cx, allowed);
 }
 
-int wire_enter(struct wire_cx *cx, const char *key, const json_t *arr, size_t i,
-               const char *const *allowed, struct wire_mark *m)
+/* Makes arr[i] (which must be an object with only `allowed` members) current. */
+static int enter_elem(struct wire_cx *cx, const char *key, const json_t *arr, size_t i,
+                      const char *const *allowed, struct wire_mark *m)
 {
-    mark_here(cx, m);
-    path_push(cx, key, i, true);
+    elem_path(cx, key, i, m);
     cx->in = json_array_get(arr, i);
     if (!json_is_object(cx->in)) {
         return wire_fail(cx, NULL, SW_EINVAL, "expected an object");
@@ -144,20 +160,48 @@ int wire_enter(struct wire_cx *cx, const char *key, const json_t *arr, size_t i,
     return check_fields(cx, allowed);
 }
 
+/* The member, or NULL when absent or null (an error when required). */
+static int member(struct wire_cx *cx, const char *key, bool required, const json_t **out)
+{
+    const json_t *v = json_object_get(cx->in, key);
+    *out = v == NULL || json_is_null(v) ? NULL : v;
+    if (*out == NULL && required) {
+        return wire_fail(cx, key, SW_EINVAL, "required field missing");
+    }
+    return 0;
+}
+
+/* The member as member() gives it, which must have JSON type `type` ("expected <what>"). */
+static int typed_member(struct wire_cx *cx, const char *key, bool required, json_type type,
+                        const char *what, const json_t **out)
+{
+    int rc = member(cx, key, required, out);
+    if (rc == 0 && *out != NULL && json_typeof(*out) != type) {
+        rc = wire_fail(cx, key, SW_EINVAL, "expected %s", what);
+    }
+    return rc;
+}
+
 int wire_enter_obj(struct wire_cx *cx, const char *key, const char *const *allowed,
                    struct wire_mark *m)
 {
+    const json_t *v;
     mark_here(cx, m);
-    const json_t *v = json_object_get(cx->in, key);
-    if (v == NULL || json_is_null(v)) {
-        return wire_fail(cx, key, SW_EINVAL, "required field missing");
-    }
-    if (!json_is_object(v)) {
-        return wire_fail(cx, key, SW_EINVAL, "expected an object");
+    int rc = typed_member(cx, key, true, JSON_OBJECT, "an object", &v);
+    if (rc < 0) {
+        return rc;
     }
     path_push(cx, key, 0, false);
     cx->in = v;
     return check_fields(cx, allowed);
+}
+
+int wire_msg_from_json(const struct wire_msg *spec, const json_t *doc, void *msg,
+                       struct sw_err *err)
+{
+    struct wire_cx cx;
+    int rc = begin(&cx, doc, spec->fields, err);
+    return rc == 0 ? spec->get(&cx, msg) : rc;
 }
 
 bool wire_has(const struct wire_cx *cx, const char *key)
@@ -176,27 +220,13 @@ int wire_forbid(struct wire_cx *cx, const char *const *keys, const char *kind)
     return 0;
 }
 
-/* The member, or NULL when absent or null (an error when required). */
-static int member(struct wire_cx *cx, const char *key, bool required, const json_t **out)
-{
-    const json_t *v = json_object_get(cx->in, key);
-    *out = v == NULL || json_is_null(v) ? NULL : v;
-    if (*out == NULL && required) {
-        return wire_fail(cx, key, SW_EINVAL, "required field missing");
-    }
-    return 0;
-}
-
 int wire_get_str(struct wire_cx *cx, const char *key, enum wire_str kind, bool required,
                  const char **out, size_t *len)
 {
     const json_t *v;
-    int rc = member(cx, key, required, &v);
+    int rc = typed_member(cx, key, required, JSON_STRING, "a string", &v);
     if (rc < 0 || v == NULL) {
         return rc;
-    }
-    if (!json_is_string(v)) {
-        return wire_fail(cx, key, SW_EINVAL, "expected a string");
     }
     *out = json_string_value(v);
     *len = json_string_length(v);
@@ -249,19 +279,26 @@ int wire_get_dup(struct wire_cx *cx, const char *key, enum wire_str kind, bool r
     return 0;
 }
 
+static int range_check(struct wire_cx *cx, const char *key, int64_t v, struct wire_range r)
+{
+    if (v < r.min || v > r.max) {
+        return wire_fail(cx, key, SW_EINVAL, "must be between %" PRId64 " and %" PRId64, r.min,
+                         r.max);
+    }
+    return 0;
+}
+
 static int int_value(struct wire_cx *cx, const char *key, const json_t *v, struct wire_range r,
                      int64_t *out)
 {
     if (!json_is_integer(v)) {
         return wire_fail(cx, key, SW_EINVAL, "expected an integer");
     }
-    json_int_t n = json_integer_value(v);
-    if (n < r.min || n > r.max) {
-        return wire_fail(cx, key, SW_EINVAL, "must be between %" PRId64 " and %" PRId64, r.min,
-                         r.max);
+    int rc = range_check(cx, key, json_integer_value(v), r);
+    if (rc == 0) {
+        *out = json_integer_value(v);
     }
-    *out = n;
-    return 0;
+    return rc;
 }
 
 int wire_get_int(struct wire_cx *cx, const char *key, bool required, struct wire_range r,
@@ -329,21 +366,20 @@ int wire_get_time(struct wire_cx *cx, const char *key, bool required, int64_t *w
     return 0;
 }
 
-int wire_get_array(struct wire_cx *cx, const char *key, bool required, size_t max,
-                   const json_t **arr, size_t *n)
+/* An array member with at most max entries; *arr NULL and *n 0 when absent. */
+static int get_array(struct wire_cx *cx, const char *key, bool required, size_t max,
+                     const json_t **arr, size_t *n)
 {
     const json_t *v;
     *arr = NULL;
     *n = 0;
-    int rc = member(cx, key, required, &v);
+    int rc = typed_member(cx, key, required, JSON_ARRAY, "an array", &v);
     if (rc < 0 || v == NULL) {
         return rc;
     }
-    if (!json_is_array(v)) {
-        return wire_fail(cx, key, SW_EINVAL, "expected an array");
-    }
-    if (json_array_size(v) > max) {
-        return wire_fail(cx, key, SW_EINVAL, "more than %zu entries", max);
+    rc = check_count(cx, key, json_array_size(v), max);
+    if (rc < 0) {
+        return rc;
     }
     *arr = v;
     *n = json_array_size(v);
@@ -362,8 +398,7 @@ static int str_elem(struct wire_cx *cx, const char *key, const json_t *arr, size
                     enum wire_str kind, char **out)
 {
     struct wire_mark m;
-    mark_here(cx, &m);
-    path_push(cx, key, i, true);
+    elem_path(cx, key, i, &m);
     const json_t *v = json_array_get(arr, i);
     int rc = 0;
     if (!json_is_string(v)) {
@@ -386,7 +421,7 @@ int wire_get_strs(struct wire_cx *cx, const char *key, enum wire_str kind, size_
     size_t count;
     *out = NULL;
     *n = 0;
-    int rc = wire_get_array(cx, key, true, max, &arr, &count);
+    int rc = get_array(cx, key, true, max, &arr, &count);
     if (rc < 0 || count == 0) {
         return rc;
     }
@@ -412,16 +447,42 @@ int wire_get_ints(struct wire_cx *cx, const char *key, struct wire_range r, int6
     const json_t *arr;
     size_t count;
     *n = 0;
-    int rc = wire_get_array(cx, key, true, cap, &arr, &count);
+    int rc = get_array(cx, key, true, cap, &arr, &count);
     for (size_t i = 0; rc == 0 && i < count; i++) {
         struct wire_mark m;
-        mark_here(cx, &m);
-        path_push(cx, key, i, true);
+        elem_path(cx, key, i, &m);
         rc = int_value(cx, NULL, json_array_get(arr, i), r, &vals[i]);
         wire_leave(cx, &m);
     }
     if (rc == 0) {
         *n = count;
+    }
+    return rc;
+}
+
+int wire_get_objs(struct wire_cx *cx, const struct wire_objs *spec, const void *arg, void **elems,
+                  size_t *n)
+{
+    const json_t *arr;
+    size_t count;
+    *elems = NULL;
+    *n = 0;
+    int rc = get_array(cx, spec->key, spec->required, spec->max, &arr, &count);
+    if (rc < 0 || count == 0) {
+        return rc;
+    }
+    *elems = calloc(count, spec->elem_size);
+    if (*elems == NULL) {
+        return wire_fail(cx, spec->key, SW_ENOMEM, "out of memory");
+    }
+    *n = count;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        struct wire_mark m;
+        rc = enter_elem(cx, spec->key, arr, i, spec->fields, &m);
+        if (rc == 0) {
+            rc = spec->get(cx, (char *)*elems + i * spec->elem_size, arg);
+        }
+        wire_leave(cx, &m);
     }
     return rc;
 }
@@ -437,8 +498,10 @@ static int put(struct wire_cx *cx, const char *key, json_t *value)
     return 0;
 }
 
-int wire_enc_begin(struct wire_cx *cx)
+/* Starts encoding into a fresh cx: a message object with "protocol", made current. */
+static int enc_begin(struct wire_cx *cx, struct sw_err *err)
 {
+    wire_cx_init(cx, err);
     cx->out = json_object();
     if (cx->out == NULL) {
         return sw_err_set(cx->err, SW_ENOMEM, "out of memory");
@@ -446,23 +509,44 @@ int wire_enc_begin(struct wire_cx *cx)
     return put(cx, "protocol", json_string(WIRE_PROTOCOL));
 }
 
-int wire_enc_end(struct wire_cx *cx, int rc, json_t **out)
+int wire_msg_to_json(const struct wire_msg *spec, const void *msg, json_t **out, struct sw_err *err)
 {
-    if (rc < 0) {
-        json_decref(cx->out);
-        cx->out = NULL;
+    struct wire_cx cx;
+    int rc = enc_begin(&cx, err);
+    if (rc == 0) {
+        rc = spec->put(&cx, msg);
     }
-    *out = cx->out;
+    if (rc < 0) {
+        json_decref(cx.out);
+        cx.out = NULL;
+    }
+    *out = cx.out;
     return rc;
 }
 
-int wire_put_array(struct wire_cx *cx, const char *key, json_t **arr)
+/* Adds an array member `key` for n entries (at most max) to the current object; *arr is
+ * borrowed. */
+static int put_array(struct wire_cx *cx, const char *key, size_t n, size_t max, json_t **arr)
 {
-    *arr = json_array();
-    return put(cx, key, *arr);
+    int rc = check_count(cx, key, n, max);
+    if (rc == 0) {
+        *arr = json_array();
+        rc = put(cx, key, *arr);
+    }
+    return rc;
 }
 
-int wire_put_elem(struct wire_cx *cx, const char *key, json_t *arr, size_t i, struct wire_mark *m)
+/* Appends value (consumed; NULL = allocation failed) to arr. */
+static int append(struct wire_cx *cx, json_t *arr, json_t *value)
+{
+    if (value == NULL || json_array_append_new(arr, value) < 0) {
+        return wire_fail(cx, NULL, SW_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* Appends a new object to arr and makes it current (path <path>.<key>[i]). */
+static int put_elem(struct wire_cx *cx, const char *key, json_t *arr, size_t i, struct wire_mark *m)
 {
     mark_here(cx, m);
     json_t *obj = json_object();
@@ -511,11 +595,8 @@ int wire_put_cstr(struct wire_cx *cx, const char *key, enum wire_str kind, const
 
 int wire_put_int(struct wire_cx *cx, const char *key, struct wire_range r, int64_t v)
 {
-    if (v < r.min || v > r.max) {
-        return wire_fail(cx, key, SW_EINVAL, "must be between %" PRId64 " and %" PRId64, r.min,
-                         r.max);
-    }
-    return put(cx, key, json_integer((json_int_t)v));
+    int rc = range_check(cx, key, v, r);
+    return rc == 0 ? put(cx, key, json_integer((json_int_t)v)) : rc;
 }
 
 int wire_put_bool(struct wire_cx *cx, const char *key, bool v)
@@ -542,18 +623,14 @@ int wire_put_strs(struct wire_cx *cx, const char *key, enum wire_str kind, char 
                   size_t max)
 {
     json_t *arr;
-    if (n > max) {
-        return wire_fail(cx, key, SW_EINVAL, "more than %zu entries", max);
-    }
-    int rc = wire_put_array(cx, key, &arr);
+    int rc = put_array(cx, key, n, max, &arr);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct wire_mark m;
-        mark_here(cx, &m);
-        path_push(cx, key, i, true);
+        elem_path(cx, key, i, &m);
         rc = v[i] == NULL ? wire_fail(cx, NULL, SW_EINVAL, "required field missing")
                           : wire_str_check(cx, NULL, kind, v[i], strlen(v[i]));
-        if (rc == 0 && json_array_append_new(arr, json_string(v[i])) < 0) {
-            rc = wire_fail(cx, NULL, SW_ENOMEM, "out of memory");
+        if (rc == 0) {
+            rc = append(cx, arr, json_string(v[i]));
         }
         wire_leave(cx, &m);
     }
@@ -564,19 +641,32 @@ int wire_put_ints(struct wire_cx *cx, const char *key, struct wire_range r, cons
                   size_t n, size_t max)
 {
     json_t *arr;
-    if (n > max) {
-        return wire_fail(cx, key, SW_EINVAL, "more than %zu entries", max);
-    }
-    int rc = wire_put_array(cx, key, &arr);
+    int rc = put_array(cx, key, n, max, &arr);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct wire_mark m;
-        mark_here(cx, &m);
-        path_push(cx, key, i, true);
-        if (v[i] < r.min || v[i] > r.max) {
-            rc = wire_fail(cx, NULL, SW_EINVAL, "must be between %" PRId64 " and %" PRId64, r.min,
-                           r.max);
-        } else if (json_array_append_new(arr, json_integer((json_int_t)v[i])) < 0) {
-            rc = wire_fail(cx, NULL, SW_ENOMEM, "out of memory");
+        elem_path(cx, key, i, &m);
+        rc = range_check(cx, NULL, v[i], r);
+        if (rc == 0) {
+            rc = append(cx, arr, json_integer((json_int_t)v[i]));
+        }
+        wire_leave(cx, &m);
+    }
+    return rc;
+}
+
+int wire_put_objs(struct wire_cx *cx, const struct wire_objs *spec, const void *elems, size_t n,
+                  const void *arg)
+{
+    json_t *arr;
+    if (n == 0 && !spec->required) {
+        return 0;
+    }
+    int rc = put_array(cx, spec->key, n, spec->max, &arr);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct wire_mark m;
+        rc = put_elem(cx, spec->key, arr, i, &m);
+        if (rc == 0) {
+            rc = spec->put(cx, (const char *)elems + i * spec->elem_size, arg);
         }
         wire_leave(cx, &m);
     }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "sw/err.h"
+#include "sw/wire.h"
 
 #define WIRE_PATH_MAX 256
 
@@ -53,6 +54,35 @@ struct wire_mark {
     json_t *out;
 };
 
+/* An array member whose entries are objects, described once for both directions. */
+typedef int (*wire_elem_get_fn)(struct wire_cx *cx, void *elem, const void *arg);
+typedef int (*wire_elem_put_fn)(struct wire_cx *cx, const void *elem, const void *arg);
+struct wire_objs {
+    const char *key;           /* the member; entries are "<path>.<key>[i]" */
+    bool required;             /* decoding: absent is an error; encoding: written even empty */
+    size_t max;                /* at most this many entries */
+    const char *const *fields; /* an entry's allowed members (NULL-terminated) */
+    size_t elem_size;          /* bytes of one C element */
+    wire_elem_get_fn get;      /* reads the current object into elem */
+    wire_elem_put_fn put;      /* writes elem into the current (new) object */
+};
+
+/* A whole message, described once for both directions. */
+typedef int (*wire_msg_get_fn)(struct wire_cx *cx, void *msg);
+typedef int (*wire_msg_put_fn)(struct wire_cx *cx, const void *msg);
+struct wire_msg {
+    const char *const *fields; /* its members (NULL-terminated, "protocol" included) */
+    wire_msg_get_fn get;       /* reads the (checked) message object into msg */
+    wire_msg_put_fn put;       /* writes msg into the new message object */
+};
+
+/* The wire names of the enums (wire_common.c), for wire_get_enum and the encoders. */
+extern const char *const wire_lease_kind_names[WIRE_LEASE_KIND_COUNT];
+extern const char *const wire_report_kind_names[WIRE_REPORT_KIND_COUNT];
+extern const char *const wire_health_names[WIRE_HEALTH_COUNT];
+#define WIRE_DIRECTION_COUNT 2 /* enum migset_dir: up, down */
+extern const char *const wire_direction_names[WIRE_DIRECTION_COUNT];
+
 void wire_cx_init(struct wire_cx *cx, struct sw_err *err);
 /* SW_EINVAL (or code) "<path>.<key>: <message>"; key may be NULL (the path itself). */
 int wire_fail(struct wire_cx *cx, const char *key, int code, const char *fmt, ...)
@@ -66,13 +96,11 @@ bool wire_utf8_valid(const char *s, size_t len);
 
 /* Parses JSON text strictly (no duplicate keys, no NUL); *doc is a new reference. */
 int wire_parse(const char *text, size_t len, json_t **doc, struct sw_err *err);
-/* Top-level message: an object with a supported `protocol` and only `allowed` members
- * (NULL-terminated, "protocol" included); makes it current. */
-int wire_begin(struct wire_cx *cx, const json_t *doc, const char *const *allowed);
-/* Makes arr[i] (which must be an object with only `allowed` members) current, with path
- * <path>.<key>[i]; wire_leave restores. */
-int wire_enter(struct wire_cx *cx, const char *key, const json_t *arr, size_t i,
-               const char *const *allowed, struct wire_mark *m);
+/* Decodes doc into msg (zeroed by the caller): an object with a supported `protocol` and
+ * only spec->fields, read by spec->get. On failure msg keeps what was read, for the
+ * caller's cleanup. */
+int wire_msg_from_json(const struct wire_msg *spec, const json_t *doc, void *msg,
+                       struct sw_err *err);
 /* Makes member `key` (a required object with only `allowed` members; allowed NULL = any)
  * current. */
 int wire_enter_obj(struct wire_cx *cx, const char *key, const char *const *allowed,
@@ -101,9 +129,12 @@ int wire_get_bool(struct wire_cx *cx, const char *key, bool required, bool *out)
 int wire_get_enum(struct wire_cx *cx, const char *key, bool required, const char *const *names,
                   size_t n, size_t *out);
 int wire_get_time(struct wire_cx *cx, const char *key, bool required, int64_t *wall_ms);
-/* An array member with at most max entries; *arr NULL and *n 0 when absent. */
-int wire_get_array(struct wire_cx *cx, const char *key, bool required, size_t max,
-                   const json_t **arr, size_t *n);
+/* The array spec->key into a calloc'd vector of *n elements of spec->elem_size bytes,
+ * each entry checked against spec->fields and read by spec->get(cx, elem, arg). *elems
+ * is NULL and *n 0 when the array is absent or empty. On failure *elems and *n still
+ * cover every element (zeroed beyond the failing one), for the owner's cleanup. */
+int wire_get_objs(struct wire_cx *cx, const struct wire_objs *spec, const void *arg, void **elems,
+                  size_t *n);
 /* A required array of at most max strings of one kind, each strdup'd into *out. */
 int wire_get_strs(struct wire_cx *cx, const char *key, enum wire_str kind, size_t max, char ***out,
                   size_t *n);
@@ -115,14 +146,14 @@ void wire_free_strs(char **v, size_t n);
 
 /* ---- encoding ---- */
 
-/* Starts a message object with "protocol" and makes it current. */
-int wire_enc_begin(struct wire_cx *cx);
-/* Ends a message: on rc == 0 hands the object to *out, else frees it. Returns rc. */
-int wire_enc_end(struct wire_cx *cx, int rc, json_t **out);
-/* Adds an array member `key` to the current object; *arr is borrowed. */
-int wire_put_array(struct wire_cx *cx, const char *key, json_t **arr);
-/* Appends a new object to arr and makes it current (path <path>.<key>[i]). */
-int wire_put_elem(struct wire_cx *cx, const char *key, json_t *arr, size_t i, struct wire_mark *m);
+/* Encodes msg: a new object with "protocol", then spec->put; *out is NULL on failure. */
+int wire_msg_to_json(const struct wire_msg *spec, const void *msg, json_t **out,
+                     struct sw_err *err);
+/* Adds the array spec->key of n elements (spec->elem_size bytes apart), each written by
+ * spec->put(cx, elem, arg): "more than <max> entries" over spec->max; an empty array that
+ * is not required is left out. */
+int wire_put_objs(struct wire_cx *cx, const struct wire_objs *spec, const void *elems, size_t n,
+                  const void *arg);
 /* Adds an object member `key` and makes it current. */
 int wire_put_obj(struct wire_cx *cx, const char *key, struct wire_mark *m);
 /* Checks s (len bytes; s NULL = missing) against its rule and adds it. */
@@ -142,9 +173,23 @@ int wire_put_ints(struct wire_cx *cx, const char *key, struct wire_range r, cons
 /* Dumps compact JSON text (caller free()s). */
 int wire_dump(const json_t *doc, char **out, struct sw_err *err);
 
-/* Defines wire_X_encode and wire_X_decode from wire_X_to_json and wire_X_from_json: the
- * same two bodies for every message, so one macro instead of a dozen copies. */
-#define WIRE_TEXT_CODECS(X)                                                                        \
+/* Defines the entry points of message X (sw/wire.h) from its description
+ * `static const struct wire_msg X_msg` and wire_X_cleanup: the same bodies for every
+ * message, so one macro instead of a dozen copies of each. */
+#define WIRE_CODECS(X)                                                                             \
+    int wire_##X##_to_json(const struct wire_##X *m, json_t **out, struct sw_err *err)             \
+    {                                                                                              \
+        return wire_msg_to_json(&X##_msg, m, out, err);                                            \
+    }                                                                                              \
+    int wire_##X##_from_json(const json_t *doc, struct wire_##X *out, struct sw_err *err)          \
+    {                                                                                              \
+        memset(out, 0, sizeof *out);                                                               \
+        int rc = wire_msg_from_json(&X##_msg, doc, out, err);                                      \
+        if (rc < 0) {                                                                              \
+            wire_##X##_cleanup(out);                                                               \
+        }                                                                                          \
+        return rc;                                                                                 \
+    }                                                                                              \
     int wire_##X##_encode(const struct wire_##X *m, char **out, struct sw_err *err)                \
     {                                                                                              \
         json_t *doc = NULL;                                                                        \

@@ -12,13 +12,6 @@ static const struct wire_range max_range = {1, WIRE_MAX_LEASES};
 
 static const char *const engine_names[MIGSET_ENGINE_COUNT] = {
     [MIGSET_ENGINE_PG] = "pg", [MIGSET_ENGINE_MYSQL] = "mysql", [MIGSET_ENGINE_SQLITE] = "sqlite"};
-static const char *const direction_names[] = {[MIGSET_UP] = "up", [MIGSET_DOWN] = "down"};
-static const char *const kind_names[WIRE_LEASE_KIND_COUNT] = {
-    [WIRE_LEASE_MIGRATE] = "migrate",
-    [WIRE_LEASE_ROLLBACK] = "rollback",
-    [WIRE_LEASE_GATE] = "gate",
-    [WIRE_LEASE_INVENTORY] = "inventory",
-};
 
 /* Members only some kinds carry. */
 static const char *const steps_members[] = {"direction",     "target", "expected_from",
@@ -27,46 +20,30 @@ static const char *const sql_member[] = {"sql", NULL};
 
 /* ---- lease request ---- */
 
-int wire_lease_req_to_json(const struct wire_lease_req *m, json_t **out, struct sw_err *err)
+static int lease_req_put(struct wire_cx *cx, const void *msg)
 {
-    struct wire_cx cx;
-    wire_cx_init(&cx, err);
-    int rc = wire_enc_begin(&cx);
+    const struct wire_lease_req *m = msg;
+    int rc = wire_put_cstr(cx, "agent", WIRE_STR_ID, m->agent);
     if (rc == 0) {
-        rc = wire_put_cstr(&cx, "agent", WIRE_STR_ID, m->agent);
+        rc = wire_put_int(cx, "max", max_range, m->max);
     }
-    if (rc == 0) {
-        rc = wire_put_int(&cx, "max", max_range, m->max);
-    }
-    if (rc == 0) {
-        rc = wire_put_int(&cx, "wait_ms", ms0_range, m->wait_ms);
-    }
-    return wire_enc_end(&cx, rc, out);
+    return rc == 0 ? wire_put_int(cx, "wait_ms", ms0_range, m->wait_ms) : rc;
 }
 
-int wire_lease_req_from_json(const json_t *doc, struct wire_lease_req *out, struct sw_err *err)
+static int lease_req_get(struct wire_cx *cx, void *msg)
 {
-    static const char *const fields[] = {"protocol", "agent", "max", "wait_ms", NULL};
-    struct wire_cx cx;
+    struct wire_lease_req *m = msg;
     int64_t max = 0;
-    wire_cx_init(&cx, err);
-    memset(out, 0, sizeof *out);
-    int rc = wire_begin(&cx, doc, fields);
+    int rc = wire_get_fixed(cx, "agent", WIRE_STR_ID, true, m->agent, sizeof m->agent);
     if (rc == 0) {
-        rc = wire_get_fixed(&cx, "agent", WIRE_STR_ID, true, out->agent, sizeof out->agent);
+        rc = wire_get_int(cx, "max", true, max_range, &max);
+        m->max = (int)max;
     }
-    if (rc == 0) {
-        rc = wire_get_int(&cx, "max", true, max_range, &max);
-        out->max = (int)max;
-    }
-    if (rc == 0) {
-        rc = wire_get_int(&cx, "wait_ms", true, ms0_range, &out->wait_ms);
-    }
-    if (rc < 0) {
-        wire_lease_req_cleanup(out);
-    }
-    return rc;
+    return rc == 0 ? wire_get_int(cx, "wait_ms", true, ms0_range, &m->wait_ms) : rc;
 }
+
+static const char *const lease_req_fields[] = {"protocol", "agent", "max", "wait_ms", NULL};
+static const struct wire_msg lease_req_msg = {lease_req_fields, lease_req_get, lease_req_put};
 
 void wire_lease_req_cleanup(struct wire_lease_req *m)
 {
@@ -137,8 +114,10 @@ void wire_step_cleanup(struct wire_step *s)
     memset(s, 0, sizeof *s);
 }
 
-static int step_put(struct wire_cx *cx, const struct wire_step *s)
+static int step_put(struct wire_cx *cx, const void *elem, const void *arg)
 {
+    const struct wire_step *s = elem;
+    (void)arg;
     int rc = wire_put_cstr(cx, "version", WIRE_STR_VERSION, s->version);
     if (rc == 0) {
         rc = wire_put_cstr(cx, "description", WIRE_STR_TEXT, s->description);
@@ -158,8 +137,10 @@ static int step_put(struct wire_cx *cx, const struct wire_step *s)
     return rc;
 }
 
-static int step_get(struct wire_cx *cx, struct wire_step *s)
+static int step_get(struct wire_cx *cx, void *elem, const void *arg)
 {
+    struct wire_step *s = elem;
+    (void)arg;
     int rc = wire_get_fixed(cx, "version", WIRE_STR_VERSION, true, s->version, sizeof s->version);
     if (rc == 0) {
         rc = wire_get_dup(cx, "description", WIRE_STR_TEXT, true, &s->description, NULL);
@@ -179,46 +160,17 @@ static int step_get(struct wire_cx *cx, struct wire_step *s)
     return rc;
 }
 
-static int steps_put(struct wire_cx *cx, const struct wire_lease *l)
-{
-    json_t *arr = NULL;
-    if (l->n_steps > WIRE_MAX_STEPS) {
-        return wire_fail(cx, "steps", SW_EINVAL, "more than %d entries", WIRE_MAX_STEPS);
-    }
-    int rc = wire_put_array(cx, "steps", &arr);
-    for (size_t i = 0; rc == 0 && i < l->n_steps; i++) {
-        struct wire_mark mk;
-        rc = wire_put_elem(cx, "steps", arr, i, &mk);
-        if (rc == 0) {
-            rc = step_put(cx, &l->steps[i]);
-        }
-        wire_leave(cx, &mk);
-    }
-    return rc;
-}
-
-static int steps_get(struct wire_cx *cx, struct wire_lease *l)
-{
-    static const char *const fields[] = {"version", "script",         "description", "checksum",
-                                         "sql",     "no_transaction", NULL};
-    const json_t *arr = NULL;
-    size_t n = 0;
-    int rc = wire_get_array(cx, "steps", true, WIRE_MAX_STEPS, &arr, &n);
-    if (rc == 0 && n > 0) {
-        l->steps = calloc(n, sizeof *l->steps);
-        rc = l->steps == NULL ? wire_fail(cx, "steps", SW_ENOMEM, "out of memory") : 0;
-        l->n_steps = rc == 0 ? n : 0;
-    }
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct wire_mark mk;
-        rc = wire_enter(cx, "steps", arr, i, fields, &mk);
-        if (rc == 0) {
-            rc = step_get(cx, &l->steps[i]);
-        }
-        wire_leave(cx, &mk);
-    }
-    return rc;
-}
+static const char *const step_fields[] = {"version", "script",         "description", "checksum",
+                                          "sql",     "no_transaction", NULL};
+static const struct wire_objs steps_objs = {
+    .key = "steps",
+    .required = true,
+    .max = WIRE_MAX_STEPS,
+    .fields = step_fields,
+    .elem_size = sizeof(struct wire_step),
+    .get = step_get,
+    .put = step_put,
+};
 
 /* ---- one lease ---- */
 
@@ -235,7 +187,7 @@ void wire_lease_cleanup(struct wire_lease *l)
 /* direction, target, expected_from, migration_set, timeouts, steps. */
 static int lease_migrate_put(struct wire_cx *cx, const struct wire_lease *l)
 {
-    int rc = wire_put_cstr(cx, "direction", WIRE_STR_NAME, direction_names[l->direction]);
+    int rc = wire_put_cstr(cx, "direction", WIRE_STR_NAME, wire_direction_names[l->direction]);
     if (rc == 0) {
         rc = wire_put_cstr(cx, "target", WIRE_STR_VERSION, l->target);
     }
@@ -251,7 +203,7 @@ static int lease_migrate_put(struct wire_cx *cx, const struct wire_lease *l)
     if (rc == 0) {
         rc = timeouts_put(cx, &l->timeouts);
     }
-    return rc == 0 ? steps_put(cx, l) : rc;
+    return rc == 0 ? wire_put_objs(cx, &steps_objs, l->steps, l->n_steps, NULL) : rc;
 }
 
 static int lease_kind_put(struct wire_cx *cx, const struct wire_lease *l)
@@ -272,15 +224,17 @@ static int lease_kind_put(struct wire_cx *cx, const struct wire_lease *l)
     return wire_fail(cx, "kind", SW_EINVAL, "unknown lease kind %d", (int)l->kind);
 }
 
-static int lease_put(struct wire_cx *cx, const struct wire_lease *l)
+static int lease_put(struct wire_cx *cx, const void *elem, const void *arg)
 {
+    const struct wire_lease *l = elem;
+    (void)arg;
     if ((unsigned)l->kind >= WIRE_LEASE_KIND_COUNT || (unsigned)l->engine >= MIGSET_ENGINE_COUNT ||
         (unsigned)l->direction > MIGSET_DOWN) {
         return wire_fail(cx, NULL, SW_EINVAL, "kind, engine or direction out of range");
     }
     int rc = wire_put_cstr(cx, "lease", WIRE_STR_LEASE, l->lease);
     if (rc == 0) {
-        rc = wire_put_cstr(cx, "kind", WIRE_STR_NAME, kind_names[l->kind]);
+        rc = wire_put_cstr(cx, "kind", WIRE_STR_NAME, wire_lease_kind_names[l->kind]);
     }
     if (rc == 0 && (l->wave[0] != '\0' || l->kind != WIRE_LEASE_INVENTORY)) {
         rc = wire_put_cstr(cx, "wave", WIRE_STR_WAVE, l->wave);
@@ -300,9 +254,10 @@ static int lease_put(struct wire_cx *cx, const struct wire_lease *l)
 static int lease_migrate_get(struct wire_cx *cx, struct wire_lease *l)
 {
     size_t dir = 0;
-    int rc = wire_forbid(cx, sql_member, kind_names[l->kind]);
+    void *steps = NULL;
+    int rc = wire_forbid(cx, sql_member, wire_lease_kind_names[l->kind]);
     if (rc == 0) {
-        rc = wire_get_enum(cx, "direction", true, direction_names, 2, &dir);
+        rc = wire_get_enum(cx, "direction", true, wire_direction_names, WIRE_DIRECTION_COUNT, &dir);
         l->direction = (enum migset_dir)dir;
     }
     if (rc == 0) {
@@ -320,7 +275,11 @@ static int lease_migrate_get(struct wire_cx *cx, struct wire_lease *l)
         l->has_timeouts = true;
         rc = timeouts_get(cx, &l->timeouts);
     }
-    return rc == 0 ? steps_get(cx, l) : rc;
+    if (rc == 0) {
+        rc = wire_get_objs(cx, &steps_objs, NULL, &steps, &l->n_steps);
+        l->steps = steps;
+    }
+    return rc;
 }
 
 static int lease_optional_timeouts(struct wire_cx *cx, struct wire_lease *l)
@@ -331,7 +290,7 @@ static int lease_optional_timeouts(struct wire_cx *cx, struct wire_lease *l)
 
 static int lease_kind_get(struct wire_cx *cx, struct wire_lease *l)
 {
-    const char *kind = kind_names[l->kind];
+    const char *kind = wire_lease_kind_names[l->kind];
     int rc = 0;
     switch (l->kind) {
     case WIRE_LEASE_MIGRATE:
@@ -355,12 +314,14 @@ static int lease_kind_get(struct wire_cx *cx, struct wire_lease *l)
     return wire_fail(cx, "kind", SW_EINTERNAL, "unknown lease kind %d", (int)l->kind);
 }
 
-static int lease_get(struct wire_cx *cx, struct wire_lease *l)
+static int lease_get(struct wire_cx *cx, void *elem, const void *arg)
 {
+    struct wire_lease *l = elem;
     size_t kind = 0, engine = 0;
+    (void)arg;
     int rc = wire_get_fixed(cx, "lease", WIRE_STR_LEASE, true, l->lease, sizeof l->lease);
     if (rc == 0) {
-        rc = wire_get_enum(cx, "kind", true, kind_names, WIRE_LEASE_KIND_COUNT, &kind);
+        rc = wire_get_enum(cx, "kind", true, wire_lease_kind_names, WIRE_LEASE_KIND_COUNT, &kind);
         l->kind = (enum wire_lease_kind)kind;
     }
     if (rc == 0) {
@@ -382,63 +343,36 @@ static int lease_get(struct wire_cx *cx, struct wire_lease *l)
 
 /* ---- lease response ---- */
 
-int wire_lease_resp_to_json(const struct wire_lease_resp *m, json_t **out, struct sw_err *err)
+static const char *const lease_fields[] = {
+    "lease",  "kind",          "wave",          "shard",    "engine", "lease_ttl_ms", "direction",
+    "target", "expected_from", "migration_set", "timeouts", "steps",  "sql",          NULL};
+static const struct wire_objs leases_objs = {
+    .key = "leases",
+    .required = true,
+    .max = WIRE_MAX_LEASES,
+    .fields = lease_fields,
+    .elem_size = sizeof(struct wire_lease),
+    .get = lease_get,
+    .put = lease_put,
+};
+
+static int lease_resp_put(struct wire_cx *cx, const void *msg)
 {
-    struct wire_cx cx;
-    json_t *arr = NULL;
-    wire_cx_init(&cx, err);
-    int rc = wire_enc_begin(&cx);
-    if (rc == 0 && m->n_leases > WIRE_MAX_LEASES) {
-        rc = wire_fail(&cx, "leases", SW_EINVAL, "more than %d entries", WIRE_MAX_LEASES);
-    }
-    if (rc == 0) {
-        rc = wire_put_array(&cx, "leases", &arr);
-    }
-    for (size_t i = 0; rc == 0 && i < m->n_leases; i++) {
-        struct wire_mark mk;
-        rc = wire_put_elem(&cx, "leases", arr, i, &mk);
-        if (rc == 0) {
-            rc = lease_put(&cx, &m->leases[i]);
-        }
-        wire_leave(&cx, &mk);
-    }
-    return wire_enc_end(&cx, rc, out);
+    const struct wire_lease_resp *m = msg;
+    return wire_put_objs(cx, &leases_objs, m->leases, m->n_leases, NULL);
 }
 
-int wire_lease_resp_from_json(const json_t *doc, struct wire_lease_resp *out, struct sw_err *err)
+static int lease_resp_get(struct wire_cx *cx, void *msg)
 {
-    static const char *const fields[] = {"protocol", "leases", NULL};
-    static const char *const lease_fields[] = {
-        "lease",     "kind",   "wave",          "shard",         "engine",   "lease_ttl_ms",
-        "direction", "target", "expected_from", "migration_set", "timeouts", "steps",
-        "sql",       NULL};
-    struct wire_cx cx;
-    const json_t *arr = NULL;
-    size_t n = 0;
-    wire_cx_init(&cx, err);
-    memset(out, 0, sizeof *out);
-    int rc = wire_begin(&cx, doc, fields);
-    if (rc == 0) {
-        rc = wire_get_array(&cx, "leases", true, WIRE_MAX_LEASES, &arr, &n);
-    }
-    if (rc == 0 && n > 0) {
-        out->leases = calloc(n, sizeof *out->leases);
-        rc = out->leases == NULL ? wire_fail(&cx, "leases", SW_ENOMEM, "out of memory") : 0;
-        out->n_leases = rc == 0 ? n : 0;
-    }
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct wire_mark mk;
-        rc = wire_enter(&cx, "leases", arr, i, lease_fields, &mk);
-        if (rc == 0) {
-            rc = lease_get(&cx, &out->leases[i]);
-        }
-        wire_leave(&cx, &mk);
-    }
-    if (rc < 0) {
-        wire_lease_resp_cleanup(out);
-    }
+    struct wire_lease_resp *m = msg;
+    void *leases = NULL;
+    int rc = wire_get_objs(cx, &leases_objs, NULL, &leases, &m->n_leases);
+    m->leases = leases;
     return rc;
 }
+
+static const char *const lease_resp_fields[] = {"protocol", "leases", NULL};
+static const struct wire_msg lease_resp_msg = {lease_resp_fields, lease_resp_get, lease_resp_put};
 
 void wire_lease_resp_cleanup(struct wire_lease_resp *m)
 {
@@ -449,5 +383,7 @@ void wire_lease_resp_cleanup(struct wire_lease_resp *m)
     memset(m, 0, sizeof *m);
 }
 
-WIRE_TEXT_CODECS(lease_req)
-WIRE_TEXT_CODECS(lease_resp)
+/* ---- entry points ---- */
+
+WIRE_CODECS(lease_req)
+WIRE_CODECS(lease_resp)

@@ -8,22 +8,9 @@
 
 static const struct wire_range duration_range = {0, INT64_C(1) << 53};
 
-static const char *const kind_names[WIRE_REPORT_KIND_COUNT] = {
-    [WIRE_REPORT_STEP] = "step",
-    [WIRE_REPORT_LEASE_DONE] = "lease_done",
-    [WIRE_REPORT_INVENTORY] = "inventory",
-};
 static const char *const step_outcomes[] = {"applied", "failed", "dirty", "skipped"};
 static const char *const lease_outcomes[] = {"done",    "failed",      "released",
                                              "refused", "gate_passed", "gate_failed"};
-static const char *const health_names[WIRE_HEALTH_COUNT] = {
-    [WIRE_HEALTH_UNKNOWN] = "unknown",
-    [WIRE_HEALTH_OK] = "ok",
-    [WIRE_HEALTH_DIRTY] = "dirty",
-    [WIRE_HEALTH_UNREACHABLE] = "unreachable",
-    [WIRE_HEALTH_CHECKSUM_MISMATCH] = "checksum_mismatch",
-};
-static const char *const direction_names[] = {[MIGSET_UP] = "up", [MIGSET_DOWN] = "down"};
 
 /* Members only some kinds carry. */
 static const char *const not_step[] = {"shard_version", "shard_health", "applied", "fingerprint",
@@ -51,6 +38,46 @@ static int id_matches_agent(struct wire_cx *cx, const char *id, const char *agen
     return 0;
 }
 
+/* A failed or dirty step says why. */
+static int error_present_check(struct wire_cx *cx, const struct wire_report *r)
+{
+    if (r->error == NULL && (r->outcome == WIRE_OUT_FAILED || r->outcome == WIRE_OUT_DIRTY)) {
+        return wire_fail(cx, "error", SW_EINVAL, "required when the outcome is %s",
+                         wire_outcome_name(r->outcome));
+    }
+    return 0;
+}
+
+/* One entry of an inventory's "applied" list. */
+static int applied_put(struct wire_cx *cx, const void *elem, const void *arg)
+{
+    const struct wire_applied *a = elem;
+    (void)arg;
+    int rc = wire_put_cstr(cx, "version", WIRE_STR_VERSION, a->version);
+    return rc == 0 ? wire_put_cstr(cx, "checksum", WIRE_STR_HEX64, a->checksum) : rc;
+}
+
+static int applied_get(struct wire_cx *cx, void *elem, const void *arg)
+{
+    struct wire_applied *a = elem;
+    (void)arg;
+    int rc = wire_get_fixed(cx, "version", WIRE_STR_VERSION, true, a->version, sizeof a->version);
+    return rc == 0 ? wire_get_fixed(cx, "checksum", WIRE_STR_HEX64, true, a->checksum,
+                                    sizeof a->checksum)
+                   : rc;
+}
+
+static const char *const applied_fields[] = {"version", "checksum", NULL};
+static const struct wire_objs applied_objs = {
+    .key = "applied",
+    .required = false,
+    .max = WIRE_MAX_APPLIED,
+    .fields = applied_fields,
+    .elem_size = sizeof(struct wire_applied),
+    .get = applied_get,
+    .put = applied_put,
+};
+
 /* ---- encoding ---- */
 
 static bool outcome_fits(enum wire_report_kind kind, enum wire_outcome o)
@@ -65,7 +92,7 @@ static int step_put(struct wire_cx *cx, const struct wire_report *r)
 {
     int rc = wire_put_cstr(cx, "version", WIRE_STR_VERSION, r->version);
     if (rc == 0) {
-        rc = wire_put_cstr(cx, "direction", WIRE_STR_NAME, direction_names[r->direction]);
+        rc = wire_put_cstr(cx, "direction", WIRE_STR_NAME, wire_direction_names[r->direction]);
     }
     if (rc == 0) {
         rc = wire_put_time(cx, "started_at", r->started_at_ms);
@@ -73,12 +100,7 @@ static int step_put(struct wire_cx *cx, const struct wire_report *r)
     if (rc == 0) {
         rc = wire_put_int(cx, "duration_ms", duration_range, r->duration_ms);
     }
-    if (rc == 0 && r->error == NULL &&
-        (r->outcome == WIRE_OUT_FAILED || r->outcome == WIRE_OUT_DIRTY)) {
-        rc = wire_fail(cx, "error", SW_EINVAL, "required when the outcome is %s",
-                       wire_outcome_name(r->outcome));
-    }
-    return rc;
+    return rc == 0 ? error_present_check(cx, r) : rc;
 }
 
 static int shard_state_put(struct wire_cx *cx, const struct wire_report *r)
@@ -88,31 +110,16 @@ static int shard_state_put(struct wire_cx *cx, const struct wire_report *r)
         rc = wire_put_cstr(cx, "shard_version", WIRE_STR_VERSION, r->shard_version);
     }
     if (rc == 0 && (r->shard_health != WIRE_HEALTH_UNKNOWN || r->kind == WIRE_REPORT_INVENTORY)) {
-        rc = wire_put_cstr(cx, "shard_health", WIRE_STR_NAME, health_names[r->shard_health]);
+        rc = wire_put_cstr(cx, "shard_health", WIRE_STR_NAME, wire_health_names[r->shard_health]);
     }
     return rc;
 }
 
 static int inventory_put(struct wire_cx *cx, const struct wire_report *r)
 {
-    json_t *arr = NULL;
     int rc = shard_state_put(cx, r);
-    if (rc == 0 && r->n_applied > WIRE_MAX_APPLIED) {
-        rc = wire_fail(cx, "applied", SW_EINVAL, "more than %d entries", WIRE_MAX_APPLIED);
-    }
-    if (rc == 0 && r->n_applied > 0) {
-        rc = wire_put_array(cx, "applied", &arr);
-    }
-    for (size_t i = 0; rc == 0 && i < r->n_applied; i++) {
-        struct wire_mark mk;
-        rc = wire_put_elem(cx, "applied", arr, i, &mk);
-        if (rc == 0) {
-            rc = wire_put_cstr(cx, "version", WIRE_STR_VERSION, r->applied[i].version);
-        }
-        if (rc == 0) {
-            rc = wire_put_cstr(cx, "checksum", WIRE_STR_HEX64, r->applied[i].checksum);
-        }
-        wire_leave(cx, &mk);
+    if (rc == 0) {
+        rc = wire_put_objs(cx, &applied_objs, r->applied, r->n_applied, NULL);
     }
     if (rc == 0 && r->fingerprint[0] != '\0') {
         rc = wire_put_cstr(cx, "fingerprint", WIRE_STR_HEX64, r->fingerprint);
@@ -127,7 +134,7 @@ static int report_kind_put(struct wire_cx *cx, const struct wire_report *r)
         rc = outcome_fits(r->kind, r->outcome)
                  ? wire_put_cstr(cx, "outcome", WIRE_STR_NAME, wire_outcome_name(r->outcome))
                  : wire_fail(cx, "outcome", SW_EINVAL, "not an outcome of kind %s",
-                             kind_names[r->kind]);
+                             wire_report_kind_names[r->kind]);
     }
     if (rc < 0) {
         return rc;
@@ -145,8 +152,11 @@ static int report_kind_put(struct wire_cx *cx, const struct wire_report *r)
     return wire_fail(cx, "kind", SW_EINVAL, "unknown report kind %d", (int)r->kind);
 }
 
-static int report_put(struct wire_cx *cx, const struct wire_report *r, const char *agent)
+/* arg: the sending agent's id. */
+static int report_put(struct wire_cx *cx, const void *elem, const void *arg)
 {
+    const struct wire_report *r = elem;
+    const char *agent = arg;
     if ((unsigned)r->kind >= WIRE_REPORT_KIND_COUNT || (unsigned)r->outcome >= WIRE_OUTCOME_COUNT ||
         (unsigned)r->shard_health >= WIRE_HEALTH_COUNT || (unsigned)r->direction > MIGSET_DOWN) {
         return wire_fail(cx, NULL, SW_EINVAL, "kind, outcome, health or direction out of range");
@@ -165,7 +175,7 @@ static int report_put(struct wire_cx *cx, const struct wire_report *r, const cha
         rc = wire_put_cstr(cx, "shard", WIRE_STR_ID, r->shard);
     }
     if (rc == 0) {
-        rc = wire_put_cstr(cx, "kind", WIRE_STR_NAME, kind_names[r->kind]);
+        rc = wire_put_cstr(cx, "kind", WIRE_STR_NAME, wire_report_kind_names[r->kind]);
     }
     if (rc == 0) {
         rc = report_kind_put(cx, r);
@@ -175,33 +185,6 @@ static int report_put(struct wire_cx *cx, const struct wire_report *r, const cha
                               : wire_put_cstr(cx, "error", WIRE_STR_ERROR, r->error);
     }
     return rc;
-}
-
-int wire_report_req_to_json(const struct wire_report_req *m, json_t **out, struct sw_err *err)
-{
-    struct wire_cx cx;
-    json_t *arr = NULL;
-    wire_cx_init(&cx, err);
-    int rc = wire_enc_begin(&cx);
-    if (rc == 0) {
-        rc = wire_put_cstr(&cx, "agent", WIRE_STR_ID, m->agent);
-    }
-    if (rc == 0 && (m->n_reports == 0 || m->n_reports > WIRE_MAX_REPORTS)) {
-        rc = wire_fail(&cx, "reports", SW_EINVAL,
-                       m->n_reports == 0 ? "must not be empty" : "more than 1000 entries");
-    }
-    if (rc == 0) {
-        rc = wire_put_array(&cx, "reports", &arr);
-    }
-    for (size_t i = 0; rc == 0 && i < m->n_reports; i++) {
-        struct wire_mark mk;
-        rc = wire_put_elem(&cx, "reports", arr, i, &mk);
-        if (rc == 0) {
-            rc = report_put(&cx, &m->reports[i], m->agent);
-        }
-        wire_leave(&cx, &mk);
-    }
-    return wire_enc_end(&cx, rc, out);
 }
 
 /* ---- decoding ---- */
@@ -231,7 +214,7 @@ static int step_get(struct wire_cx *cx, struct wire_report *r)
         rc = wire_get_fixed(cx, "version", WIRE_STR_VERSION, true, r->version, sizeof r->version);
     }
     if (rc == 0) {
-        rc = wire_get_enum(cx, "direction", true, direction_names, 2, &dir);
+        rc = wire_get_enum(cx, "direction", true, wire_direction_names, WIRE_DIRECTION_COUNT, &dir);
         r->direction = (enum migset_dir)dir;
     }
     if (rc == 0) {
@@ -240,12 +223,7 @@ static int step_get(struct wire_cx *cx, struct wire_report *r)
     if (rc == 0) {
         rc = wire_get_int(cx, "duration_ms", true, duration_range, &r->duration_ms);
     }
-    if (rc == 0 && r->error == NULL &&
-        (r->outcome == WIRE_OUT_FAILED || r->outcome == WIRE_OUT_DIRTY)) {
-        rc = wire_fail(cx, "error", SW_EINVAL, "required when the outcome is %s",
-                       wire_outcome_name(r->outcome));
-    }
-    return rc;
+    return rc == 0 ? error_present_check(cx, r) : rc;
 }
 
 static int shard_state_get(struct wire_cx *cx, struct wire_report *r, bool health_required)
@@ -254,38 +232,18 @@ static int shard_state_get(struct wire_cx *cx, struct wire_report *r, bool healt
     int rc = wire_get_fixed(cx, "shard_version", WIRE_STR_VERSION, false, r->shard_version,
                             sizeof r->shard_version);
     if (rc == 0) {
-        rc = wire_get_enum(cx, "shard_health", health_required, health_names, WIRE_HEALTH_COUNT,
-                           &health);
+        rc = wire_get_enum(cx, "shard_health", health_required, wire_health_names,
+                           WIRE_HEALTH_COUNT, &health);
         r->shard_health = (enum wire_health)health;
     }
     return rc;
 }
 
-static int applied_get(struct wire_cx *cx, struct wire_report *r)
+static int inventory_applied_get(struct wire_cx *cx, struct wire_report *r)
 {
-    static const char *const fields[] = {"version", "checksum", NULL};
-    const json_t *arr = NULL;
-    size_t n = 0;
-    int rc = wire_get_array(cx, "applied", false, WIRE_MAX_APPLIED, &arr, &n);
-    if (rc == 0 && n > 0) {
-        r->applied = calloc(n, sizeof *r->applied);
-        rc = r->applied == NULL ? wire_fail(cx, "applied", SW_ENOMEM, "out of memory") : 0;
-        r->n_applied = rc == 0 ? n : 0;
-    }
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct wire_mark mk;
-        struct wire_applied *a = &r->applied[i];
-        rc = wire_enter(cx, "applied", arr, i, fields, &mk);
-        if (rc == 0) {
-            rc = wire_get_fixed(cx, "version", WIRE_STR_VERSION, true, a->version,
-                                sizeof a->version);
-        }
-        if (rc == 0) {
-            rc = wire_get_fixed(cx, "checksum", WIRE_STR_HEX64, true, a->checksum,
-                                sizeof a->checksum);
-        }
-        wire_leave(cx, &mk);
-    }
+    void *applied = NULL;
+    int rc = wire_get_objs(cx, &applied_objs, NULL, &applied, &r->n_applied);
+    r->applied = applied;
     return rc;
 }
 
@@ -307,7 +265,7 @@ static int report_kind_get(struct wire_cx *cx, struct wire_report *r)
             rc = shard_state_get(cx, r, true);
         }
         if (rc == 0) {
-            rc = applied_get(cx, r);
+            rc = inventory_applied_get(cx, r);
         }
         return rc == 0 ? wire_get_fixed(cx, "fingerprint", WIRE_STR_HEX64, false, r->fingerprint,
                                         sizeof r->fingerprint)
@@ -318,8 +276,11 @@ static int report_kind_get(struct wire_cx *cx, struct wire_report *r)
     return wire_fail(cx, "kind", SW_EINTERNAL, "unknown report kind %d", (int)r->kind);
 }
 
-static int report_get(struct wire_cx *cx, struct wire_report *r, const char *agent)
+/* arg: the sending agent's id. */
+static int report_get(struct wire_cx *cx, void *elem, const void *arg)
 {
+    struct wire_report *r = elem;
+    const char *agent = arg;
     size_t kind = 0;
     int rc = wire_get_fixed(cx, "id", WIRE_STR_REPORT_ID, true, r->id, sizeof r->id);
     if (rc == 0) {
@@ -335,7 +296,7 @@ static int report_get(struct wire_cx *cx, struct wire_report *r, const char *age
         rc = wire_get_fixed(cx, "shard", WIRE_STR_ID, true, r->shard, sizeof r->shard);
     }
     if (rc == 0) {
-        rc = wire_get_enum(cx, "kind", true, kind_names, WIRE_REPORT_KIND_COUNT, &kind);
+        rc = wire_get_enum(cx, "kind", true, wire_report_kind_names, WIRE_REPORT_KIND_COUNT, &kind);
         r->kind = (enum wire_report_kind)kind;
     }
     if (rc == 0) {
@@ -344,46 +305,49 @@ static int report_get(struct wire_cx *cx, struct wire_report *r, const char *age
     return rc == 0 ? report_kind_get(cx, r) : rc;
 }
 
-int wire_report_req_from_json(const json_t *doc, struct wire_report_req *out, struct sw_err *err)
+/* ---- reports request ---- */
+
+static const char *const report_fields[] = {
+    "id",      "lease",       "wave",       "shard",       "kind",          "outcome",
+    "version", "direction",   "started_at", "duration_ms", "shard_version", "shard_health",
+    "applied", "fingerprint", "error",      NULL};
+static const struct wire_objs reports_objs = {
+    .key = "reports",
+    .required = true,
+    .max = WIRE_MAX_REPORTS,
+    .fields = report_fields,
+    .elem_size = sizeof(struct wire_report),
+    .get = report_get,
+    .put = report_put,
+};
+
+static int report_req_put(struct wire_cx *cx, const void *msg)
 {
-    static const char *const fields[] = {"protocol", "agent", "reports", NULL};
-    static const char *const report_fields[] = {
-        "id",      "lease",       "wave",       "shard",       "kind",          "outcome",
-        "version", "direction",   "started_at", "duration_ms", "shard_version", "shard_health",
-        "applied", "fingerprint", "error",      NULL};
-    struct wire_cx cx;
-    const json_t *arr = NULL;
-    size_t n = 0;
-    wire_cx_init(&cx, err);
-    memset(out, 0, sizeof *out);
-    int rc = wire_begin(&cx, doc, fields);
+    const struct wire_report_req *m = msg;
+    int rc = wire_put_cstr(cx, "agent", WIRE_STR_ID, m->agent);
+    if (rc == 0 && m->n_reports == 0) {
+        rc = wire_fail(cx, "reports", SW_EINVAL, "must not be empty");
+    }
+    return rc == 0 ? wire_put_objs(cx, &reports_objs, m->reports, m->n_reports, m->agent) : rc;
+}
+
+static int report_req_get(struct wire_cx *cx, void *msg)
+{
+    struct wire_report_req *m = msg;
+    void *reports = NULL;
+    int rc = wire_get_fixed(cx, "agent", WIRE_STR_ID, true, m->agent, sizeof m->agent);
     if (rc == 0) {
-        rc = wire_get_fixed(&cx, "agent", WIRE_STR_ID, true, out->agent, sizeof out->agent);
+        rc = wire_get_objs(cx, &reports_objs, m->agent, &reports, &m->n_reports);
+        m->reports = reports;
     }
-    if (rc == 0) {
-        rc = wire_get_array(&cx, "reports", true, WIRE_MAX_REPORTS, &arr, &n);
-    }
-    if (rc == 0 && n == 0) {
-        rc = wire_fail(&cx, "reports", SW_EINVAL, "must not be empty");
-    }
-    if (rc == 0) {
-        out->reports = calloc(n, sizeof *out->reports);
-        rc = out->reports == NULL ? wire_fail(&cx, "reports", SW_ENOMEM, "out of memory") : 0;
-        out->n_reports = rc == 0 ? n : 0;
-    }
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct wire_mark mk;
-        rc = wire_enter(&cx, "reports", arr, i, report_fields, &mk);
-        if (rc == 0) {
-            rc = report_get(&cx, &out->reports[i], out->agent);
-        }
-        wire_leave(&cx, &mk);
-    }
-    if (rc < 0) {
-        wire_report_req_cleanup(out);
+    if (rc == 0 && m->n_reports == 0) {
+        rc = wire_fail(cx, "reports", SW_EINVAL, "must not be empty");
     }
     return rc;
 }
+
+static const char *const report_req_fields[] = {"protocol", "agent", "reports", NULL};
+static const struct wire_msg report_req_msg = {report_req_fields, report_req_get, report_req_put};
 
 void wire_report_req_cleanup(struct wire_report_req *m)
 {
@@ -396,42 +360,29 @@ void wire_report_req_cleanup(struct wire_report_req *m)
 
 /* ---- reports response ---- */
 
-int wire_report_resp_to_json(const struct wire_report_resp *m, json_t **out, struct sw_err *err)
+static int report_resp_put(struct wire_cx *cx, const void *msg)
 {
-    struct wire_cx cx;
-    wire_cx_init(&cx, err);
-    int rc = wire_enc_begin(&cx);
-    if (rc == 0) {
-        rc = wire_put_strs(&cx, "accepted", WIRE_STR_REPORT_ID, m->accepted, m->n_accepted,
+    const struct wire_report_resp *m = msg;
+    int rc = wire_put_strs(cx, "accepted", WIRE_STR_REPORT_ID, m->accepted, m->n_accepted,
                            WIRE_MAX_REPORTS);
-    }
-    if (rc == 0) {
-        rc = wire_put_strs(&cx, "duplicates", WIRE_STR_REPORT_ID, m->duplicates, m->n_duplicates,
-                           WIRE_MAX_REPORTS);
-    }
-    return wire_enc_end(&cx, rc, out);
+    return rc == 0 ? wire_put_strs(cx, "duplicates", WIRE_STR_REPORT_ID, m->duplicates,
+                                   m->n_duplicates, WIRE_MAX_REPORTS)
+                   : rc;
 }
 
-int wire_report_resp_from_json(const json_t *doc, struct wire_report_resp *out, struct sw_err *err)
+static int report_resp_get(struct wire_cx *cx, void *msg)
 {
-    static const char *const fields[] = {"protocol", "accepted", "duplicates", NULL};
-    struct wire_cx cx;
-    wire_cx_init(&cx, err);
-    memset(out, 0, sizeof *out);
-    int rc = wire_begin(&cx, doc, fields);
-    if (rc == 0) {
-        rc = wire_get_strs(&cx, "accepted", WIRE_STR_REPORT_ID, WIRE_MAX_REPORTS, &out->accepted,
-                           &out->n_accepted);
-    }
-    if (rc == 0) {
-        rc = wire_get_strs(&cx, "duplicates", WIRE_STR_REPORT_ID, WIRE_MAX_REPORTS,
-                           &out->duplicates, &out->n_duplicates);
-    }
-    if (rc < 0) {
-        wire_report_resp_cleanup(out);
-    }
-    return rc;
+    struct wire_report_resp *m = msg;
+    int rc = wire_get_strs(cx, "accepted", WIRE_STR_REPORT_ID, WIRE_MAX_REPORTS, &m->accepted,
+                           &m->n_accepted);
+    return rc == 0 ? wire_get_strs(cx, "duplicates", WIRE_STR_REPORT_ID, WIRE_MAX_REPORTS,
+                                   &m->duplicates, &m->n_duplicates)
+                   : rc;
 }
+
+static const char *const report_resp_fields[] = {"protocol", "accepted", "duplicates", NULL};
+static const struct wire_msg report_resp_msg = {report_resp_fields, report_resp_get,
+                                                report_resp_put};
 
 void wire_report_resp_cleanup(struct wire_report_resp *m)
 {
@@ -440,5 +391,7 @@ void wire_report_resp_cleanup(struct wire_report_resp *m)
     memset(m, 0, sizeof *m);
 }
 
-WIRE_TEXT_CODECS(report_req)
-WIRE_TEXT_CODECS(report_resp)
+/* ---- entry points ---- */
+
+WIRE_CODECS(report_req)
+WIRE_CODECS(report_resp)
