@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Pause holds, resume finishes: 6 PostgreSQL + 6 MariaDB shards whose V3 takes a while.
 # Paused mid-wave (the pause call has returned at T), nothing starts until the resume
-# (at R): every shard's first step of the wave started before T or after R (history
-# rows). While paused, a second wave over the same shards is refused (409 shard_busy).
+# (at R): no shard gets a go-ahead in [T, R], and every shard's first step of the wave
+# (history rows) started before T, after R, or -- for a shard whose go-ahead came before
+# T -- just after T. While paused, a second wave over the same shards is refused (409 shard_busy).
 # After the resume the wave completes with every shard at version 3.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=e2e_lib.sh
@@ -52,12 +53,27 @@ resumed_ms=$(e2e_now_ms)
 api_expect 200 POST "/v1/waves/$E2E_WAVE/resume" "$OP_TOKEN"
 e2e_wait_state completed
 
+# the go-ahead times the coordinator recorded (the last one of each shard)
+api GET "/v1/waves/$E2E_WAVE" "$READ_TOKEN"
+declare -A go_ms=()
+while read -r id ts; do
+    go_ms[$id]=$(date -d "$ts" +%s%3N)
+done < <(jqr '.stages[].shards[] | "\(.id) \(.started_at)"')
 for id in "${E2E_SHARDS[@]}"; do
     assert_eq "$(e2e_version "$id")" 3 "shard $id version"
     first=$(e2e_rows "$id" | awk 'NR == 1 || $4 < m { m = $4 } END { print m + 0 }')
     ((first > 0)) || e2e_fail "shard $id has no rows of wave $E2E_WAVE"
-    if ((first >= paused_ms && first <= resumed_ms)); then
+    go=${go_ms[$id]}
+    if ((go >= paused_ms && go <= resumed_ms)); then
+        e2e_fail "shard $id got its go-ahead at $go, while paused ($paused_ms .. $resumed_ms)"
+    fi
+    # a shard whose go-ahead came before the pause may start its first step just after
+    # the pause returned; any other shard starts only after the resume
+    if ((first >= paused_ms && first <= resumed_ms && go >= paused_ms)); then
         e2e_fail "shard $id started at $first, while paused ($paused_ms .. $resumed_ms)"
+    fi
+    if ((first >= paused_ms && first <= resumed_ms)); then
+        coord_log "shard $id: go-ahead at $go before the pause, first step at $first"
     fi
 done
 coord_log "ok ($held shards done when paused)"
