@@ -291,15 +291,23 @@ fi
 
 # ---- the demo fleet -------------------------------------------------------------------
 port=""
+# A port nobody listens on, below the kernel's ephemeral range (32768+) so no outgoing
+# connection holds it; the coordinator's start is retried on another port if it loses
+# a race for it anyway.
 free_port()
 {
-    local p
-    for ((p = 20000 + RANDOM % 30000; ; p++)); do
+    local p i
+    for ((i = 0; i < 500; i++)); do
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+        if command -v ss >/dev/null && ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
+            continue
+        fi
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return
         fi
     done
+    die "no free TCP port found on 127.0.0.1"
 }
 
 # fill TEMPLATE OUT NAME=VALUE...: copies a template, replacing @NAME@ by VALUE.
@@ -431,19 +439,36 @@ start_daemon() # name logfile command...
     echo "started $name (pid $!), log: $log"
 }
 
-start_fleet_processes()
+# Starts the coordinator and waits for /healthz; 1 when it could not bind its port.
+start_coordinator()
 {
-    mkdir -p "$workdir/logs"
     start_daemon coordinator "$workdir/logs/coordinator.log" \
         "$bin_dir/shardwave-coordinator" --config "$workdir/coordinator.conf"
     local coord=${pids[-1]} deadline=$((SECONDS + 30))
     until coordinator_healthy; do
         if ! kill -0 "$coord" 2>/dev/null; then
+            wait "$coord" 2>/dev/null || true
+            pids=("${pids[@]:0:${#pids[@]}-1}")
+            pid_names=("${pid_names[@]:0:${#pid_names[@]}-1}")
+            grep -q 'cannot listen' "$workdir/logs/coordinator.log" && return 1
             tail -n 20 "$workdir/logs/coordinator.log" >&2
             die "the coordinator exited during startup (log above)"
         fi
         ((SECONDS < deadline)) || die "the coordinator did not answer /healthz within 30 s"
         sleep 0.1
+    done
+}
+
+start_fleet_processes()
+{
+    local attempt
+    mkdir -p "$workdir/logs"
+    for attempt in 1 2 3 4 5; do
+        start_coordinator && break
+        ((attempt < 5)) || die "the coordinator could not listen on a free port (see $workdir/logs)"
+        echo "port $port was taken meanwhile; trying another"
+        mv "$workdir/logs/coordinator.log" "$workdir/logs/coordinator.$attempt.log"
+        write_configs
     done
     echo "coordinator answers on http://127.0.0.1:$port"
     local pool
@@ -583,25 +608,34 @@ stop_processes
 echo "stopped (SIGTERM: the agents gave back their work, the coordinator kept its state)"
 
 if ((!finished)); then
-    die "wave $wave_id is still $wave_state after ${timeout_s}s (logs: $workdir/logs; --keep keeps them)"
+    die "wave $wave_id is still $wave_state after ${timeout_s}s (logs: $workdir/logs$( ((keep || !made_workdir)) || echo '; --keep keeps them'))"
 fi
 if [[ $wave_state != completed ]]; then
     echo
     bold "The wave did not complete: it is $wave_state."
     jq -r '.halt_reason // empty' <<<"$wave_json"
-    echo "Look at: shardwave wave events $wave_id, the logs in $workdir/logs (--keep keeps them),"
+    if ((keep || !made_workdir)); then
+        echo "Look at: the logs and the shards in $workdir (source $workdir/env.sh and start"
+        echo "the coordinator again to run: shardwave wave events $wave_id),"
+    else
+        echo "Look at: the same run with --workdir DIR --keep keeps the logs, shards and store;"
+    fi
     echo "and docs/runbook.md (a halted wave: investigate, repair, resume or roll back)."
     exit 1
 fi
 
 stages_text=$(jq -r '[.stages[] | "\(.name) (\(.shards | length))"] | join(" -> ")' <<<"$wave_json")
 target=$(jq -r .target <<<"$wave_json")
+plan_story="(Your plan: $plan.)"
+if [[ $plan == "$qs_templates/plan.conf" ]]; then
+    plan_story="The canary went first and baked; its SQL gate passed
+before the wave widened, and never more than 2 shards of one database host migrated at once."
+fi
 say "done: wave $wave_id completed in ${took}s"
 cat <<SUMMARY
 What happened: $shards shards ($engines) went to version $target in stages
-$stages_text. The canary went first and baked; its gate (SQL on the
-shard) passed before the wave widened, and never more than 2 shards of a database host
-migrated at once. Every shard recorded each step in its shardwave_schema_history table.
+$stages_text. $plan_story
+Every shard recorded each step in its shardwave_schema_history table.
 
 Next:
   docs/tutorial-first-wave.md  the same by hand: fleet file, coordinator, agents, plan,

@@ -168,7 +168,9 @@ grep -q 'bake_seconds = 3600;' "$tmp/slow-plan.conf" || fail "term: could not ma
 "$qs" --bin-dir "$bin" --shards 4 --workdir "$w" --plan "$tmp/slow-plan.conf" --timeout 240 \
     >"$out" 2>&1 </dev/null &
 bg=$!
-sw_poll 120 grep -q "in progress" "$out" || fail "term: the wave never started"
+wave_running_or_gone() { grep -q "in progress" "$out" || ! kill -0 "$bg" 2>/dev/null; }
+sw_poll 120 wave_running_or_gone || fail "term: the wave never started"
+grep -q "in progress" "$out" || fail "term: the quickstart ended before its wave started"
 kill -TERM "$bg"
 rc=0
 wait "$bg" || rc=$?
