@@ -131,6 +131,23 @@ static int api_shard_put(void *ctx, const struct http_request *req, struct http_
     return rc;
 }
 
+static int api_fleet_inventory(void *ctx, const struct http_request *req, struct http_reply *out,
+                               struct svc_error *e)
+{
+    static const char *const fields[] = {NULL};
+    struct http_api *api = ctx;
+    size_t n = 0;
+    if (req->json != NULL && http_json_check_fields(req->json, fields, e) != 0) {
+        return e->err.code;
+    }
+    int rc = svc_inventory_scan(api->svc, req->actor, &n, e);
+    if (rc == 0) {
+        out->status = 202;
+        out->body = json_pack("{s:I}", "queued", (json_int_t)n);
+    }
+    return rc;
+}
+
 /* ---- migration sets ----------------------------------------------------------------- */
 
 /* {"files": [{"name", "content"}]} -> borrowed in-memory files. */
@@ -401,6 +418,7 @@ static const struct http_route api_routes[] = {
     {HTTP_GET, "/healthz", HTTP_ROLE_PUBLIC, false, false, api_health},
     {HTTP_GET, "/v1/fleet", HTTP_ROLE_READ, false, false, api_fleet_list},
     {HTTP_POST, "/v1/fleet/reload", HTTP_ROLE_OPERATOR, false, true, api_fleet_reload},
+    {HTTP_POST, "/v1/fleet/inventory", HTTP_ROLE_OPERATOR, false, true, api_fleet_inventory},
     {HTTP_PUT, "/v1/fleet/shards/{id}", HTTP_ROLE_OPERATOR, false, true, api_shard_put},
     {HTTP_POST, "/v1/migration-sets", HTTP_ROLE_OPERATOR, true, true, api_migset_upload},
     {HTTP_GET, "/v1/migration-sets/{digest}", HTTP_ROLE_READ, false, false, api_migset_get},

@@ -93,9 +93,80 @@ static json_t *fleet_shard_json(const struct store_fleet *f, size_t i)
     json_object_set_new(o, "version", json_string(st->version[0] != '\0' ? st->version : "0"));
     json_object_set_new(o, "health", json_string(shard_health_name(st->health)));
     json_object_set_new(o, "last_seen", http_encode_time(st->last_seen_ms));
+    json_object_set_new(o, "fingerprint",
+                        st->fingerprint[0] != '\0' ? json_string(st->fingerprint) : json_null());
     json_object_set_new(o, "in_fleet_file", json_boolean(f->meta[i].in_fleet_file));
     json_object_set_new(o, "active_wave", str_or_null(f->meta[i].active_wave));
     return o;
+}
+
+/* A shard's (engine, version, fingerprint), sorted for the fingerprint drift. */
+struct fp_key {
+    int engine;
+    const char *version;
+    const char *fp;
+    size_t shard_idx;
+};
+
+static int fp_cmp_group(const struct fp_key *x, const struct fp_key *y, bool with_fp)
+{
+    int c = x->engine - y->engine;
+    if (c == 0) {
+        c = strcmp(x->version, y->version);
+    }
+    return c != 0 || !with_fp ? c : strcmp(x->fp, y->fp);
+}
+
+static int fp_cmp(const void *a, const void *b)
+{
+    return fp_cmp_group(a, b, true);
+}
+
+/* Marks the shards whose schema fingerprint differs from the most common one among the
+ * shards of their engine at their version (someone changed the schema by hand). Unknown
+ * fingerprints never differ. Heap array parallel to the shards (caller frees); NULL when
+ * out of memory. */
+static bool *fleet_fingerprint_drift(const struct store_fleet *f)
+{
+    size_t n = 0;
+    struct fp_key *keys = calloc(f->fleet.n_shards + 1, sizeof *keys);
+    size_t *group = calloc(f->fleet.n_shards + 1, sizeof *group);
+    bool *edited = calloc(f->fleet.n_shards + 1, sizeof *edited);
+    if (keys == NULL || group == NULL || edited == NULL) {
+        free(keys);
+        free(group);
+        free(edited);
+        return NULL;
+    }
+    for (size_t i = 0; i < f->fleet.n_shards; i++) {
+        if (f->status[i].fingerprint[0] != '\0') {
+            keys[n++] = (struct fp_key){(int)f->fleet.shards[i].engine, f->status[i].version,
+                                        f->status[i].fingerprint, i};
+        }
+    }
+    qsort(keys, n, sizeof *keys, fp_cmp);
+    for (size_t a = 0; a < n;) { /* one (engine, version) at a time */
+        size_t b = a;
+        size_t best = 0;
+        while (b < n && fp_cmp_group(&keys[a], &keys[b], false) == 0) {
+            size_t c = b;
+            while (c < n && fp_cmp_group(&keys[b], &keys[c], true) == 0) {
+                c++;
+            }
+            for (size_t k = b; k < c; k++) {
+                group[k] = c - b;
+            }
+            best = c - b > best ? c - b : best;
+            b = c;
+        }
+        for (size_t k = a; k < b; k++) {
+            edited[keys[k].shard_idx] = group[k] < best;
+        }
+        a = b;
+    }
+    free(group);
+    free(keys);
+    return edited;
 }
 
 json_t *http_encode_fleet(const struct store_fleet *f)
@@ -115,18 +186,27 @@ json_t *http_encode_fleet(const struct store_fleet *f)
     }
     json_t *shards = json_array();
     json_t *drift = json_array();
+    bool *edited = fleet_fingerprint_drift(f);
     for (size_t i = 0; i < f->fleet.n_shards; i++) {
         json_array_append_new(shards, fleet_shard_json(f, i));
         const struct shard_status *st = &f->status[i];
         const char *v = st->version[0] != '\0' ? st->version : "0";
         bool is_lagging = common != NULL && strcmp(v, common) != 0;
         bool is_unhealthy = st->health != SHARD_OK && st->health != SHARD_UNKNOWN;
-        if (is_unhealthy || is_lagging) {
-            json_array_append_new(drift,
-                                  json_pack("{s:s, s:s, s:s}", "id", f->fleet.shards[i].id,
-                                            "version", v, "health", shard_health_name(st->health)));
+        bool is_edited = edited != NULL && edited[i];
+        if (is_unhealthy || is_lagging || is_edited) {
+            json_t *d = json_pack("{s:s, s:s, s:s}", "id", f->fleet.shards[i].id, "version", v,
+                                  "health", shard_health_name(st->health));
+            if (is_edited) {
+                json_object_set_new(d, "fingerprint", json_string(st->fingerprint));
+                json_object_set_new(d, "reason",
+                                    json_string("schema fingerprint differs from the other "
+                                                "shards at this version"));
+            }
+            json_array_append_new(drift, d);
         }
     }
+    free(edited);
     free(h);
     return json_pack("{s:o, s:o, s:o}", "shards", shards, "histogram", hist, "drift", drift);
 }

@@ -47,6 +47,7 @@ void svc_free(struct svc *s)
         store_close(s->pool[i]);
     }
     svc_gates_free(s);
+    svc_inventory_free(s);
     free(s->agents);
     free(s->cancel);
     pthread_cond_destroy(&s->agent_cv);

@@ -156,6 +156,13 @@ int svc_leases_expire(struct svc *s, int64_t now_ms, struct sw_err *err);
  * answer cancel true (in memory; a restarted coordinator forgets it). */
 void svc_wave_cancel_running(struct svc *s, const char *id);
 
+/* Queues a read-only inventory scan of every shard of the fleet (shards already queued
+ * are not queued twice): agents of each shard's pool get `inventory` leases and report
+ * the applied versions, health and schema fingerprint (for the fleet's drift). In
+ * memory: a restarted coordinator forgets scans not yet reported. *n_queued (may be
+ * NULL) receives the number of shards queued now. */
+int svc_inventory_scan(struct svc *s, const char *actor, size_t *n_queued, struct svc_error *e);
+
 /* Makes every waiting lease request return now (empty) and later ones not wait; for a
  * graceful shutdown. Thread-safe, idempotent. */
 void svc_stop_waiting(struct svc *s);

@@ -279,7 +279,8 @@ static int svc_heartbeat_one(struct svc *s, struct store *st, const char *agent,
     snprintf(ack->lease, sizeof ack->lease, "%s", hl->lease);
     ack->ok = false;
     ack->cancel = false;
-    if (svc_heartbeat_gate(s, agent, hl->lease, now_ms, &ack->ok)) {
+    if (svc_heartbeat_gate(s, agent, hl->lease, now_ms, &ack->ok) ||
+        svc_inventory_lease(s, hl->lease, agent, true, now_ms, &ack->ok)) {
         return 0;
     }
     int rc = store_lease_get(st, hl->lease, &l, &nf);

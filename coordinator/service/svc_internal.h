@@ -52,6 +52,8 @@ struct svc {
     pthread_mutex_t wave_mu;
     size_t n_gates;
     struct svc_gate *gates;
+    size_t n_inv; /* inventory scans not yet reported (svc_inventory.c) */
+    struct svc_gate_item *inv;
     pthread_mutex_t agent_mu;
     pthread_cond_t agent_cv; /* signalled when work_gen changes or on stop */
     uint64_t work_gen;
@@ -127,5 +129,21 @@ void svc_gates_free(struct svc *s);
  * result is fed to the wave. Stale leases are ignored. Caller holds wave_mu. */
 int svc_gate_report(struct svc *s, struct store *st, const char *agent, const char *lease_id,
                     bool passed, const char *message, struct svc_error *e);
+
+/* ---- inventory scans (svc_inventory.c); callers hold wave_mu ------------------------ */
+
+/* Offers open inventory items of the agent's pools as inventory leases (up to max in
+ * out). */
+int svc_inventory_take(struct svc *s, const char *agent, const char *pools, size_t max,
+                       int64_t now_ms, struct wire_lease_resp *out, struct sw_err *err);
+/* Whether `lease` is an inventory lease; *ok: held by `agent` (and extended by the TTL
+ * when extend is set). */
+bool svc_inventory_lease(struct svc *s, const char *lease, const char *agent, bool extend,
+                         int64_t now_ms, bool *ok);
+/* Offers expired inventory leases again; true when any was. */
+bool svc_inventory_expire(struct svc *s, int64_t now_ms);
+/* The inventory lease was reported: the scan of its shard is done. */
+void svc_inventory_done(struct svc *s, const char *lease);
+void svc_inventory_free(struct svc *s);
 
 #endif

@@ -269,7 +269,10 @@ static int svc_take(struct svc *s, struct store *st, struct svc_take *t, struct 
         store_wave_detail_cleanup(&d);
     }
     store_waves_free(waves, n);
-    return rc == 0 ? svc_take_gates(s, t, err) : rc;
+    if (rc == 0) {
+        rc = svc_take_gates(s, t, err);
+    }
+    return rc == 0 ? svc_inventory_take(s, t->agent, t->pools, t->max, t->now_ms, t->out, err) : rc;
 }
 
 /* Claims what there is now, without waiting. */
@@ -382,6 +385,12 @@ static int svc_lease_start_locked(struct svc *s, struct store *st, const char *l
 {
     struct store_lease l = {0};
     struct svc_step_result r = {0};
+    bool is_mine = false;
+    if (svc_inventory_lease(s, lease_id, agent, false, 0, &is_mine)) {
+        return is_mine ? 0 /* read-only: no wave to ask */
+                       : svc_error_set(e, SVC_LEASE_LOST, "lease %s is not held by agent %s",
+                                       lease_id, agent);
+    }
     int rc = svc_gate_start(s, lease_id, agent, e);
     if (rc != 0) {
         return rc > 0 ? 0 : rc;
@@ -481,6 +490,7 @@ int svc_leases_expire(struct svc *s, int64_t now_ms, struct sw_err *err)
         svc_error_cleanup(&e);
     }
     bool reoffered = svc_gates_expire(s, now_ms);
+    reoffered = svc_inventory_expire(s, now_ms) || reoffered;
     pthread_mutex_unlock(&s->wave_mu);
     free(leases);
     svc_store_put(s, st);

@@ -130,6 +130,20 @@ static int svc_report_done(struct svc *s, struct store *st, const char *agent,
     return svc_step_locked(s, st, r->wave, &ev, &o, NULL, NULL, e);
 }
 
+/* An inventory scan's result: the shard's version, health and schema fingerprint. */
+static int svc_report_inventory(struct svc *s, struct store *st, const struct wire_report *r,
+                                struct svc_error *e)
+{
+    struct shard_status status = {.health = svc_health(r->shard_health),
+                                  .last_seen_ms = sw_clock_wall_ms()};
+    snprintf(status.version, sizeof status.version, "%s",
+             r->shard_version[0] != '\0' ? r->shard_version : "0");
+    snprintf(status.fingerprint, sizeof status.fingerprint, "%s", r->fingerprint);
+    svc_inventory_done(s, r->lease);
+    int rc = store_shard_status_put(st, r->shard, &status, &e->err);
+    return rc != 0 && rc != SW_ENOTFOUND ? svc_error_from(e, SVC_INTERNAL, &e->err) : 0;
+}
+
 static int svc_report_one(struct svc *s, struct store *st, const char *agent,
                           const struct wire_report *r, struct svc_error *e)
 {
@@ -139,11 +153,7 @@ static int svc_report_one(struct svc *s, struct store *st, const char *agent,
     case WIRE_REPORT_LEASE_DONE:
         return svc_report_done(s, st, agent, r, e);
     case WIRE_REPORT_INVENTORY:
-        if (svc_status_put(st, r->shard, r->shard_version[0] ? r->shard_version : "0",
-                           r->shard_health, &e->err) != 0) {
-            return svc_error_from(e, SVC_INTERNAL, &e->err);
-        }
-        return 0;
+        return svc_report_inventory(s, st, r, e);
     case WIRE_REPORT_KIND_COUNT:
         break;
     }

@@ -79,6 +79,9 @@ static int store_fleet_row(struct store *st, sqlite3_stmt *q, struct store_fleet
     if (rc == 0) {
         rc = store_col_copy(st, q, 5, ss->version, sizeof ss->version, err);
     }
+    if (rc == 0) {
+        rc = store_col_copy(st, q, 8, ss->fingerprint, sizeof ss->fingerprint, err);
+    }
     return rc;
 }
 
@@ -88,7 +91,7 @@ static int store_fleet_read_shards(struct store *st, struct store_fleet *out, st
     size_t cap = 0;
     int rc = store_stmt(st, &q, err,
                         "SELECT id, engine, pool, from_fleet_file, registered_by, version, health, "
-                        "last_seen_ms FROM shards WHERE is_removed = 0 ORDER BY id",
+                        "last_seen_ms, fingerprint FROM shards WHERE is_removed = 0 ORDER BY id",
                         "");
     while (rc == 0 && (rc = store_step(st, q, "reading shards", err)) == 1) {
         rc = 0; /* a row */
@@ -285,9 +288,14 @@ int store_shard_put(struct store *st, const struct fleet_shard *shard, const cha
 int store_shard_status_put(struct store *st, const char *shard_id,
                            const struct shard_status *status, struct sw_err *err)
 {
-    int rc = store_run(
-        st, err, "UPDATE shards SET version = ?, health = ?, last_seen_ms = ? WHERE id = ?", "ssis",
-        status->version, shard_health_name(status->health), status->last_seen_ms, shard_id);
+    /* a new fingerprint replaces the old one; without one, the old one stays only while
+     * the version does (a migrated schema has another fingerprint) */
+    int rc = store_run(st, err,
+                       "UPDATE shards SET fingerprint = CASE WHEN ?1 <> '' THEN ?1 "
+                       "WHEN version = ?2 THEN fingerprint ELSE '' END, version = ?2, "
+                       "health = ?3, last_seen_ms = ?4 WHERE id = ?5",
+                       "sssis", status->fingerprint, status->version,
+                       shard_health_name(status->health), status->last_seen_ms, shard_id);
     if (rc == 0 && store_changes(st) == 0) {
         rc = sw_err_set(err, SW_ENOTFOUND, "shard %s not found", shard_id);
     }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sw/checksum.h"
 #include "sw/migset.h"
 #include "sw/version.h"
 
@@ -68,6 +69,9 @@ struct shard_status {
     char version[VERSION_TEXT_MAX]; /* last reported version, "0" when none/unknown */
     enum shard_health health;
     int64_t last_seen_ms; /* 0 = never */
+    /* Schema fingerprint (SHA-256 hex of the normalised catalog) from the last inventory
+     * scan at `version`; "" = unknown (never scanned, or the version changed since). */
+    char fingerprint[CHECKSUM_HEX_LEN + 1];
 };
 
 /* ---- wave plans -------------------------------------------------------------------- */

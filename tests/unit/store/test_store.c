@@ -191,7 +191,7 @@ static void test_schema_migrated(void **state)
     store_close(f->st);
     f->st = NULL;
     expect_ok(store_open(f->path, NULL, &f->st, &err), &err); /* idempotent reopen */
-    assert_int_equal(query_int(f->path, "SELECT count(*) FROM shardwave_schema_history"), 1);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM shardwave_schema_history"), 2);
 }
 
 static void test_second_primary_refused(void **state)
@@ -366,6 +366,36 @@ static void test_fleet_register_and_load(void **state)
     assert_int_equal(sf.status[2].last_seen_ms, 777);
     assert_string_equal(sf.meta[2].active_wave, "");
     store_fleet_cleanup(&sf);
+}
+
+/* A fingerprint is kept while the version stays, cleared when it changes, replaced by a
+ * new one. Table: status puts in order, then the stored version and fingerprint. */
+static void test_fingerprint(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_err err = {0};
+    static const char *const ids[] = {"t-a"};
+    static const char fa[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    static const char fb[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    static const struct {
+        const char *version;
+        const char *fingerprint; /* put */
+        const char *want;        /* stored afterwards */
+    } rows[] = {
+        {"1", "", ""}, {"1", fa, fa}, {"1", "", fa}, {"2", "", ""}, {"2", fb, fb}, {"2", fa, fa},
+    };
+    sync_fleet(f->st, ids, 1);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct shard_status ss = {.health = SHARD_OK, .last_seen_ms = 1};
+        struct store_fleet sf = {0};
+        snprintf(ss.version, sizeof ss.version, "%s", rows[i].version);
+        snprintf(ss.fingerprint, sizeof ss.fingerprint, "%s", rows[i].fingerprint);
+        expect_ok(store_shard_status_put(f->st, "t-a", &ss, &err), &err);
+        expect_ok(store_fleet_load(f->st, &sf, &err), &err);
+        assert_string_equal(sf.status[0].version, rows[i].version);
+        assert_string_equal(sf.status[0].fingerprint, rows[i].want);
+        store_fleet_cleanup(&sf);
+    }
 }
 
 /* ---- migration sets ---- */
@@ -921,7 +951,7 @@ static void test_newer_schema_refused(void **state)
     char want[4096];
     snprintf(want, sizeof want,
              "store %s: schema migration: schema version 99 was applied by a newer coordinator "
-             "(this one knows up to 1)",
+             "(this one knows up to 2)",
              f->path);
     assert_int_equal(store_open(f->path, NULL, &f->st, &err), SW_ECONFLICT);
     assert_string_equal(err.msg, want);
@@ -938,6 +968,7 @@ int main(void)
         T(test_secondary_needs_schema),
         T(test_fleet_sync),
         T(test_fleet_register_and_load),
+        T(test_fingerprint),
         T(test_migset_put_get),
         T(test_wave_create_get_list),
         T(test_busy_shards),
