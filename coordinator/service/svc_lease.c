@@ -473,6 +473,7 @@ int svc_leases_expire(struct svc *s, int64_t now_ms, struct sw_err *err)
     }
     pthread_mutex_lock(&s->wave_mu);
     rc = store_leases_expired(st, now_ms, &leases, &n, err);
+    int first_rc = 0; /* one lease that cannot expire must not hold up the others */
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct svc_error e = {0};
         char msg[STORE_LEASE_ID_MAX + FLEET_ID_MAX + 64];
@@ -481,14 +482,18 @@ int svc_leases_expire(struct svc *s, int64_t now_ms, struct sw_err *err)
         struct svc_step_opts o = {
             .shard_id = leases[i].shard_id, .lease_id = leases[i].id, .actor = "scheduler"};
         if (svc_step_locked(s, st, leases[i].wave_id, &ev, &o, NULL, NULL, &e) != 0) {
-            sw_err_copy(err, &e.err);
-            rc = e.err.code;
+            if (first_rc == 0) {
+                sw_err_copy(err, &e.err);
+                sw_err_prefix(err, "lease %s", leases[i].id);
+                first_rc = e.err.code;
+            }
         } else {
             log_info("wave=%s shard=%s %s: back to pending", leases[i].wave_id, leases[i].shard_id,
                      msg);
         }
         svc_error_cleanup(&e);
     }
+    rc = rc != 0 ? rc : first_rc;
     bool reoffered = svc_gates_expire(s, now_ms);
     reoffered = svc_inventory_expire(s, now_ms) || reoffered;
     pthread_mutex_unlock(&s->wave_mu);

@@ -114,5 +114,17 @@ api_expect 409 POST "/v1/leases/$lease2/start" "$A" '{"protocol": "1.0", "agent"
 assert_eq "$(jqr .error.code)" lease_lost "second go-ahead for the given-back lease"
 api_expect 200 POST /v1/leases "$A" "$poll"
 assert_eq "$(jqr '.leases | length')" 0 "no leases of a paused wave"
+
+coord_log "abort --cancel-running: heartbeats answer ok false and cancel true"
+api_expect 200 POST "/v1/waves/$wave/resume" "$OP_TOKEN"
+wait_for "a lease after the resume" next_lease
+lease3=$(jqr '.leases[0].lease')
+api_expect 200 POST "/v1/leases/$lease3/start" "$A" '{"protocol": "1.0", "agent": "agent-eu-1"}'
+hb=$(jq -nc --arg l "$lease3" '{protocol: "1.0", agent: "agent-eu-1", leases: [{lease: $l, stmt_done: 0, stmt_total: 1}]}')
+api_expect 200 POST /v1/heartbeat "$A" "$hb"
+assert_eq "$(jqr '.leases[0] | "\(.ok) \(.cancel)"')" "true false" "heartbeat while running"
+api_expect 200 POST "/v1/waves/$wave/abort" "$OP_TOKEN" '{"cancel_running": true}'
+api_expect 200 POST /v1/heartbeat "$A" "$hb"
+assert_eq "$(jqr '.leases[0] | "\(.ok) \(.cancel)"')" "false true" "heartbeat after the abort"
 coord_stop
 coord_log "ok"
