@@ -15,6 +15,8 @@
 #include "sw/clock.h"
 #include "sw/log.h"
 
+#define SVC_CLAIM_MSG_MAX 320
+
 /* Default lock and statement timeouts of an assignment (the runner's defaults). */
 static const struct wire_timeouts svc_default_timeouts = {
     .lock_wait_ms = 10000,
@@ -152,6 +154,24 @@ static bool svc_claimable(const struct store_wave_shard *ws)
     return (ws->state == WSHARD_LEASED || ws->state == WSHARD_RB_LEASED) && ws->agent[0] == '\0';
 }
 
+/* The claimed row (a shallow copy with agent, lease and expiry) and its event. */
+static void svc_claim(const struct svc *s, const struct svc_take *t,
+                      const struct store_wave_shard *from, struct store_wave_shard *ws,
+                      struct store_event *ev, char msg[SVC_CLAIM_MSG_MAX])
+{
+    *ws = *from;
+    svc_new_lease_id(ws->lease_id);
+    snprintf(ws->agent, sizeof ws->agent, "%s", t->agent);
+    ws->lease_expires_ms = t->now_ms + s->lease_ttl_ms;
+    ws->attempts++;
+    snprintf(msg, SVC_CLAIM_MSG_MAX, "leased to agent %s (lease %s, attempt %d)", t->agent,
+             ws->lease_id, ws->attempts);
+    *ev = (struct store_event){.at_ms = t->now_ms, .message = msg};
+    snprintf(ev->actor, sizeof ev->actor, "%s", t->agent);
+    snprintf(ev->kind, sizeof ev->kind, "shard");
+    snprintf(ev->shard_id, sizeof ev->shard_id, "%s", ws->shard_id);
+}
+
 /* Claims up to the free room of shards of one wave: rows and events, persisted, then the
  * assignments. */
 static int svc_take_wave(struct svc *s, struct store *st, struct svc_take *t,
@@ -159,7 +179,7 @@ static int svc_take_wave(struct svc *s, struct store *st, struct svc_take *t,
 {
     struct store_wave_shard *rows = calloc(d->n_shards + 1, sizeof *rows);
     struct store_event *events = calloc(d->n_shards + 1, sizeof *events);
-    char(*msgs)[160] = calloc(d->n_shards + 1, sizeof *msgs);
+    char(*msgs)[SVC_CLAIM_MSG_MAX] = calloc(d->n_shards + 1, sizeof *msgs);
     enum migset_engine *engines = calloc(d->n_shards + 1, sizeof *engines);
     struct migset *set = NULL;
     size_t n = 0;
@@ -173,19 +193,8 @@ static int svc_take_wave(struct svc *s, struct store *st, struct svc_take *t,
         if (fs == NULL || !svc_pool_in(t->pools, fs->pool)) {
             continue;
         }
-        struct store_wave_shard *ws = &rows[n];
-        *ws = d->shards[i]; /* shallow */
-        svc_new_lease_id(ws->lease_id);
-        snprintf(ws->agent, sizeof ws->agent, "%s", t->agent);
-        ws->lease_expires_ms = t->now_ms + s->lease_ttl_ms;
-        ws->attempts++;
         engines[n] = fs->engine;
-        snprintf(msgs[n], sizeof msgs[n], "leased to agent %s (lease %s, attempt %d)", t->agent,
-                 ws->lease_id, ws->attempts);
-        events[n] = (struct store_event){.at_ms = t->now_ms, .message = msgs[n]};
-        snprintf(events[n].actor, sizeof events[n].actor, "%s", t->agent);
-        snprintf(events[n].kind, sizeof events[n].kind, "shard");
-        snprintf(events[n].shard_id, sizeof events[n].shard_id, "%s", ws->shard_id);
+        svc_claim(s, t, &d->shards[i], &rows[n], &events[n], msgs[n]);
         n++;
     }
     if (rc == 0 && n > 0) {
