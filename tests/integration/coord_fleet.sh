@@ -39,13 +39,15 @@ assert_contains "$ids" "t-025" "added shard listed"
 # ---- SIGHUP: t-024 back
 coord_write_fleet 25 t-001
 kill -HUP "$COORD_PID"
-fleet_has_024()
+# The store commit becomes visible to the API a moment before the log line is written:
+# wait for both, never check one right after seeing the other.
+sighup_reloaded()
 {
     api GET /v1/fleet "$READ_TOKEN"
-    [[ $(jqr '[.shards[].id] | index("t-024")') != null ]]
+    [[ $(jqr '[.shards[].id] | index("t-024")') != null ]] &&
+        grep -q "fleet reloaded by SIGHUP" "$COORD_LOG"
 }
-wait_for "SIGHUP to reload the fleet" fleet_has_024
-grep -q "fleet reloaded by SIGHUP" "$COORD_LOG" || coord_fail "SIGHUP reload not logged"
+wait_for "SIGHUP to reload the fleet (and log it)" sighup_reloaded
 api_expect 200 GET "/v1/waves/$wave" "$READ_TOKEN"
 state=$(jqr .state)
 [[ $state == pending || $state == running ]] || coord_fail "wave state after SIGHUP: $state"
