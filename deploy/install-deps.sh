@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-    build-essential cmake pkg-config clang-format git iproute2 curl jq openssl
+    build-essential cmake pkg-config clang-format git iproute2 curl jq openssl python3
     libpq-dev default-libmysqlclient-dev libcurl4-openssl-dev libconfig-dev
     libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev libcmocka-dev
     libpg-query-dev
