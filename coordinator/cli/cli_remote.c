@@ -43,6 +43,8 @@ static const struct option remote_options[] = {
     {"state", required_argument, NULL, CLI_ROPT_STATE},
     {"cancel-running", no_argument, NULL, CLI_ROPT_CANCEL_RUNNING},
     {"after", required_argument, NULL, CLI_ROPT_AFTER},
+    {"wait", no_argument, NULL, CLI_ROPT_WAIT},
+    {"wait-timeout", required_argument, NULL, CLI_ROPT_WAIT_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -121,6 +123,12 @@ static int remote_store_opt(int id, const char *arg, struct cli_remote_args *a, 
         rc = sw_parse_int64(arg, 0, INT64_MAX, "--after", &after, err);
         a->after = (long long)after;
         return rc;
+    case CLI_ROPT_WAIT:
+        a->wait = true;
+        return 0;
+    case CLI_ROPT_WAIT_TIMEOUT:
+        a->wait = true;
+        return sw_parse_int(arg, 1, 86400, "--wait-timeout", &a->wait_timeout_s, err);
     case CLI_ROPT_END:
         break;
     }
@@ -164,6 +172,7 @@ int cli_remote_args_parse(int argc, char **argv, const char *command, unsigned a
     memset(out, 0, sizeof *out);
     out->command = command;
     out->timeout_s = CLI_REMOTE_DEFAULT_TIMEOUT_S;
+    out->wait_timeout_s = CLI_REMOTE_DEFAULT_WAIT_S;
     optind = 0; /* full re-initialisation: the wave command parses a second argv */
     opterr = 0;
     bool done = false;

@@ -17,6 +17,7 @@
 
 #define CLI_REMOTE_MAX_POS           2
 #define CLI_REMOTE_DEFAULT_TIMEOUT_S 30
+#define CLI_REMOTE_DEFAULT_WAIT_S    300
 /* Responses larger than this are refused (SW_ETOOBIG): a 200000-shard fleet fits. */
 #define CLI_REMOTE_MAX_RESPONSE_BYTES (256u * 1024u * 1024u)
 
@@ -36,6 +37,8 @@ enum cli_remote_opt {
     CLI_ROPT_STATE,
     CLI_ROPT_CANCEL_RUNNING,
     CLI_ROPT_AFTER,
+    CLI_ROPT_WAIT,
+    CLI_ROPT_WAIT_TIMEOUT,
     CLI_ROPT_END
 };
 
@@ -63,6 +66,8 @@ struct cli_remote_args {
     const char *reason;
     const char *state;
     long long after; /* --after ID; 0 = not given */
+    bool wait;          /* --wait (also set by --wait-timeout) */
+    int wait_timeout_s; /* --wait-timeout S; CLI_REMOTE_DEFAULT_WAIT_S unless given */
     size_t n_pos;
     const char *pos[CLI_REMOTE_MAX_POS];
 };

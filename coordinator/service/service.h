@@ -163,6 +163,19 @@ void svc_wave_cancel_running(struct svc *s, const char *id);
  * NULL) receives the number of shards queued now. */
 int svc_inventory_scan(struct svc *s, const char *actor, size_t *n_queued, struct svc_error *e);
 
+/* Where the inventory scans stand: the shards queued or leased but not reported yet, and
+ * the reference migration set the reports are compared with (the set of the newest wave
+ * when the last scan was requested; "" = none, so unknown and edited migrations are not
+ * judged). */
+struct svc_inventory_state {
+    size_t n_pending;
+    char **pending; /* shard ids, sorted; NULL when n_pending is 0 */
+    char reference_set[CHECKSUM_HEX_LEN + 1];
+};
+void svc_inventory_state_cleanup(struct svc_inventory_state *st);
+/* Fills *out (owned by the caller: svc_inventory_state_cleanup). Thread-safe. */
+int svc_inventory_state_get(struct svc *s, struct svc_inventory_state *out, struct svc_error *e);
+
 /* Makes every waiting lease request return now (empty) and later ones not wait; for a
  * graceful shutdown. Thread-safe, idempotent. */
 void svc_stop_waiting(struct svc *s);

@@ -126,8 +126,9 @@ int store_shard_put(struct store *st, const struct fleet_shard *shard, const cha
                     int64_t now_ms, bool *created, struct sw_err *err);
 
 /* Records what an agent last reported about a shard. A non-empty status->fingerprint
- * replaces the stored one; an empty one keeps it while the version is unchanged and
- * clears it when the version changed. SW_ENOTFOUND for an unknown id. */
+ * replaces the stored one (and unknown_versions / edited_versions with it); an empty one
+ * keeps them while the version is unchanged and clears them when the version changed.
+ * SW_ENOTFOUND for an unknown id. */
 int store_shard_status_put(struct store *st, const char *shard_id,
                            const struct shard_status *status, struct sw_err *err);
 

@@ -53,6 +53,8 @@ const char *fleet_shard_label(const struct fleet_shard *s, const char *key);
 /* Index of the shard with that id, or -1 (binary search). */
 long fleet_find(const struct fleet *f, const char *id);
 
+#define SHARD_VERSION_LIST_MAX 512
+
 /* What the coordinator last learned about a shard (from agent reports). */
 enum shard_health {
     SHARD_UNKNOWN, /* never reported */
@@ -72,6 +74,13 @@ struct shard_status {
     /* Schema fingerprint (SHA-256 hex of the normalised catalog) from the last inventory
      * scan at `version`; "" = unknown (never scanned, or the version changed since). */
     char fingerprint[CHECKSUM_HEX_LEN + 1];
+    /* Also from the last inventory scan (kept and cleared like fingerprint): applied
+     * versions the scan's reference migration set does not have, and applied versions
+     * whose recorded checksum differs from the set's file for the shard's engine;
+     * canonical versions separated by ',' ("" = none, or not known). A list that does
+     * not fit ends with ",..." */
+    char unknown_versions[SHARD_VERSION_LIST_MAX];
+    char edited_versions[SHARD_VERSION_LIST_MAX];
 };
 
 /* ---- wave plans -------------------------------------------------------------------- */
