@@ -4,7 +4,7 @@
 #     (called, i.e. followed by '('), in every *.c / *.h we own;
 #  2. engine-name tests outside agent/engine/: string comparisons against an engine
 #     name, and ==/!=/case on MIGSET_ENGINE_PG|MYSQL|SQLITE, in agent/ (except
-#     agent/engine/ and agent/sqlsplit/, which are per-engine by design) and
+#     agent/engine/ and proto/sqlsplit/, which are per-engine by design) and
 #     coordinator/. The runner and the coordinator branch on capabilities;
 #  3. layering (STYLE.md section 2): proto/ includes no agent/coordinator header,
 #     agent/ no coordinator header, coordinator/ (except cli/, and the store's schema
@@ -59,11 +59,11 @@ check '' '' \
 names='"(pg|postgres|postgresql|mysql|mariadb|sqlite|sqlite3)"'
 str_cmp="str(n?case)?n?cmp[[:space:]]*\\([^;]*$names"
 enum_cmp='((==|!=)[[:space:]]*MIGSET_ENGINE_(PG|MYSQL|SQLITE)\b|\bMIGSET_ENGINE_(PG|MYSQL|SQLITE)[[:space:]]*(==|!=)|case[[:space:]]+MIGSET_ENGINE_(PG|MYSQL|SQLITE)\b)'
-check '^(agent|coordinator)/' '^agent/(engine|sqlsplit)/' "$str_cmp|$enum_cmp" \
+check '^(agent|coordinator)/' '^agent/engine/' "$str_cmp|$enum_cmp" \
     'engine-name test outside agent/engine (branch on ENGINE_CAP_* instead)'
 
 # Layering (STYLE.md section 2): who may include whose headers.
-agent_inc='#[[:space:]]*include[[:space:]]*"(engine|runner|sqlsplit|daemon)/'
+agent_inc='#[[:space:]]*include[[:space:]]*"(engine|runner|daemon)/'
 coord_inc='#[[:space:]]*include[[:space:]]*"(wave|store|http|sched|cli)/'
 check '^proto/' '' "$agent_inc|$coord_inc" 'proto/ includes a header of agent/ or coordinator/'
 check '^agent/' '' "$coord_inc" 'agent/ includes a coordinator header'
@@ -73,7 +73,7 @@ check '^agent/' '' "$coord_inc" 'agent/ includes a coordinator header'
 check '^coordinator/' '^coordinator/(cli/|store/store_open\.c$)' "$agent_inc" \
     'coordinator code other than cli/ includes an agent header'
 check '^coordinator/store/store_open\.c$' '' \
-    '#[[:space:]]*include[[:space:]]*"(sqlsplit|daemon)/|#[[:space:]]*include[[:space:]]*"(engine|runner)/[^"]*_impl\.h"' \
+    '#[[:space:]]*include[[:space:]]*"daemon/|#[[:space:]]*include[[:space:]]*"(engine|runner)/[^"]*_impl\.h"' \
     'store_open.c may include only engine/engine.h and runner/runner.h of the agent'
 check '' '^agent/engine/' '#[[:space:]]*include[[:space:]]*"([^"]*/)?engine_impl\.h"' \
     'engine_impl.h is for the drivers and engine.c only'

@@ -1,5 +1,5 @@
 /*
- * Unit tests for agent/sqlsplit: table-driven, one table per engine. Each case
+ * Unit tests for proto/sqlsplit: table-driven, one table per engine. Each case
  * gives a script and either the exact statements (text and line) or the exact
  * error message.
  */

@@ -1,5 +1,5 @@
 /*
- * Private to agent/sqlsplit: the statement list builder shared by the three
+ * Private to proto/sqlsplit: the statement list builder shared by the three
  * engine splitters, and the per-engine comment rules used to find a statement's
  * first token.
  */
