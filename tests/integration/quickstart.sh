@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # deploy/quickstart.sh, non-interactively with small fleets, so README command 1 never
-# rots: a canary wave on 8 SQLite shards completes (every shard at the set's latest
+# rots: --local runs the single-database demo; a canary wave on 8 SQLite shards completes (every shard at the set's latest
 # version, the canary finished before any other shard started, the histogram printed,
 # tokens mode 600, every process it started stopped); a migration that fails on the
 # canary halts the wave, exits 1 and leaves every other shard untouched; SIGTERM during
@@ -103,6 +103,12 @@ contains bad-engine "quickstart: unknown engine 'oracle' (expected sqlite, pg or
 mkdir -p "$tmp/notempty" && : >"$tmp/notempty/x"
 run_qs busy-workdir 2 --workdir "$tmp/notempty"
 contains busy-workdir "must be a new or empty directory"
+
+# ---- --local: the single-database demo ------------------------------------------------
+sw_msg "--local"
+run_qs local 0 --local
+contains local "database is up to date at version $latest"
+contains local "Without --local, deploy/quickstart.sh runs a canary wave on a whole demo fleet."
 
 # ---- a completed canary wave on 8 SQLite shards ------------------------------------------
 sw_msg "a canary wave on 8 SQLite shards"
