@@ -25,16 +25,33 @@ static int api_health(void *ctx, const struct http_request *req, struct http_rep
 
 /* ---- fleet -------------------------------------------------------------------------- */
 
+/* {"pending": [ids], "reference_set": digest | null} */
+static json_t *api_inventory_json(const struct svc_inventory_state *inv)
+{
+    json_t *pending = json_array();
+    for (size_t i = 0; i < inv->n_pending; i++) {
+        json_array_append_new(pending, json_string(inv->pending[i]));
+    }
+    return json_pack("{s:o, s:o}", "pending", pending, "reference_set",
+                     inv->reference_set[0] != '\0' ? json_string(inv->reference_set) : json_null());
+}
+
 static int api_fleet_list(void *ctx, const struct http_request *req, struct http_reply *out,
                           struct svc_error *e)
 {
     (void)req;
     struct http_api *api = ctx;
     struct store_fleet f = {0};
-    int rc = svc_fleet_list(api->svc, &f, e);
+    struct svc_inventory_state inv = {0};
+    int rc = svc_inventory_state_get(api->svc, &inv, e);
+    if (rc == 0) {
+        rc = svc_fleet_list(api->svc, &f, e);
+    }
     if (rc == 0) {
         out->body = http_encode_fleet(&f);
+        json_object_set_new(out->body, "inventory", api_inventory_json(&inv));
     }
+    svc_inventory_state_cleanup(&inv);
     store_fleet_cleanup(&f);
     return rc;
 }
@@ -140,11 +157,18 @@ static int api_fleet_inventory(void *ctx, const struct http_request *req, struct
     if (req->json != NULL && http_json_check_fields(req->json, fields, e) != 0) {
         return e->err.code;
     }
+    struct svc_inventory_state inv = {0};
     int rc = svc_inventory_scan(api->svc, req->actor, &n, e);
     if (rc == 0) {
-        out->status = 202;
-        out->body = json_pack("{s:I}", "queued", (json_int_t)n);
+        rc = svc_inventory_state_get(api->svc, &inv, e);
     }
+    if (rc == 0) {
+        out->status = 202;
+        out->body =
+            json_pack("{s:I, s:o}", "queued", (json_int_t)n, "reference_set",
+                      inv.reference_set[0] != '\0' ? json_string(inv.reference_set) : json_null());
+    }
+    svc_inventory_state_cleanup(&inv);
     return rc;
 }
 

@@ -169,6 +169,107 @@ static bool *fleet_fingerprint_drift(const struct store_fleet *f)
     return edited;
 }
 
+/* ','-separated versions as a JSON array of strings. */
+static json_t *fleet_version_list(const char *list)
+{
+    json_t *arr = json_array();
+    while (list[0] != '\0') {
+        size_t len = strcspn(list, ",");
+        json_array_append_new(arr, json_stringn(list, len));
+        list += len + (list[len] == ',' ? 1 : 0);
+    }
+    return arr;
+}
+
+/* Adds one reason: its stable code to "reasons", its text to "reason" ("; "-joined). */
+static void fleet_drift_reason(json_t *d, const char *code, const char *text)
+{
+    json_array_append_new(json_object_get(d, "reasons"), json_string(code));
+    const char *old = json_string_value(json_object_get(d, "reason"));
+    if (old == NULL || old[0] == '\0') {
+        json_object_set_new(d, "reason", json_string(text));
+        return;
+    }
+    char joined[4096];
+    snprintf(joined, sizeof joined, "%s; %s", old, text);
+    json_object_set_new(d, "reason", json_string(joined));
+}
+
+static void fleet_drift_health(json_t *d, enum shard_health h)
+{
+    switch (h) {
+    case SHARD_UNKNOWN:
+    case SHARD_OK:
+    case SHARD_HEALTH_COUNT:
+        break;
+    case SHARD_DIRTY:
+        fleet_drift_reason(d, "dirty",
+                           "dirty: a step failed part-way and nothing runs on it until it is "
+                           "repaired (shardwave repair)");
+        break;
+    case SHARD_UNREACHABLE:
+        fleet_drift_reason(d, "unreachable", "unreachable: its agent could not connect");
+        break;
+    case SHARD_CHECKSUM_MISMATCH:
+        fleet_drift_reason(d, "checksum_mismatch",
+                           "checksum mismatch: an applied migration was edited after it ran");
+        break;
+    }
+}
+
+static void fleet_drift_version(json_t *d, const char *v, const char *common)
+{
+    struct version a;
+    struct version b;
+    char text[2 * VERSION_TEXT_MAX + 64];
+    bool is_behind = version_parse_str(v, &a, NULL) != 0 ||
+                     version_parse_str(common, &b, NULL) != 0 || version_cmp(&a, &b) < 0;
+    snprintf(text, sizeof text, "%s: at version %s, most shards are at %s",
+             is_behind ? "lagging" : "ahead", v, common);
+    fleet_drift_reason(d, is_behind ? "lagging" : "ahead", text);
+}
+
+/* The shard's drift entry, or NULL when it does not drift. */
+static json_t *fleet_drift_json(const struct store_fleet *f, size_t i, const char *common,
+                                bool is_edited)
+{
+    const struct shard_status *st = &f->status[i];
+    const char *v = st->version[0] != '\0' ? st->version : "0";
+    bool is_lagging = common != NULL && strcmp(v, common) != 0;
+    bool is_unhealthy = st->health != SHARD_OK && st->health != SHARD_UNKNOWN;
+    bool is_foreign = st->unknown_versions[0] != '\0' || st->edited_versions[0] != '\0';
+    if (!is_unhealthy && !is_lagging && !is_edited && !is_foreign) {
+        return NULL;
+    }
+    json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:[], s:o, s:o}", "id", f->fleet.shards[i].id,
+                          "version", v, "health", shard_health_name(st->health), "reason", "",
+                          "reasons", "unknown_migrations", fleet_version_list(st->unknown_versions),
+                          "edited_migrations", fleet_version_list(st->edited_versions));
+    fleet_drift_health(d, st->health);
+    if (is_lagging) {
+        fleet_drift_version(d, v, common);
+    }
+    if (is_edited) {
+        json_object_set_new(d, "fingerprint", json_string(st->fingerprint));
+        fleet_drift_reason(d, "fingerprint",
+                           "schema fingerprint differs from the other shards at this version "
+                           "(changed by hand?)");
+    }
+    char text[SHARD_VERSION_LIST_MAX + 80];
+    if (st->unknown_versions[0] != '\0') {
+        snprintf(text, sizeof text, "applied versions not in the migration set: %s",
+                 st->unknown_versions);
+        fleet_drift_reason(d, "unknown_migrations", text);
+    }
+    if (st->edited_versions[0] != '\0') {
+        snprintf(text, sizeof text,
+                 "applied versions whose checksum differs from the migration set: %s",
+                 st->edited_versions);
+        fleet_drift_reason(d, "edited_migrations", text);
+    }
+    return d;
+}
+
 json_t *http_encode_fleet(const struct store_fleet *f)
 {
     size_t n_versions = 0;
@@ -189,20 +290,8 @@ json_t *http_encode_fleet(const struct store_fleet *f)
     bool *edited = fleet_fingerprint_drift(f);
     for (size_t i = 0; i < f->fleet.n_shards; i++) {
         json_array_append_new(shards, fleet_shard_json(f, i));
-        const struct shard_status *st = &f->status[i];
-        const char *v = st->version[0] != '\0' ? st->version : "0";
-        bool is_lagging = common != NULL && strcmp(v, common) != 0;
-        bool is_unhealthy = st->health != SHARD_OK && st->health != SHARD_UNKNOWN;
-        bool is_edited = edited != NULL && edited[i];
-        if (is_unhealthy || is_lagging || is_edited) {
-            json_t *d = json_pack("{s:s, s:s, s:s}", "id", f->fleet.shards[i].id, "version", v,
-                                  "health", shard_health_name(st->health));
-            if (is_edited) {
-                json_object_set_new(d, "fingerprint", json_string(st->fingerprint));
-                json_object_set_new(d, "reason",
-                                    json_string("schema fingerprint differs from the other "
-                                                "shards at this version"));
-            }
+        json_t *d = fleet_drift_json(f, i, common, edited != NULL && edited[i]);
+        if (d != NULL) {
             json_array_append_new(drift, d);
         }
     }

@@ -54,6 +54,7 @@ struct svc {
     struct svc_gate *gates;
     size_t n_inv; /* inventory scans not yet reported (svc_inventory.c) */
     struct svc_gate_item *inv;
+    struct migset *inv_set; /* the scans' reference set (NULL = none) */
     pthread_mutex_t agent_mu;
     pthread_cond_t agent_cv; /* signalled when work_gen changes or on stop */
     uint64_t work_gen;
@@ -142,8 +143,10 @@ bool svc_inventory_lease(struct svc *s, const char *lease, const char *agent, bo
                          int64_t now_ms, bool *ok);
 /* Offers expired inventory leases again; true when any was. */
 bool svc_inventory_expire(struct svc *s, int64_t now_ms);
-/* The inventory lease was reported: the scan of its shard is done. */
-void svc_inventory_done(struct svc *s, const char *lease);
+/* The inventory lease was reported: the scan of its shard is done. Before that, fills
+ * status->unknown_versions and edited_versions from the report's applied versions and
+ * the reference set (left empty without a set or for a lease no longer known). */
+void svc_inventory_done(struct svc *s, const struct wire_report *r, struct shard_status *status);
 void svc_inventory_free(struct svc *s);
 
 #endif

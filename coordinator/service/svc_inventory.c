@@ -1,8 +1,9 @@
 /*
  * Inventory scans (docs/protocol.md): every shard of the fleet is offered once as a
  * read-only `inventory` lease to an agent of its pool; the report sets the shard's
- * version, health and schema fingerprint. Kept in memory like SQL gates. Callers of the
- * svc_inventory_* helpers hold wave_mu.
+ * version, health and schema fingerprint, and its applied versions are judged against
+ * the reference set (the newest wave's): unknown or edited migrations. Kept in memory
+ * like SQL gates. Callers of the svc_inventory_* helpers hold wave_mu.
  */
 #include "service/service.h"
 
@@ -17,6 +18,8 @@ void svc_inventory_free(struct svc *s)
     free(s->inv);
     s->inv = NULL;
     s->n_inv = 0;
+    migset_free(s->inv_set);
+    s->inv_set = NULL;
 }
 
 static struct svc_gate_item *svc_inventory_find_lease(struct svc *s, const char *lease)
@@ -63,20 +66,44 @@ static int svc_inventory_add(struct svc *s, const struct store_fleet *f, size_t 
     return 0;
 }
 
+/* The set of the newest wave, the reference the reports are judged against; *out stays
+ * NULL when there is no wave yet. */
+static int svc_inventory_reference(struct store *st, struct migset **out, struct sw_err *err)
+{
+    struct store_wave *waves = NULL;
+    size_t n = 0;
+    int rc = store_wave_list(st, NULL, &waves, &n, err);
+    if (rc == 0 && n > 0) {
+        rc = store_migset_load(st, waves[0].digest, out, err);
+    }
+    store_waves_free(waves, n);
+    return rc;
+}
+
 int svc_inventory_scan(struct svc *s, const char *actor, size_t *n_queued, struct svc_error *e)
 {
     struct store *st = NULL;
     struct store_fleet f = {0};
+    struct migset *ref = NULL;
     size_t n = 0;
     int rc = svc_store_get(s, &st, &e->err);
     if (rc == 0) {
         rc = store_fleet_load(st, &f, &e->err);
     }
     if (rc == 0) {
+        rc = svc_inventory_reference(st, &ref, &e->err);
+    }
+    if (rc == 0) {
         pthread_mutex_lock(&s->wave_mu);
         rc = svc_inventory_add(s, &f, &n, &e->err);
+        if (rc == 0 && ref != NULL) {
+            migset_free(s->inv_set);
+            s->inv_set = ref;
+            ref = NULL;
+        }
         pthread_mutex_unlock(&s->wave_mu);
     }
+    migset_free(ref);
     store_fleet_cleanup(&f);
     svc_store_put(s, st);
     if (rc != 0) {
@@ -143,10 +170,91 @@ bool svc_inventory_expire(struct svc *s, int64_t now_ms)
     return any;
 }
 
-void svc_inventory_done(struct svc *s, const char *lease)
+/* Appends version v to a ','-separated list of at most cap bytes; a version that does
+ * not fit ends the list with ",..." (and later ones are dropped). */
+static void svc_list_add(char *list, size_t cap, const char *v)
 {
-    struct svc_gate_item *it = svc_inventory_find_lease(s, lease);
-    if (it != NULL) {
-        *it = s->inv[--s->n_inv];
+    static const char more[] = ",...";
+    size_t len = strlen(list);
+    if (len >= sizeof more - 1 && strcmp(list + len - (sizeof more - 1), more) == 0) {
+        return;
     }
+    if (len + 1 + strlen(v) + sizeof more > cap) {
+        snprintf(list + len, cap - len, "%s", more);
+        return;
+    }
+    snprintf(list + len, cap - len, "%s%s", len > 0 ? "," : "", v);
+}
+
+/* Unknown: the set has no file of that version for the engine; edited: its checksum
+ * differs from the one the shard's history recorded. */
+static void svc_inventory_judge(const struct migset *set, enum migset_engine engine,
+                                const struct wire_report *r, struct shard_status *status)
+{
+    for (size_t i = 0; i < r->n_applied; i++) {
+        const struct wire_applied *a = &r->applied[i];
+        struct version v;
+        const struct migset_step *step =
+            version_parse_str(a->version, &v, NULL) == 0 ? migset_find(set, &v) : NULL;
+        const struct migset_file *f =
+            step != NULL ? migset_step_file(step, MIGSET_UP, engine) : NULL;
+        if (f == NULL) {
+            svc_list_add(status->unknown_versions, sizeof status->unknown_versions, a->version);
+        } else if (strcmp(f->checksum, a->checksum) != 0) {
+            svc_list_add(status->edited_versions, sizeof status->edited_versions, a->version);
+        }
+    }
+}
+
+void svc_inventory_done(struct svc *s, const struct wire_report *r, struct shard_status *status)
+{
+    struct svc_gate_item *it = svc_inventory_find_lease(s, r->lease);
+    if (it == NULL) {
+        return;
+    }
+    if (s->inv_set != NULL && r->fingerprint[0] != '\0') {
+        svc_inventory_judge(s->inv_set, it->engine, r, status);
+    }
+    *it = s->inv[--s->n_inv];
+}
+
+static int svc_id_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void svc_inventory_state_cleanup(struct svc_inventory_state *st)
+{
+    for (size_t i = 0; i < st->n_pending; i++) {
+        free(st->pending[i]);
+    }
+    free(st->pending);
+    *st = (struct svc_inventory_state){0};
+}
+
+int svc_inventory_state_get(struct svc *s, struct svc_inventory_state *out, struct svc_error *e)
+{
+    int rc = 0;
+    *out = (struct svc_inventory_state){0};
+    pthread_mutex_lock(&s->wave_mu);
+    out->pending = calloc(s->n_inv + 1, sizeof *out->pending);
+    for (size_t i = 0; out->pending != NULL && i < s->n_inv; i++) {
+        out->pending[i] = strdup(s->inv[i].shard_id);
+        if (out->pending[i] == NULL) {
+            break;
+        }
+        out->n_pending++;
+    }
+    if (out->pending == NULL || out->n_pending < s->n_inv) {
+        rc = svc_error_set(e, SVC_INTERNAL, "out of memory");
+    } else if (s->inv_set != NULL) {
+        snprintf(out->reference_set, sizeof out->reference_set, "%s", migset_digest(s->inv_set));
+    }
+    pthread_mutex_unlock(&s->wave_mu);
+    if (rc != 0) {
+        svc_inventory_state_cleanup(out);
+        return rc;
+    }
+    qsort(out->pending, out->n_pending, sizeof *out->pending, svc_id_cmp);
+    return 0;
 }

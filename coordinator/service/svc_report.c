@@ -139,7 +139,7 @@ static int svc_report_inventory(struct svc *s, struct store *st, const struct wi
     snprintf(status.version, sizeof status.version, "%s",
              r->shard_version[0] != '\0' ? r->shard_version : "0");
     snprintf(status.fingerprint, sizeof status.fingerprint, "%s", r->fingerprint);
-    svc_inventory_done(s, r->lease);
+    svc_inventory_done(s, r, &status);
     int rc = store_shard_status_put(st, r->shard, &status, &e->err);
     return rc != 0 && rc != SW_ENOTFOUND ? svc_error_from(e, SVC_INTERNAL, &e->err) : 0;
 }

@@ -82,6 +82,12 @@ static int store_fleet_row(struct store *st, sqlite3_stmt *q, struct store_fleet
     if (rc == 0) {
         rc = store_col_copy(st, q, 8, ss->fingerprint, sizeof ss->fingerprint, err);
     }
+    if (rc == 0) {
+        rc = store_col_copy(st, q, 9, ss->unknown_versions, sizeof ss->unknown_versions, err);
+    }
+    if (rc == 0) {
+        rc = store_col_copy(st, q, 10, ss->edited_versions, sizeof ss->edited_versions, err);
+    }
     return rc;
 }
 
@@ -91,7 +97,8 @@ static int store_fleet_read_shards(struct store *st, struct store_fleet *out, st
     size_t cap = 0;
     int rc = store_stmt(st, &q, err,
                         "SELECT id, engine, pool, from_fleet_file, registered_by, version, health, "
-                        "last_seen_ms, fingerprint FROM shards WHERE is_removed = 0 ORDER BY id",
+                        "last_seen_ms, fingerprint, unknown_versions, edited_versions FROM shards "
+                        "WHERE is_removed = 0 ORDER BY id",
                         "");
     while (rc == 0 && (rc = store_step(st, q, "reading shards", err)) == 1) {
         rc = 0; /* a row */
@@ -288,14 +295,20 @@ int store_shard_put(struct store *st, const struct fleet_shard *shard, const cha
 int store_shard_status_put(struct store *st, const char *shard_id,
                            const struct shard_status *status, struct sw_err *err)
 {
-    /* a new fingerprint replaces the old one; without one, the old one stays only while
-     * the version does (a migrated schema has another fingerprint) */
+    /* a new fingerprint replaces the old one (with the scan's unknown and edited
+     * versions); without one, the old ones stay only while the version does (a migrated
+     * schema has another fingerprint and other applied versions) */
     int rc = store_run(st, err,
                        "UPDATE shards SET fingerprint = CASE WHEN ?1 <> '' THEN ?1 "
-                       "WHEN version = ?2 THEN fingerprint ELSE '' END, version = ?2, "
+                       "WHEN version = ?2 THEN fingerprint ELSE '' END, "
+                       "unknown_versions = CASE WHEN ?1 <> '' THEN ?6 "
+                       "WHEN version = ?2 THEN unknown_versions ELSE '' END, "
+                       "edited_versions = CASE WHEN ?1 <> '' THEN ?7 "
+                       "WHEN version = ?2 THEN edited_versions ELSE '' END, version = ?2, "
                        "health = ?3, last_seen_ms = ?4 WHERE id = ?5",
-                       "sssis", status->fingerprint, status->version,
-                       shard_health_name(status->health), status->last_seen_ms, shard_id);
+                       "sssisss", status->fingerprint, status->version,
+                       shard_health_name(status->health), status->last_seen_ms, shard_id,
+                       status->unknown_versions, status->edited_versions);
     if (rc == 0 && store_changes(st) == 0) {
         rc = sw_err_set(err, SW_ENOTFOUND, "shard %s not found", shard_id);
     }

@@ -191,7 +191,7 @@ static void test_schema_migrated(void **state)
     store_close(f->st);
     f->st = NULL;
     expect_ok(store_open(f->path, NULL, &f->st, &err), &err); /* idempotent reopen */
-    assert_int_equal(query_int(f->path, "SELECT count(*) FROM shardwave_schema_history"), 2);
+    assert_int_equal(query_int(f->path, "SELECT count(*) FROM shardwave_schema_history"), 3);
 }
 
 static void test_second_primary_refused(void **state)
@@ -368,8 +368,9 @@ static void test_fleet_register_and_load(void **state)
     store_fleet_cleanup(&sf);
 }
 
-/* A fingerprint is kept while the version stays, cleared when it changes, replaced by a
- * new one. Table: status puts in order, then the stored version and fingerprint. */
+/* A fingerprint (and the unknown and edited versions of the same scan) is kept while the
+ * version stays, cleared when it changes, replaced by a new one. Table: status puts in
+ * order, then the stored version, fingerprint and lists. */
 static void test_fingerprint(void **state)
 {
     struct fixture *f = *state;
@@ -380,9 +381,16 @@ static void test_fingerprint(void **state)
     static const struct {
         const char *version;
         const char *fingerprint; /* put */
+        const char *unknown;     /* put */
+        const char *edited;      /* put */
         const char *want;        /* stored afterwards */
+        const char *want_unknown;
+        const char *want_edited;
     } rows[] = {
-        {"1", "", ""}, {"1", fa, fa}, {"1", "", fa}, {"2", "", ""}, {"2", fb, fb}, {"2", fa, fa},
+        {"1", "", "", "", "", "", ""},       {"1", fa, "9", "1", fa, "9", "1"},
+        {"1", "", "", "", fa, "9", "1"},     {"1", "", "8", "", fa, "9", "1"},
+        {"2", "", "", "", "", "", ""},       {"2", fb, "", "1,2", fb, "", "1,2"},
+        {"2", fa, "7,8", "", fa, "7,8", ""},
     };
     sync_fleet(f->st, ids, 1);
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -390,10 +398,14 @@ static void test_fingerprint(void **state)
         struct store_fleet sf = {0};
         snprintf(ss.version, sizeof ss.version, "%s", rows[i].version);
         snprintf(ss.fingerprint, sizeof ss.fingerprint, "%s", rows[i].fingerprint);
+        snprintf(ss.unknown_versions, sizeof ss.unknown_versions, "%s", rows[i].unknown);
+        snprintf(ss.edited_versions, sizeof ss.edited_versions, "%s", rows[i].edited);
         expect_ok(store_shard_status_put(f->st, "t-a", &ss, &err), &err);
         expect_ok(store_fleet_load(f->st, &sf, &err), &err);
         assert_string_equal(sf.status[0].version, rows[i].version);
         assert_string_equal(sf.status[0].fingerprint, rows[i].want);
+        assert_string_equal(sf.status[0].unknown_versions, rows[i].want_unknown);
+        assert_string_equal(sf.status[0].edited_versions, rows[i].want_edited);
         store_fleet_cleanup(&sf);
     }
 }
@@ -951,7 +963,7 @@ static void test_newer_schema_refused(void **state)
     char want[4096];
     snprintf(want, sizeof want,
              "store %s: schema migration: schema version 99 was applied by a newer coordinator "
-             "(this one knows up to 2)",
+             "(this one knows up to 3)",
              f->path);
     assert_int_equal(store_open(f->path, NULL, &f->st, &err), SW_ECONFLICT);
     assert_string_equal(err.msg, want);
