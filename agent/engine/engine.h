@@ -148,4 +148,14 @@ int engine_table_exists(struct engine *eng, const char *table, bool *exists, str
 int engine_schema_fingerprint(struct engine *eng, char out[ENGINE_FINGERPRINT_HEX_LEN + 1],
                               struct sw_err *err);
 
+/* Schema snapshot: the text engine_schema_fingerprint hashes (the fingerprint is the
+ * SHA-256 of exactly this text). First line "shardwave schema fingerprint 1 <engine>",
+ * then one line per catalog object, sorted (strcmp), each "<kind>\t<cell>\t<cell>..."
+ * where kind is the driver's catalog kind ("table", "column", "index", "constraint",
+ * "view", "trigger", ...), cells are whitespace-folded, NULL reads "\N" and a backslash
+ * "\\"; every line ends with '\n'. Same scope and exclusions as the fingerprint
+ * (history table excluded). *text is a heap string the caller frees (NULL on failure).
+ * Read-only. Errors: SW_EDB from a catalog query, SW_ECONNECT, SW_ETOOBIG beyond 256 MiB. */
+int engine_schema_snapshot(struct engine *eng, char **text, struct sw_err *err);
+
 #endif
