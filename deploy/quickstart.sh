@@ -170,7 +170,7 @@ cleanup()
 {
     local rc=$?
     trap - EXIT
-    trap '' INT TERM # a second Ctrl-C must not leave processes behind
+    trap '' INT TERM HUP PIPE # a second Ctrl-C must not leave processes behind
     ((stopping)) || stop_processes
     if ((${#qs_dbs_pg[@]} + ${#qs_dbs_my[@]} > 0)) && ((!keep)); then
         drop_external_dbs || true
@@ -192,6 +192,8 @@ interrupted() # exit status
 }
 trap 'interrupted 130' INT
 trap 'interrupted 143' TERM
+trap 'interrupted 129' HUP  # the terminal went away
+trap 'interrupted 141' PIPE # e.g. piped into head: still stop everything
 
 # ---- install and build ----------------------------------------------------------------
 if ((install)); then
@@ -199,10 +201,13 @@ if ((install)); then
     ./deploy/install-deps.sh
 fi
 if ((build)); then
-    say "building into $build_dir/"
-    cmake -S . -B "$build_dir" >/dev/null
-    cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)" >/dev/null ||
-        die "the build failed (run: cmake --build $build_dir)"
+    say "building into $build_dir/ (a few minutes the first time; log: $build_dir/quickstart-build.log)"
+    mkdir -p "$build_dir"
+    if ! { cmake -S . -B "$build_dir" && cmake --build "$build_dir" -j "$(nproc 2>/dev/null || echo 2)"; } \
+        >"$build_dir/quickstart-build.log" 2>&1; then
+        tail -n 30 "$build_dir/quickstart-build.log" >&2
+        die "the build failed (the end of $build_dir/quickstart-build.log is above)"
+    fi
 fi
 bin_dir=${bin_dir:-$repo/$build_dir/bin}
 bin_dir=$(cd "$bin_dir" 2>/dev/null && pwd) || die "no binary directory '$bin_dir'"
