@@ -662,8 +662,13 @@ KEPT
     fi
     if ((servers_started)); then
         echo "(The PostgreSQL and MariaDB shards lived on throwaway servers, which are gone.)"
+        echo "Stop the coordinator with: kill %1"
+    else
+        echo "To run more waves (docs/tutorial-first-wave.md), start the agents too:"
+        echo "  shardwave-agent --config $workdir/agent-eu.conf 2>>$workdir/logs/agent-eu.log &"
+        echo "  shardwave-agent --config $workdir/agent-us.conf 2>>$workdir/logs/agent-us.log &"
+        echo "Stop them with: kill %3 %2 %1 (agents first)"
     fi
-    echo "Stop the coordinator with: kill %1"
 else
     echo "  deploy/quickstart.sh --workdir DIR --keep   keeps the fleet, configs and logs"
 fi
