@@ -91,6 +91,8 @@ int http_status_for(enum svc_code c)
         [SVC_UNKNOWN_AGENT] = 409,
         [SVC_LEASE_LOST] = 409,
         [SVC_WAVE_NOT_RUNNING] = 409,
+        [SVC_UNSAFE_MIGRATION] = 409,
+        [SVC_CONTRACT_NOT_READY] = 409,
     };
     return status[c];
 }

@@ -24,6 +24,8 @@ static const char *const svc_code_names[SVC_CODE_COUNT] = {
     [SVC_UNKNOWN_AGENT] = "unknown_agent",
     [SVC_LEASE_LOST] = "lease_lost",
     [SVC_WAVE_NOT_RUNNING] = "wave_not_running",
+    [SVC_UNSAFE_MIGRATION] = "unsafe_migration",
+    [SVC_CONTRACT_NOT_READY] = "contract_not_ready",
 };
 
 const char *svc_code_name(enum svc_code c)
@@ -76,6 +78,8 @@ static int svc_code_to_sw(enum svc_code c)
     case SVC_UNKNOWN_AGENT:
     case SVC_LEASE_LOST:
     case SVC_WAVE_NOT_RUNNING:
+    case SVC_UNSAFE_MIGRATION:
+    case SVC_CONTRACT_NOT_READY:
         return SW_ECONFLICT;
     case SVC_PROTOCOL_MISMATCH:
         return SW_EPROTO;

@@ -26,10 +26,12 @@ enum svc_code {
     SVC_PAYLOAD_TOO_LARGE,
     SVC_INTERNAL,
     SVC_UNAVAILABLE,
-    SVC_PROTOCOL_MISMATCH, /* agent protocol: another major version (409) */
-    SVC_UNKNOWN_AGENT,     /* the agent must register (again) (409) */
-    SVC_LEASE_LOST,        /* the lease is not the agent's, or expired (409) */
-    SVC_WAVE_NOT_RUNNING,  /* go-ahead refused: the wave is not running (409) */
+    SVC_PROTOCOL_MISMATCH,  /* agent protocol: another major version (409) */
+    SVC_UNKNOWN_AGENT,      /* the agent must register (again) (409) */
+    SVC_LEASE_LOST,         /* the lease is not the agent's, or expired (409) */
+    SVC_WAVE_NOT_RUNNING,   /* go-ahead refused: the wave is not running (409) */
+    SVC_UNSAFE_MIGRATION,   /* unacknowledged destructive/locking lint findings (409) */
+    SVC_CONTRACT_NOT_READY, /* a contract-of V step while shards lack V (409) */
     SVC_CODE_COUNT
 };
 

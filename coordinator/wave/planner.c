@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sw/strbuf.h"
+#include "wave/planner_contract.h"
 #include "wave/selector.h"
 #include "wave/wave_text.h"
 
@@ -71,6 +72,7 @@ void planner_result_cleanup(struct planner_result *r)
     }
     free(r->skipped);
     free(r->busy);
+    planner_contract_cleanup(r);
     wave_text_list_free(r->warnings, r->n_warnings);
     wave_text_list_free(r->explain, r->n_explain);
     memset(r, 0, sizeof *r);
@@ -674,10 +676,13 @@ static int plan_stages(struct plan_ctx *c)
     if (rc == 0) {
         rc = health_warnings(c);
     }
+    if (rc == 0) {
+        rc = planner_contract_collect(c->in, c->out, c->err);
+    }
     if (rc == 0 && c->out->n_busy > 0) {
         rc = refuse_busy(c);
     }
-    return rc;
+    return rc != 0 ? rc : planner_contract_refuse(c->out, c->err);
 }
 
 static void ctx_cleanup(struct plan_ctx *c)

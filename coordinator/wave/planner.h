@@ -61,6 +61,25 @@ struct planner_skip {
     char *reason; /* "already at 7", "at 9, ahead of target 7" */
 };
 
+/* A shard of the fleet that has not (healthily) applied the version a contract step
+ * needs: its last reported version is below it, or its health is not ok. */
+struct planner_lagging {
+    char *id;
+    char version[VERSION_TEXT_MAX]; /* last reported ("0" = none) */
+    enum shard_health health;
+};
+
+/* A step the wave runs whose up file (for an engine of the wave's shards) says
+ * `-- shardwave: contract-of V`: the destructive half of an expand/contract pair. It may
+ * run only once every shard of the fleet (in the wave's scope or not) has V applied and
+ * is healthy. Direction up only (a down wave runs no contract step). */
+struct planner_contract {
+    char version[VERSION_TEXT_MAX];     /* the contract step */
+    char contract_of[VERSION_TEXT_MAX]; /* V (the highest when engine files differ) */
+    size_t n_lagging;
+    struct planner_lagging *lagging; /* sorted by id; none = ready */
+};
+
 struct planner_result {
     char target[VERSION_TEXT_MAX]; /* resolved target version */
     enum plan_direction direction;
@@ -71,6 +90,9 @@ struct planner_result {
     size_t n_busy;
     struct planner_busy *busy; /* refusal details: selected shards busy elsewhere (borrowed
                                   strings from the input), sorted by shard id */
+    size_t n_contracts;
+    struct planner_contract *contracts; /* contract steps the wave runs, by version; filled
+                                           also when the plan is refused for them */
     size_t n_warnings;
     char **warnings; /* "stage rest: max_parallel 64 exceeds its 20 shards" */
     size_t n_explain;
@@ -105,8 +127,15 @@ int planner_validate_plan(const struct wave_plan *plan, struct sw_err *err);
  *                "2 shards are in other active waves: t-001 (w-1), t-002 (w-1)"
  *   SW_ECONFLICT down from a version the set does not contain:
  *                "shard t-004 is at version 9, which the migration set does not contain"
+ *   SW_ECONFLICT a contract step runs while shards of the fleet lag (checked after busy
+ *                shards; planner_contract_blocked() is true, out->contracts lists them):
+ *                "version 7 is the contract of 6: 2 shards of the fleet have not applied
+ *                6: t-003 (at 5), t-009 (at 6, dirty)"
  * SW_ENOMEM. Thread-safe (reads only its inputs). */
 int planner_plan(const struct planner_input *in, struct planner_result *out, struct sw_err *err);
+
+/* Whether a contract step of the result has lagging shards (the refusal above). */
+bool planner_contract_blocked(const struct planner_result *r);
 
 /* The k-th step (0 <= k < s->n_steps) of the shard in execution order. Borrowed from
  * `set` (the set given to planner_plan). */
