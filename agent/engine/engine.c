@@ -754,10 +754,57 @@ static int engine_catalog_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Reads every catalog query of the driver into cat, sorted. */
+static int engine_catalog_read(struct engine *eng, struct engine_catalog *cat, struct sw_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < eng->ops->n_catalog_queries && rc == 0; i++) {
+        rc = engine_catalog_query_run(eng, &eng->ops->catalog_queries[i], cat, err);
+    }
+    if (rc == 0 && cat->n_lines > 1) {
+        qsort(cat->lines, cat->n_lines, sizeof *cat->lines, engine_catalog_cmp);
+    }
+    return rc;
+}
+
+/* The snapshot text into sb (which bounds it). */
+static int engine_snapshot_build(struct engine *eng, struct sw_strbuf *sb, struct sw_err *err)
+{
+    struct engine_catalog cat = {0};
+    int rc = engine_catalog_read(eng, &cat, err);
+    if (rc != 0) {
+        goto out;
+    }
+    rc = sw_strbuf_printf(sb, err, "shardwave schema fingerprint 1 %s\n", eng->ops->name);
+    for (size_t i = 0; i < cat.n_lines && rc == 0; i++) {
+        rc = sw_strbuf_printf(sb, err, "%s\n", cat.lines[i]);
+    }
+out:
+    engine_catalog_cleanup(&cat);
+    return rc;
+}
+
+int engine_schema_snapshot(struct engine *eng, char **text, struct sw_err *err)
+{
+    struct sw_strbuf sb;
+    sw_strbuf_init(&sb, ENGINE_FINGERPRINT_MAX_BYTES);
+    int rc = engine_check(eng, text, "engine_schema_snapshot", err);
+    if (rc != 0) {
+        goto out;
+    }
+    *text = NULL;
+    rc = engine_snapshot_build(eng, &sb, err);
+    if (rc == 0 && (*text = sw_strbuf_take(&sb)) == NULL) {
+        rc = sw_err_set(err, SW_ENOMEM, "out of memory reading the catalog");
+    }
+out:
+    sw_strbuf_cleanup(&sb);
+    return rc;
+}
+
 int engine_schema_fingerprint(struct engine *eng, char out[ENGINE_FINGERPRINT_HEX_LEN + 1],
                               struct sw_err *err)
 {
-    struct engine_catalog cat = {0};
     struct sw_strbuf text;
     sw_strbuf_init(&text, ENGINE_FINGERPRINT_MAX_BYTES);
     int rc = engine_check(eng, out, "engine_schema_fingerprint", err);
@@ -765,19 +812,7 @@ int engine_schema_fingerprint(struct engine *eng, char out[ENGINE_FINGERPRINT_HE
         goto out;
     }
     out[0] = '\0';
-    for (size_t i = 0; i < eng->ops->n_catalog_queries && rc == 0; i++) {
-        rc = engine_catalog_query_run(eng, &eng->ops->catalog_queries[i], &cat, err);
-    }
-    if (rc != 0) {
-        goto out;
-    }
-    if (cat.n_lines > 1) {
-        qsort(cat.lines, cat.n_lines, sizeof *cat.lines, engine_catalog_cmp);
-    }
-    rc = sw_strbuf_printf(&text, err, "shardwave schema fingerprint 1 %s\n", eng->ops->name);
-    for (size_t i = 0; i < cat.n_lines && rc == 0; i++) {
-        rc = sw_strbuf_printf(&text, err, "%s\n", cat.lines[i]);
-    }
+    rc = engine_snapshot_build(eng, &text, err);
     if (rc == 0) {
         rc = checksum_sha256_hex_raw(text.buf, text.len, out, err);
     }
@@ -786,6 +821,5 @@ out:
         out[0] = '\0';
     }
     sw_strbuf_cleanup(&text);
-    engine_catalog_cleanup(&cat);
     return rc;
 }
