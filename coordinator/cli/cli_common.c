@@ -38,6 +38,7 @@ static const struct option cli_long_options[] = {
     {"quiet", no_argument, NULL, CLI_OPT_QUIET},
     {"log-level", required_argument, NULL, CLI_OPT_LOG_LEVEL},
     {"help", no_argument, NULL, CLI_OPT_HELP},
+    {"force", no_argument, NULL, CLI_OPT_FORCE},
     {NULL, 0, NULL, 0},
 };
 
@@ -122,6 +123,9 @@ static int cli_store_opt(int id, const char *arg, struct cli_args *a, struct sw_
         return cli_set_log_level(a->command, arg, err);
     case CLI_OPT_HELP:
         a->help = true;
+        return 0;
+    case CLI_OPT_FORCE:
+        a->force = true;
         return 0;
     case CLI_OPT_END:
         break;

@@ -39,6 +39,7 @@ enum cli_opt {
     CLI_OPT_QUIET,
     CLI_OPT_LOG_LEVEL,
     CLI_OPT_HELP,
+    CLI_OPT_FORCE,
     CLI_OPT_END
 };
 
@@ -70,6 +71,7 @@ struct cli_args {
     bool help;
     bool mark_applied;
     bool mark_reverted;
+    bool force;               /* --force */
     int retry_from;           /* 0 = not given */
     int lock_wait_ms;         /* -1 = not given */
     int statement_timeout_ms; /* -1 = not given */
