@@ -3,3 +3,5 @@
 sw_script_test(NAME cli_remote_usage SCRIPT cli_remote_usage.sh)
 sw_script_test(NAME cli_remote_waves SCRIPT cli_remote_waves.sh)
 sw_script_test(NAME cli_remote_tls SCRIPT cli_remote_tls.sh)
+# fleet scan --wait and fleet --drift against a real coordinator and two agents (e2e_lib.sh).
+sw_script_test(NAME cli_remote_drift SCRIPT cli_remote_drift.sh TIMEOUT 300)
