@@ -15,7 +15,7 @@ json_t *http_encode_time(int64_t wall_ms)
     time_t secs = (time_t)(wall_ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    char buf[40];
+    char buf[80]; /* ample for any int year: -Wformat-truncation in optimised builds */
     snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
     return json_string(buf);
