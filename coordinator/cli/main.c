@@ -9,6 +9,7 @@
 #include "cmd_info.h"
 #include "cmd_migrate.h"
 #include "cmd_plan.h"
+#include "cmd_test.h"
 #include "cmd_validate.h"
 #include "cmd_wave.h"
 #include "engine/engine.h"
@@ -18,7 +19,7 @@
 static const struct cli_command *const main_commands[] = {
     &cmd_author_new, &cmd_author_sum,   &cmd_validate,       &cmd_migrate_migrate,
     &cmd_info,       &cmd_migrate_undo, &cmd_migrate_repair, &cmd_migrate_baseline,
-    &cmd_fleet,      &cmd_plan,         &cmd_wave,
+    &cmd_test,       &cmd_fleet,        &cmd_plan,           &cmd_wave,
 };
 #define MAIN_N_COMMANDS (sizeof main_commands / sizeof main_commands[0])
 
