@@ -122,20 +122,52 @@ static int fp_cmp(const void *a, const void *b)
     return fp_cmp_group(a, b, true);
 }
 
-/* Marks the shards whose schema fingerprint differs from the most common one among the
- * shards of their engine at their version (someone changed the schema by hand). Unknown
- * fingerprints never differ. Heap array parallel to the shards (caller frees); NULL when
- * out of memory. */
-static bool *fleet_fingerprint_drift(const struct store_fleet *f)
+/* How a shard's schema fingerprint compares with the other shards of its engine at its
+ * version. */
+enum fp_drift {
+    FP_SAME,        /* like the most common one, or unknown */
+    FP_DIFFERS,     /* differs from the most common one: someone changed it by hand */
+    FP_NO_MAJORITY, /* several fingerprints, none more common than the others */
+};
+
+/* One (engine, version) group keys[a..b): marks the shards outside the most common
+ * fingerprint, or every shard when two fingerprints tie for most common. */
+static void fleet_fp_group(const struct fp_key *keys, size_t a, size_t b, size_t *group,
+                           enum fp_drift *drift)
+{
+    size_t best = 0;
+    size_t n_best = 0;
+    for (size_t c = a; c < b;) {
+        size_t d = c;
+        while (d < b && fp_cmp_group(&keys[c], &keys[d], true) == 0) {
+            d++;
+        }
+        for (size_t k = c; k < d; k++) {
+            group[k] = d - c;
+        }
+        n_best = d - c > best ? 1 : n_best + (d - c == best ? 1 : 0);
+        best = d - c > best ? d - c : best;
+        c = d;
+    }
+    for (size_t k = a; k < b; k++) {
+        drift[keys[k].shard_idx] =
+            n_best > 1 ? FP_NO_MAJORITY : (group[k] < best ? FP_DIFFERS : FP_SAME);
+    }
+}
+
+/* Compares each shard's schema fingerprint with the other shards of its engine at its
+ * version. Unknown fingerprints never differ. Heap array parallel to the shards (caller
+ * frees); NULL when out of memory. */
+static enum fp_drift *fleet_fingerprint_drift(const struct store_fleet *f)
 {
     size_t n = 0;
     struct fp_key *keys = calloc(f->fleet.n_shards + 1, sizeof *keys);
     size_t *group = calloc(f->fleet.n_shards + 1, sizeof *group);
-    bool *edited = calloc(f->fleet.n_shards + 1, sizeof *edited);
-    if (keys == NULL || group == NULL || edited == NULL) {
+    enum fp_drift *drift = calloc(f->fleet.n_shards + 1, sizeof *drift);
+    if (keys == NULL || group == NULL || drift == NULL) {
         free(keys);
         free(group);
-        free(edited);
+        free(drift);
         return NULL;
     }
     for (size_t i = 0; i < f->fleet.n_shards; i++) {
@@ -147,26 +179,15 @@ static bool *fleet_fingerprint_drift(const struct store_fleet *f)
     qsort(keys, n, sizeof *keys, fp_cmp);
     for (size_t a = 0; a < n;) { /* one (engine, version) at a time */
         size_t b = a;
-        size_t best = 0;
         while (b < n && fp_cmp_group(&keys[a], &keys[b], false) == 0) {
-            size_t c = b;
-            while (c < n && fp_cmp_group(&keys[b], &keys[c], true) == 0) {
-                c++;
-            }
-            for (size_t k = b; k < c; k++) {
-                group[k] = c - b;
-            }
-            best = c - b > best ? c - b : best;
-            b = c;
+            b++;
         }
-        for (size_t k = a; k < b; k++) {
-            edited[keys[k].shard_idx] = group[k] < best;
-        }
+        fleet_fp_group(keys, a, b, group, drift);
         a = b;
     }
     free(group);
     free(keys);
-    return edited;
+    return drift;
 }
 
 /* ','-separated versions as a JSON array of strings. */
@@ -231,8 +252,9 @@ static void fleet_drift_version(json_t *d, const char *v, const char *common)
 
 /* The shard's drift entry, or NULL when it does not drift. */
 static json_t *fleet_drift_json(const struct store_fleet *f, size_t i, const char *common,
-                                bool is_edited)
+                                enum fp_drift fp)
 {
+    bool is_edited = fp != FP_SAME;
     const struct shard_status *st = &f->status[i];
     const char *v = st->version[0] != '\0' ? st->version : "0";
     bool is_lagging = common != NULL && strcmp(v, common) != 0;
@@ -252,8 +274,11 @@ static json_t *fleet_drift_json(const struct store_fleet *f, size_t i, const cha
     if (is_edited) {
         json_object_set_new(d, "fingerprint", json_string(st->fingerprint));
         fleet_drift_reason(d, "fingerprint",
-                           "schema fingerprint differs from the other shards at this version "
-                           "(changed by hand?)");
+                           fp == FP_DIFFERS
+                               ? "schema fingerprint differs from the other shards at this "
+                                 "version (changed by hand?)"
+                               : "schema fingerprints of the shards at this version disagree "
+                                 "with no majority (compare them)");
     }
     char text[SHARD_VERSION_LIST_MAX + 80];
     if (st->unknown_versions[0] != '\0') {
@@ -287,15 +312,15 @@ json_t *http_encode_fleet(const struct store_fleet *f)
     }
     json_t *shards = json_array();
     json_t *drift = json_array();
-    bool *edited = fleet_fingerprint_drift(f);
+    enum fp_drift *fp = fleet_fingerprint_drift(f);
     for (size_t i = 0; i < f->fleet.n_shards; i++) {
         json_array_append_new(shards, fleet_shard_json(f, i));
-        json_t *d = fleet_drift_json(f, i, common, edited != NULL && edited[i]);
+        json_t *d = fleet_drift_json(f, i, common, fp != NULL ? fp[i] : FP_SAME);
         if (d != NULL) {
             json_array_append_new(drift, d);
         }
     }
-    free(edited);
+    free(fp);
     free(h);
     return json_pack("{s:o, s:o, s:o}", "shards", shards, "histogram", hist, "drift", drift);
 }

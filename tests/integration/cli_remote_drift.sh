@@ -5,7 +5,8 @@
 # shard's schema is then changed by hand. `fleet scan --wait` runs the read-only inventory
 # scan on the agents, waits until every shard reported and lists exactly that shard as
 # drifting, with the fingerprint reason. Then one shard's history gets an edited checksum
-# and another an unknown version: the next scan names them with their reasons. With the
+# and another an unknown version: the next scan names them with their reasons (and two
+# MariaDB shards that differ with no majority are both listed). With the
 # agents stopped, `scan --wait` gives up after --wait-timeout naming the silent shards.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=e2e_lib.sh
@@ -101,21 +102,34 @@ e2e_sql sqlite-01 "INSERT INTO shardwave_schema_history (version, description, d
     'someone', started_at, finished_at, duration_ms, stmt_done, stmt_total
     FROM shardwave_schema_history WHERE version = '2' AND direction = 'up'"
 
+# two MariaDB shards that differ: no majority says which one is right, both are listed
+tie='[]'
+if ((n_my > 0)); then
+    e2e_sql mysql-02 "ALTER TABLE users ADD COLUMN added_by_hand integer" >/dev/null
+    tie='[["mysql-01", ["fingerprint"], [], []], ["mysql-02", ["fingerprint"], [], []]]'
+fi
+
 sw_expect 0 fleet scan --wait --json
 assert_eq "$(jq -c '.inventory.pending' <<<"$CLI_OUT")" "[]" "nothing pending after --wait"
 got=$(jq -c '[.drift[] | [.id, .reasons, .unknown_migrations, .edited_migrations]] | sort' \
     <<<"$CLI_OUT")
-want=$(jq -c -n --arg e "$edited" '[[$e, ["fingerprint"], [], []],
+want=$(jq -c -n --arg e "$edited" --argjson tie "$tie" '[[$e, ["fingerprint"], [], []],
     ["sqlite-01", ["unknown_migrations"], ["2.5"], []],
-    ["sqlite-03", ["edited_migrations"], [], ["2"]]] | sort')
+    ["sqlite-03", ["edited_migrations"], [], ["2"]]] + $tie | sort')
 assert_eq "$got" "$want" "drift after the history edits"
+if ((n_my > 0)); then
+    assert_eq "$(jq -r '.drift[] | select(.id == "mysql-01") | .reason' <<<"$CLI_OUT")" \
+        "schema fingerprints of the shards at this version disagree with no majority (compare them)" \
+        "tie reason"
+fi
+n_drift=$(jq '.drift | length' <<<"$CLI_OUT")
 sw_expect 0 fleet --drift
 assert_contains "$(grep '^sqlite-01 ' <<<"$CLI_OUT")" \
     "applied versions not in the migration set: 2.5" "unknown migration reason"
 assert_contains "$(grep '^sqlite-03 ' <<<"$CLI_OUT")" \
     "applied versions whose checksum differs from the migration set: 2" "edited migration reason"
 sw_expect 0 fleet
-assert_contains "$CLI_OUT" "drift: 3 shards (see 'shardwave fleet --drift')" "fleet summary"
+assert_contains "$CLI_OUT" "drift: $n_drift shards (see 'shardwave fleet --drift')" "fleet summary"
 
 # no agent: the scan is queued but nobody reports
 for p in "${E2E_AGENT_PIDS[@]}"; do
