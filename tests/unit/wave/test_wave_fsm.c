@@ -588,6 +588,38 @@ static void test_bake_and_gate(void **state)
     wave_decision_cleanup(&d);
 }
 
+/* Paused while baking, resumed after the bake elapsed: the gate is asked, and its failure
+ * halts the wave at once (it used to be ignored until the gate timed out). */
+static void test_gate_after_pause_resume(void **state)
+{
+    (void)state;
+    struct tv t;
+    struct wave_decision d = {0};
+    tv_init(&t);
+    t.stages[0].bake_ms = 2000;
+    t.stages[0].has_gate = true;
+    t.shards[0].state = WSHARD_DONE;
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    assert_int_equal(t.view.phase, STAGE_BAKING);
+    ok(&t, WAVE_EV_PAUSE, 0, NULL, &d);
+    assert_int_equal(t.view.state, WAVE_PAUSED);
+    t.view.now_ms = NOW + 5000;
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    ok(&t, WAVE_EV_RESUME, 0, NULL, &d);
+    assert_int_equal(t.view.state, WAVE_RUNNING);
+    bool asked = d.gate_check;
+    for (int i = 0; i < 3 && t.view.phase != STAGE_GATING; i++) {
+        ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+        asked = asked || d.gate_check;
+    }
+    assert_int_equal(t.view.phase, STAGE_GATING);
+    assert_true(asked);
+    ok(&t, WAVE_EV_GATE_FAILED, 0, "0 rows", &d);
+    assert_int_equal(t.view.state, WAVE_HALTED);
+    assert_string_equal(d.reason, "stage canary: gate failed: 0 rows");
+    wave_decision_cleanup(&d);
+}
+
 static void test_pause_is_strict(void **state)
 {
     (void)state;
@@ -802,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_budget_max_failures),
         cmocka_unit_test(test_budget_percent_and_default),
         cmocka_unit_test(test_bake_and_gate),
+        cmocka_unit_test(test_gate_after_pause_resume),
         cmocka_unit_test(test_pause_is_strict),
         cmocka_unit_test(test_lease_expiry_redispatch),
         cmocka_unit_test(test_rollback_order),
