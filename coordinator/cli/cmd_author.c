@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd_generate.h"
 #include "sw/fsutil.h"
 #include "sw/manifest.h"
 #include "sw/strbuf.h"
@@ -23,6 +24,9 @@ static const char author_new_help[] =
     "\n"
     "SYNOPSIS\n"
     "    shardwave new DIR \"description\" [--engine pg|mysql|sqlite] [--timestamp]\n"
+    "    shardwave new DIR --rename-column TABLE.OLD:NEW --type TYPE [options]\n"
+    "    shardwave new DIR --rename-table OLD:NEW [options]\n"
+    "    shardwave new DIR --add-not-null-column TABLE.COL TYPE DEFAULT [options]\n"
     "\n"
     "DESCRIPTION\n"
     "    Picks the next version for the migration set in DIR and creates\n"
@@ -46,13 +50,49 @@ static const char author_new_help[] =
     "    --log-level LEVEL error, warn, info, debug or trace\n"
     "    -h, --help        show this help\n"
     "\n"
+    "EXPAND/CONTRACT RECIPES\n"
+    "    shardwave new DIR --rename-column TABLE.OLD:NEW --type TYPE [--key COL]\n"
+    "                      [--batch-size N] [--engine E] [--timestamp]\n"
+    "    shardwave new DIR --rename-table OLD:NEW [--engine E] [--timestamp]\n"
+    "    shardwave new DIR --add-not-null-column TABLE.COL TYPE DEFAULT [--key COL]\n"
+    "                      [--batch-size N] [--engine E] [--timestamp]\n"
+    "\n"
+    "    Instead of one blank pair, these write a zero-downtime recipe as consecutive\n"
+    "    versions, with engine files (.pg, .mysql, .sqlite; only E with --engine) and a down\n"
+    "    file for each. Every file starts with the rollout and says which application\n"
+    "    deploy goes between which versions (docs/expand-contract.md).\n"
+    "      --rename-column  V1 expand: adds NEW (of --type TYPE, OLD's type: required) and\n"
+    "                       triggers that keep OLD and NEW equal whichever one is written;\n"
+    "                       V2 backfill: copies OLD into NEW in batches; then deploy the\n"
+    "                       application that uses NEW; V3 contract: drops the triggers and\n"
+    "                       OLD (destructive-ok, contract-of V2).\n"
+    "      --rename-table   V1 expand: a view NEW over table OLD; then deploy the\n"
+    "                       application that uses NEW; V2 contract: drops the view and\n"
+    "                       renames the table to NEW in one step (contract-of V1).\n"
+    "      --add-not-null-column\n"
+    "                       V1 add, V2 backfill, V3 enforce: PostgreSQL adds the column\n"
+    "                       nullable with DEFAULT and CHECK (COL IS NOT NULL) NOT VALID,\n"
+    "                       backfills in batches, then VALIDATEs and sets NOT NULL; MySQL\n"
+    "                       and SQLite add it NOT NULL DEFAULT at once (metadata only) and\n"
+    "                       leave V2 and V3 empty. DEFAULT is a literal: 42, 'text', true.\n"
+    "    Names must be plain identifiers (letters, digits, '_'). Triggers, functions and\n"
+    "    constraints are named sw_sync_<table>_<old>_<new>[_ins|_upd...],\n"
+    "    sw_backfill_<table>_<col> and <table>_<col>_not_null (cut and hashed beyond 63\n"
+    "    characters).\n"
+    "    --key COL         batches walk this indexed integer column (default id)\n"
+    "    --batch-size N    key values per batch, each committed on its own (default 1000)\n"
+    "\n"
     "EXIT STATUS\n"
     "    0 files written; 2 bad arguments or a problem in DIR; 4 a file already exists;\n"
     "    5 a file differs from shardwave.sum; 74 file system error.\n"
     "\n"
     "EXAMPLES\n"
     "    shardwave new db/migrations \"create users\"\n"
-    "    shardwave new db/migrations \"add index on users email\" --engine pg\n";
+    "    shardwave new db/migrations \"add index on users email\" --engine pg\n"
+    "    shardwave new db/migrations --rename-column users.name:full_name --type text\n"
+    "    shardwave new db/migrations --rename-table customer:customers\n"
+    "    shardwave new db/migrations --add-not-null-column users.status \"varchar(20)\" "
+    "\"'active'\"\n";
 
 static const char author_sum_help[] =
     "NAME\n"
@@ -115,8 +155,7 @@ static int author_slug(const char *desc, char *out, size_t cap, struct sw_err *e
     return 0;
 }
 
-/* mkdir -p for the migration directory. */
-static int author_mkdirs(const char *dir, struct sw_err *err)
+int cmd_author_mkdirs(const char *dir, struct sw_err *err)
 {
     char path[4096];
     int n = snprintf(path, sizeof path, "%s", dir);
@@ -150,8 +189,7 @@ static uint64_t author_utc_timestamp(void)
            (uint64_t)tm.tm_hour * 10000ull + (uint64_t)tm.tm_min * 100ull + (uint64_t)tm.tm_sec;
 }
 
-/* The next version: highest major + 1, or a UTC timestamp (never below that). */
-static void author_next_version(const struct migset *set, bool timestamp, char *buf, size_t cap)
+uint64_t cmd_author_next_major(const struct migset *set, bool timestamp)
 {
     struct version latest = migset_latest(set);
     uint64_t major = latest.n_parts > 0 ? latest.parts[0] : 0;
@@ -160,7 +198,7 @@ static void author_next_version(const struct migset *set, bool timestamp, char *
         uint64_t ts = author_utc_timestamp();
         next = ts > major ? ts : major + 1;
     }
-    snprintf(buf, cap, "%llu", (unsigned long long)next);
+    return next;
 }
 
 static int author_render_up(struct sw_strbuf *sb, const char *desc, const char *version,
@@ -292,6 +330,18 @@ static int author_new_args(int argc, char **argv, struct cli_args *a, struct sw_
     return 0;
 }
 
+int cmd_author_load(const char *dir, struct migset **set, struct sw_err *err)
+{
+    int rc = migset_load(dir, NULL, set, err);
+    if (rc == SW_ECHECKSUM) {
+        sw_err_hint(err,
+                    "fix the file first; if it was never applied anywhere, record "
+                    "the edit with 'shardwave sum %s'",
+                    dir);
+    }
+    return rc;
+}
+
 static int author_new_run(int argc, char **argv, struct sw_err *err)
 {
     struct cli_args a;
@@ -299,6 +349,9 @@ static int author_new_run(int argc, char **argv, struct sw_err *err)
     char slug[MIGSET_DESCRIPTION_MAX + 1];
     char version[VERSION_TEXT_MAX];
     struct author_names names;
+    if (cmd_generate_wanted(argc, argv)) {
+        return cmd_generate_run(argc, argv, err);
+    }
     int rc = author_new_args(argc, argv, &a, err);
     if (rc != 0 || a.help) {
         return rc != 0 ? rc : cli_print_help(&cmd_author_new);
@@ -306,19 +359,14 @@ static int author_new_run(int argc, char **argv, struct sw_err *err)
     const char *dir = a.pos[0];
     const char *desc = a.pos[1];
     if ((rc = author_slug(desc, slug, sizeof slug, err)) != 0 ||
-        (rc = author_mkdirs(dir, err)) != 0) {
+        (rc = cmd_author_mkdirs(dir, err)) != 0) {
         goto out;
     }
-    if ((rc = migset_load(dir, NULL, &set, err)) != 0) {
-        if (rc == SW_ECHECKSUM) {
-            sw_err_hint(err,
-                        "fix the file first; if it was never applied anywhere, record "
-                        "the edit with 'shardwave sum %s'",
-                        dir);
-        }
+    if ((rc = cmd_author_load(dir, &set, err)) != 0) {
         goto out;
     }
-    author_next_version(set, a.timestamp, version, sizeof version);
+    snprintf(version, sizeof version, "%llu",
+             (unsigned long long)cmd_author_next_major(set, a.timestamp));
     author_make_names(version, slug, a.engine, &names);
     if ((rc = author_write_pair(dir, desc, version, &names, err)) != 0 ||
         (rc = manifest_write_for_dir(dir, err)) != 0) {

@@ -21,7 +21,4 @@ bool cmd_generate_wanted(int argc, char **argv);
  * SW_E* code with err filled; usage errors are SW_EINVAL. */
 int cmd_generate_run(int argc, char **argv, struct sw_err *err);
 
-/* The generator part of `shardwave new --help`. */
-extern const char cmd_generate_help[];
-
 #endif
