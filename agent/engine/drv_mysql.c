@@ -610,39 +610,46 @@ static int my_cancel(struct engine *eng, struct sw_err *err)
  * databases with the same schema read the same. */
 #define MY_UNQUALIFY(col) "REPLACE(" col ", CONCAT('`', DATABASE(), '`.'), '')"
 static const struct engine_catalog_query my_catalog_queries[] = {
-    {"table", "SELECT table_name, table_type, engine, table_collation, create_options "
-              "FROM information_schema.tables WHERE table_schema = DATABASE()"},
-    {"column", "SELECT table_name, column_name, ordinal_position, column_type, is_nullable, "
-               "column_default, extra, character_set_name, collation_name, generation_expression "
-               "FROM information_schema.columns WHERE table_schema = DATABASE()"},
-    {"index",
-     "SELECT table_name, index_name, seq_in_index, column_name, non_unique, collation, "
-     "sub_part, index_type FROM information_schema.statistics WHERE table_schema = DATABASE()"},
-    {"constraint",
-     "SELECT table_name, constraint_name, constraint_type "
-     "FROM information_schema.table_constraints WHERE constraint_schema = DATABASE()"},
-    {"key_column",
-     "SELECT table_name, constraint_name, ordinal_position, column_name, referenced_table_name, "
-     "referenced_column_name FROM information_schema.key_column_usage "
-     "WHERE constraint_schema = DATABASE()"},
-    {"foreign_key",
-     "SELECT table_name, constraint_name, referenced_table_name, update_rule, delete_rule "
-     "FROM information_schema.referential_constraints WHERE constraint_schema = DATABASE()"},
-    {"check",
-     "SELECT table_name, constraint_name, check_clause FROM information_schema.check_constraints "
-     "WHERE constraint_schema = DATABASE()"},
-    {"view",
-     "SELECT table_name, " MY_UNQUALIFY(
+    {.kind = "table",
+     .sql = "SELECT table_name, table_type, engine, table_collation, create_options "
+            "FROM information_schema.tables WHERE table_schema = DATABASE()"},
+    {.kind = "column",
+     .sql = "SELECT table_name, column_name, ordinal_position, column_type, is_nullable, "
+            "column_default, extra, character_set_name, collation_name, generation_expression "
+            "FROM information_schema.columns WHERE table_schema = DATABASE()",
+     .position_col = 3},
+    {.kind = "index",
+     .sql =
+         "SELECT table_name, index_name, seq_in_index, column_name, non_unique, collation, "
+         "sub_part, index_type FROM information_schema.statistics WHERE table_schema = DATABASE()"},
+    {.kind = "constraint",
+     .sql = "SELECT table_name, constraint_name, constraint_type "
+            "FROM information_schema.table_constraints WHERE constraint_schema = DATABASE()"},
+    {.kind = "key_column",
+     .sql = "SELECT table_name, constraint_name, ordinal_position, column_name, "
+            "referenced_table_name, "
+            "referenced_column_name FROM information_schema.key_column_usage "
+            "WHERE constraint_schema = DATABASE()"},
+    {.kind = "foreign_key",
+     .sql = "SELECT table_name, constraint_name, referenced_table_name, update_rule, delete_rule "
+            "FROM information_schema.referential_constraints WHERE constraint_schema = DATABASE()"},
+    {.kind = "check",
+     .sql = "SELECT table_name, constraint_name, check_clause FROM "
+            "information_schema.check_constraints "
+            "WHERE constraint_schema = DATABASE()"},
+    {.kind = "view",
+     .sql = "SELECT table_name, " MY_UNQUALIFY(
          "view_definition") ", check_option, security_type "
                             "FROM information_schema.views WHERE table_schema = DATABASE()"},
-    {"trigger",
-     "SELECT event_object_table, trigger_name, action_timing, event_manipulation, "
-     "action_order, " MY_UNQUALIFY("action_statement") " FROM information_schema.triggers "
-                                                       "WHERE trigger_schema = DATABASE()"},
-    {"routine", "SELECT routine_name, routine_type, data_type, " MY_UNQUALIFY(
-                    "routine_definition") " "
-                                          "FROM information_schema.routines WHERE routine_schema = "
-                                          "DATABASE()"},
+    {.kind = "trigger",
+     .sql = "SELECT event_object_table, trigger_name, action_timing, event_manipulation, "
+            "action_order, " MY_UNQUALIFY("action_statement") " FROM information_schema.triggers "
+                                                              "WHERE trigger_schema = DATABASE()"},
+    {.kind = "routine",
+     .sql = "SELECT routine_name, routine_type, data_type, " MY_UNQUALIFY(
+         "routine_definition") " "
+                               "FROM information_schema.routines WHERE routine_schema = "
+                               "DATABASE()"},
 };
 
 const struct engine_ops engine_ops_mysql = {

@@ -347,44 +347,52 @@ static int pg_cancel(struct engine *eng, struct sw_err *err)
 #define PG_USER_NS                                                                                 \
     " n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' "
 static const struct engine_catalog_query pg_catalog_queries[] = {
-    {"relation",
-     "SELECT c.relname, n.nspname, c.relkind::text, c.relpersistence::text "
-     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-     "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND" PG_USER_NS
-     "AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d "
-     "WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')))"},
-    {"column",
-     "SELECT c.relname, n.nspname, a.attname, "
-     "row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)::text, "
-     "format_type(a.atttypid, a.atttypmod), a.attnotnull::text, "
-     "pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, a.attgenerated::text, co.collname "
-     "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-     "JOIN pg_namespace n ON n.oid = c.relnamespace "
-     "LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
-     "LEFT JOIN pg_collation co ON co.oid = a.attcollation "
-     "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
-     "AND" PG_USER_NS},
-    {"index", "SELECT t.relname, n.nspname, i.relname, pg_get_indexdef(i.oid) "
-              "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-              "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
-              "WHERE" PG_USER_NS},
-    {"constraint",
-     "SELECT t.relname, n.nspname, k.conname, k.contype::text, pg_get_constraintdef(k.oid, true) "
-     "FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid "
-     "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE" PG_USER_NS},
-    {"view", "SELECT c.relname, n.nspname, pg_get_viewdef(c.oid, true) "
-             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-             "WHERE c.relkind IN ('v', 'm') AND" PG_USER_NS},
-    {"trigger",
-     "SELECT c.relname, n.nspname, t.tgname, pg_get_triggerdef(t.oid, true) "
-     "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND" PG_USER_NS},
-    {"routine", "SELECT p.proname, n.nspname, pg_get_function_identity_arguments(p.oid), "
-                "pg_get_functiondef(p.oid) "
-                "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-                "WHERE p.prokind IN ('f', 'p') AND" PG_USER_NS
-                "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass "
-                "AND d.objid = p.oid AND d.deptype = 'e')"},
+    {.kind = "relation",
+     .sql = "SELECT c.relname, n.nspname, c.relkind::text, c.relpersistence::text "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND" PG_USER_NS
+            "AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d "
+            "WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', "
+            "'i')))"},
+    {.kind = "column",
+     .sql = "SELECT c.relname, n.nspname, a.attname, "
+            "row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum)::text, "
+            "format_type(a.atttypid, a.atttypmod), a.attnotnull::text, "
+            "pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, a.attgenerated::text, "
+            "co.collname "
+            "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
+            "LEFT JOIN pg_collation co ON co.oid = a.attcollation "
+            "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+            "AND" PG_USER_NS,
+     .position_col = 4},
+    {.kind = "index",
+     .sql = "SELECT t.relname, n.nspname, i.relname, pg_get_indexdef(i.oid) "
+            "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "WHERE" PG_USER_NS},
+    {.kind = "constraint",
+     .sql = "SELECT t.relname, n.nspname, k.conname, k.contype::text, pg_get_constraintdef(k.oid, "
+            "true) "
+            "FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE" PG_USER_NS},
+    {.kind = "view",
+     .sql = "SELECT c.relname, n.nspname, pg_get_viewdef(c.oid, true) "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('v', 'm') AND" PG_USER_NS},
+    {.kind = "trigger",
+     .sql =
+         "SELECT c.relname, n.nspname, t.tgname, pg_get_triggerdef(t.oid, true) "
+         "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND" PG_USER_NS},
+    {.kind = "routine",
+     .sql = "SELECT p.proname, n.nspname, pg_get_function_identity_arguments(p.oid), "
+            "pg_get_functiondef(p.oid) "
+            "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE p.prokind IN ('f', 'p') AND" PG_USER_NS
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass "
+            "AND d.objid = p.oid AND d.deptype = 'e')"},
 };
 
 const struct engine_ops engine_ops_pg = {

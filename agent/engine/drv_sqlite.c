@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "sw/clock.h"
+#include "sw/strbuf.h"
 
 #define SQLITE_DEFAULT_BUSY_MS 5000
 #define SQLITE_PROGRESS_STEPS  1000
@@ -337,23 +338,166 @@ static int sqlite_cancel(struct engine *eng, struct sw_err *err)
     return 0;
 }
 
+/* ---- column-order-blind CREATE TABLE texts -------------------------------------------- */
+
+/* Just past the quoted name, string or comment that starts at p (p itself if none). */
+static const char *sqlite_skip_token(const char *p)
+{
+    if ((p[0] == '-' && p[1] == '-') || (p[0] == '/' && p[1] == '*')) {
+        const char *end = p[0] == '-' ? strchr(p, '\n') : strstr(p + 2, "*/");
+        return end == NULL ? p + strlen(p) : end + (p[0] == '-' ? 0 : 2);
+    }
+    char close = p[0] == '[' ? ']' : p[0];
+    if (close != '\'' && close != '"' && close != '`' && close != ']') {
+        return p;
+    }
+    for (const char *q = p + 1; *q != '\0'; q++) {
+        if (*q == close && close != ']' && q[1] == close) {
+            q++; /* doubled quote */
+        } else if (*q == close) {
+            return q + 1;
+        }
+    }
+    return p + strlen(p);
+}
+
+/* SQLite's default column limit is 2000; constraints come on top. Beyond this the
+ * last definitions stay together (still deterministic). */
+#define SQLITE_DEFS_MAX 4096
+
+/* The definitions between the outermost parentheses of a CREATE TABLE text. */
+struct sqlite_defs {
+    const char *open, *close; /* the '(' and its ')' */
+    const char *starts[SQLITE_DEFS_MAX];
+    size_t n;
+};
+
+/* Finds the outermost parentheses and the top-level commas; false when unbalanced. */
+static bool sqlite_defs_scan(const char *sql, struct sqlite_defs *d)
+{
+    int depth = 0;
+    d->open = NULL;
+    d->n = 0;
+    for (const char *p = sql; *p != '\0';) {
+        const char *next = sqlite_skip_token(p);
+        if (next != p) {
+            p = next;
+            continue;
+        }
+        if (*p == '(' && depth++ == 0) {
+            d->open = p;
+            d->starts[d->n++] = p + 1;
+        } else if (*p == ')' && depth > 0 && --depth == 0) {
+            d->close = p;
+            return true;
+        } else if (*p == ',' && depth == 1 && d->n < sizeof d->starts / sizeof d->starts[0]) {
+            d->starts[d->n++] = p + 1;
+        }
+        p++;
+    }
+    return false;
+}
+
+/* One definition, whitespace folded and trimmed, as a heap string. */
+static char *sqlite_def_dup(const char *from, const char *to)
+{
+    char *out = malloc((size_t)(to - from) + 1);
+    size_t n = 0;
+    for (const char *p = from; out != NULL && p < to; p++) {
+        bool space = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
+        if (!space) {
+            out[n++] = *p;
+        } else if (n > 0 && out[n - 1] != ' ') {
+            out[n++] = ' ';
+        }
+    }
+    if (out != NULL) {
+        n -= n > 0 && out[n - 1] == ' ';
+        out[n] = '\0';
+    }
+    return out;
+}
+
+static int sqlite_def_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "<head>(<definitions sorted, joined by ', '>)<tail>". */
+static int sqlite_defs_join(const char *sql, const struct sqlite_defs *d, char **out,
+                            struct sw_err *err)
+{
+    char **defs = calloc(d->n, sizeof *defs);
+    struct sw_strbuf sb;
+    sw_strbuf_init(&sb, 2 * strlen(sql) + 16);
+    int rc = defs == NULL ? sw_err_set(err, SW_ENOMEM, "out of memory reading the catalog") : 0;
+    for (size_t i = 0; i < d->n && rc == 0; i++) {
+        const char *end = i + 1 < d->n ? d->starts[i + 1] - 1 : d->close;
+        if ((defs[i] = sqlite_def_dup(d->starts[i], end)) == NULL) {
+            rc = sw_err_set(err, SW_ENOMEM, "out of memory reading the catalog");
+        }
+    }
+    if (rc == 0) {
+        qsort(defs, d->n, sizeof defs[0], sqlite_def_cmp);
+        rc = sw_strbuf_append(&sb, sql, (size_t)(d->open - sql) + 1, err);
+    }
+    for (size_t i = 0; i < d->n && rc == 0; i++) {
+        rc = sw_strbuf_printf(&sb, err, "%s%s", i > 0 ? ", " : "", defs[i]);
+    }
+    if (rc == 0 && (rc = sw_strbuf_puts(&sb, d->close, err)) == 0) {
+        *out = sw_strbuf_take(&sb);
+    }
+    for (size_t i = 0; defs != NULL && i < d->n; i++) {
+        free(defs[i]);
+    }
+    free(defs);
+    sw_strbuf_cleanup(&sb);
+    return rc;
+}
+
+/* The "object" query's CREATE TABLE text (cell 4 of a type 'table' row) with its
+ * definitions sorted: a column re-added by a down migration lands last. */
+static int sqlite_unorder_cell(const struct engine_rows *rows, size_t row, size_t col, char **out,
+                               struct sw_err *err)
+{
+    const char *type = engine_rows_get(rows, row, 1);
+    const char *sql = engine_rows_get(rows, row, col);
+    *out = NULL;
+    if (col != 3 || type == NULL || strcmp(type, "table") != 0 || sql == NULL) {
+        return 0;
+    }
+    struct sqlite_defs *d = malloc(sizeof *d);
+    if (d == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory reading the catalog");
+    }
+    int rc = sqlite_defs_scan(sql, d) ? sqlite_defs_join(sql, d, out, err) : 0;
+    free(d);
+    return rc;
+}
+
 /* Schema fingerprint catalog: the main database; SQLite's own tables excluded. The
  * stored CREATE texts carry what the pragmas do not (CHECK constraints, partial and
  * expression indexes, view and trigger bodies). */
 #define SQLITE_USER_TABLES " m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
 static const struct engine_catalog_query sqlite_catalog_queries[] = {
-    {"object", "SELECT tbl_name, type, name, sql FROM sqlite_master "
-               "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"},
-    {"column", "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk "
-               "FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE" SQLITE_USER_TABLES},
-    {"index",
-     "SELECT m.name, l.name, l.\"unique\", l.origin, l.partial, i.seqno, i.name "
-     "FROM sqlite_master m JOIN pragma_index_list(m.name) l JOIN pragma_index_info(l.name) i "
-     "WHERE" SQLITE_USER_TABLES},
-    {"foreign_key",
-     "SELECT m.name, f.id, f.seq, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete, "
-     "f.\"match\" FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f "
-     "WHERE" SQLITE_USER_TABLES},
+    {.kind = "object",
+     .sql = "SELECT tbl_name, type, name, sql FROM sqlite_master "
+            "WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+     .unorder_cell = sqlite_unorder_cell},
+    {.kind = "column",
+     .sql = "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk "
+            "FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE" SQLITE_USER_TABLES,
+     .position_col = 2},
+    {.kind = "index",
+     .sql =
+         "SELECT m.name, l.name, l.\"unique\", l.origin, l.partial, i.seqno, i.name "
+         "FROM sqlite_master m JOIN pragma_index_list(m.name) l JOIN pragma_index_info(l.name) i "
+         "WHERE" SQLITE_USER_TABLES},
+    {.kind = "foreign_key",
+     .sql =
+         "SELECT m.name, f.id, f.seq, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete, "
+         "f.\"match\" FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f "
+         "WHERE" SQLITE_USER_TABLES},
 };
 
 const struct engine_ops engine_ops_sqlite = {

@@ -702,14 +702,37 @@ static int engine_catalog_cell(struct sw_strbuf *sb, const char *cell, struct sw
     return rc;
 }
 
-static int engine_catalog_add(struct engine_catalog *cat, const char *kind,
-                              const struct engine_rows *rows, size_t row, struct sw_err *err)
+/* Appends one result cell to a catalog line, as the snapshot flags want it. */
+static int engine_catalog_add_cell(struct sw_strbuf *sb, const struct engine_catalog_query *q,
+                                   const struct engine_rows *rows, size_t row, size_t col,
+                                   unsigned flags, struct sw_err *err)
+{
+    bool blind = (flags & ENGINE_SNAPSHOT_ANY_COLUMN_ORDER) != 0;
+    if (blind && q->position_col == col + 1) {
+        return 0;
+    }
+    char *unordered = NULL;
+    if (blind && q->unorder_cell != NULL) {
+        int rc = q->unorder_cell(rows, row, col, &unordered, err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    int rc = engine_catalog_cell(
+        sb, unordered != NULL ? unordered : engine_rows_get(rows, row, col), err);
+    free(unordered);
+    return rc;
+}
+
+static int engine_catalog_add(struct engine_catalog *cat, const struct engine_catalog_query *q,
+                              const struct engine_rows *rows, size_t row, unsigned flags,
+                              struct sw_err *err)
 {
     struct sw_strbuf sb;
     sw_strbuf_init(&sb, ENGINE_ROWS_MAX_TEXT_BYTES);
-    int rc = sw_strbuf_puts(&sb, kind, err);
+    int rc = sw_strbuf_puts(&sb, q->kind, err);
     for (size_t col = 0; col < rows->n_cols && rc == 0; col++) {
-        rc = engine_catalog_cell(&sb, engine_rows_get(rows, row, col), err);
+        rc = engine_catalog_add_cell(&sb, q, rows, row, col, flags, err);
     }
     if (rc == 0 && cat->n_lines == cat->cap_lines) {
         size_t cap = cat->cap_lines == 0 ? 64 : cat->cap_lines * 2;
@@ -729,7 +752,7 @@ static int engine_catalog_add(struct engine_catalog *cat, const char *kind,
 }
 
 static int engine_catalog_query_run(struct engine *eng, const struct engine_catalog_query *q,
-                                    struct engine_catalog *cat, struct sw_err *err)
+                                    unsigned flags, struct engine_catalog *cat, struct sw_err *err)
 {
     struct engine_rows *rows = NULL;
     int rc = engine_query(eng, q->sql, NULL, 0, &rows, err);
@@ -742,7 +765,7 @@ static int engine_catalog_query_run(struct engine *eng, const struct engine_cata
         if (owner != NULL && strcmp(owner, ENGINE_HISTORY_TABLE) == 0) {
             continue; /* our own bookkeeping is not the tenant's schema */
         }
-        rc = engine_catalog_add(cat, q->kind, rows, row, err);
+        rc = engine_catalog_add(cat, q, rows, row, flags, err);
     }
 out:
     engine_rows_free(rows);
@@ -755,11 +778,12 @@ static int engine_catalog_cmp(const void *a, const void *b)
 }
 
 /* Reads every catalog query of the driver into cat, sorted. */
-static int engine_catalog_read(struct engine *eng, struct engine_catalog *cat, struct sw_err *err)
+static int engine_catalog_read(struct engine *eng, unsigned flags, struct engine_catalog *cat,
+                               struct sw_err *err)
 {
     int rc = 0;
     for (size_t i = 0; i < eng->ops->n_catalog_queries && rc == 0; i++) {
-        rc = engine_catalog_query_run(eng, &eng->ops->catalog_queries[i], cat, err);
+        rc = engine_catalog_query_run(eng, &eng->ops->catalog_queries[i], flags, cat, err);
     }
     if (rc == 0 && cat->n_lines > 1) {
         qsort(cat->lines, cat->n_lines, sizeof *cat->lines, engine_catalog_cmp);
@@ -768,10 +792,11 @@ static int engine_catalog_read(struct engine *eng, struct engine_catalog *cat, s
 }
 
 /* The snapshot text into sb (which bounds it). */
-static int engine_snapshot_build(struct engine *eng, struct sw_strbuf *sb, struct sw_err *err)
+static int engine_snapshot_build(struct engine *eng, unsigned flags, struct sw_strbuf *sb,
+                                 struct sw_err *err)
 {
     struct engine_catalog cat = {0};
-    int rc = engine_catalog_read(eng, &cat, err);
+    int rc = engine_catalog_read(eng, flags, &cat, err);
     if (rc != 0) {
         goto out;
     }
@@ -784,7 +809,7 @@ out:
     return rc;
 }
 
-int engine_schema_snapshot(struct engine *eng, char **text, struct sw_err *err)
+int engine_schema_snapshot_ex(struct engine *eng, unsigned flags, char **text, struct sw_err *err)
 {
     struct sw_strbuf sb;
     sw_strbuf_init(&sb, ENGINE_FINGERPRINT_MAX_BYTES);
@@ -793,13 +818,18 @@ int engine_schema_snapshot(struct engine *eng, char **text, struct sw_err *err)
         goto out;
     }
     *text = NULL;
-    rc = engine_snapshot_build(eng, &sb, err);
+    rc = engine_snapshot_build(eng, flags, &sb, err);
     if (rc == 0 && (*text = sw_strbuf_take(&sb)) == NULL) {
         rc = sw_err_set(err, SW_ENOMEM, "out of memory reading the catalog");
     }
 out:
     sw_strbuf_cleanup(&sb);
     return rc;
+}
+
+int engine_schema_snapshot(struct engine *eng, char **text, struct sw_err *err)
+{
+    return engine_schema_snapshot_ex(eng, 0, text, err);
 }
 
 int engine_schema_fingerprint(struct engine *eng, char out[ENGINE_FINGERPRINT_HEX_LEN + 1],
@@ -812,7 +842,7 @@ int engine_schema_fingerprint(struct engine *eng, char out[ENGINE_FINGERPRINT_HE
         goto out;
     }
     out[0] = '\0';
-    rc = engine_snapshot_build(eng, &text, err);
+    rc = engine_snapshot_build(eng, 0, &text, err);
     if (rc == 0) {
         rc = checksum_sha256_hex_raw(text.buf, text.len, out, err);
     }

@@ -158,4 +158,16 @@ int engine_schema_fingerprint(struct engine *eng, char out[ENGINE_FINGERPRINT_HE
  * Read-only. Errors: SW_EDB from a catalog query, SW_ECONNECT, SW_ETOOBIG beyond 256 MiB. */
 int engine_schema_snapshot(struct engine *eng, char **text, struct sw_err *err);
 
+enum engine_snapshot_flag {
+    /* Leave out where each column sits in its table: a down migration that re-adds a
+     * dropped column puts it last (PostgreSQL cannot do otherwise), which is the same
+     * schema for every query that names its columns. */
+    ENGINE_SNAPSHOT_ANY_COLUMN_ORDER = 1u << 0,
+};
+/* engine_schema_snapshot with ENGINE_SNAPSHOT_* flags (0 = exactly the snapshot above).
+ * With ANY_COLUMN_ORDER the column position cells are left out and SQLite's CREATE
+ * TABLE texts list their column and constraint definitions sorted; such a text is only
+ * comparable with another taken with the same flags. */
+int engine_schema_snapshot_ex(struct engine *eng, unsigned flags, char **text, struct sw_err *err);
+
 #endif

@@ -36,6 +36,14 @@
 struct engine_catalog_query {
     const char *kind; /* "table", "column", "index", "constraint", "view", "trigger", ... */
     const char *sql;
+    /* Snapshots blind to column order (ENGINE_SNAPSHOT_ANY_COLUMN_ORDER) leave out this
+     * 1-based result column, the position of a table's column (0 = none)... */
+    size_t position_col;
+    /* ...and, when set, let the driver rewrite a cell that lists a table's columns in
+     * order (SQLite's CREATE TABLE text) into an order-blind form: *out a heap string,
+     * or NULL to keep the cell as it is. */
+    int (*unorder_cell)(const struct engine_rows *rows, size_t row, size_t col, char **out,
+                        struct sw_err *err);
 };
 
 struct engine_ops {
