@@ -55,6 +55,9 @@ install(CODE [[
     else()
         set(sw_sysconf "${sw_prefix}/etc")
     endif()
+    # One staging directory per destination: installs into several prefixes may run at once.
+    string(MD5 sw_dest "$ENV{DESTDIR}|${sw_prefix}")
+    set(SW_UNIT_STAGE "${SW_UNIT_STAGE}/${sw_dest}")
     file(MAKE_DIRECTORY "${SW_UNIT_STAGE}")
     set(sw_staged "")
     foreach(unit IN LISTS SW_SYSTEMD_UNITS)
