@@ -7,6 +7,7 @@
 #include "cmd_author.h"
 #include "cmd_fleet.h"
 #include "cmd_info.h"
+#include "cmd_lint.h"
 #include "cmd_migrate.h"
 #include "cmd_plan.h"
 #include "cmd_test.h"
@@ -17,9 +18,11 @@
 #include "sw/log.h"
 
 static const struct cli_command *const main_commands[] = {
-    &cmd_author_new, &cmd_author_sum,   &cmd_validate,       &cmd_migrate_migrate,
-    &cmd_info,       &cmd_migrate_undo, &cmd_migrate_repair, &cmd_migrate_baseline,
-    &cmd_test,       &cmd_fleet,        &cmd_plan,           &cmd_wave,
+    &cmd_author_new,   &cmd_author_sum,      &cmd_validate,
+    &cmd_lint,         &cmd_migrate_migrate, &cmd_info,
+    &cmd_migrate_undo, &cmd_migrate_repair,  &cmd_migrate_baseline,
+    &cmd_test,         &cmd_fleet,           &cmd_plan,
+    &cmd_wave,
 };
 #define MAIN_N_COMMANDS (sizeof main_commands / sizeof main_commands[0])
 

@@ -246,7 +246,13 @@ static int lint_check_allows(const struct lint_ctx *c, struct sw_err *err)
         }
         sw_err_set(err, SW_EINVAL, "%s:%d: allow: unknown lint rule '%s'", c->file_name,
                    d->allows[i].line, d->allows[i].rule_id);
-        sw_err_hint(err, "'shardwave lint --rules' lists the rule ids");
+        char ids[SW_ERR_HINT_MAX - 32] = "";
+        size_t n = 0;
+        for (size_t r = 0; r < lint_rule_count() && n < sizeof ids; r++) {
+            int w = snprintf(ids + n, sizeof ids - n, "%s%s", r ? ", " : "", lint_rule_at(r)->id);
+            n += w > 0 ? (size_t)w : 0;
+        }
+        sw_err_hint(err, "rules: %s", ids);
         return SW_EINVAL;
     }
     return 0;
