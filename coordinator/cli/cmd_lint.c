@@ -80,14 +80,50 @@ static int lint_cli_engines(const char *list, unsigned *mask, struct sw_err *err
     return 0;
 }
 
-static void lint_cli_print_finding(const struct lint_finding *f)
+/* Beyond this many findings the text output does not merge engines (quadratic). */
+#define LINT_CLI_MERGE_MAX 5000
+
+/* The same finding for another engine (a portable file is linted once per engine). */
+static bool lint_cli_same(const struct lint_finding *a, const struct lint_finding *b)
 {
-    char head[512];
-    printf("%s\n", lint_finding_headline(f, head, sizeof head));
+    return a->line == b->line && a->severity == b->severity &&
+           strcmp(a->rule_id, b->rule_id) == 0 && strcmp(a->file, b->file) == 0 &&
+           strcmp(a->message, b->message) == 0;
+}
+
+/* Whether finding idx repeats an earlier one; else fills engines with all its engines. */
+static bool lint_cli_merge(const struct lint_report *r, size_t idx, char *engines, size_t cap)
+{
+    const struct lint_finding *f = &r->findings[idx];
+    bool merge = r->n_findings <= LINT_CLI_MERGE_MAX;
+    for (size_t i = 0; merge && i < idx; i++) {
+        if (lint_cli_same(&r->findings[i], f)) {
+            return true;
+        }
+    }
+    size_t n = (size_t)snprintf(engines, cap, "%s", migset_engine_name(f->engine));
+    for (size_t i = idx + 1; merge && i < r->n_findings && n < cap; i++) {
+        if (lint_cli_same(&r->findings[i], f)) {
+            int w =
+                snprintf(engines + n, cap - n, ", %s", migset_engine_name(r->findings[i].engine));
+            n += w > 0 ? (size_t)w : 0;
+        }
+    }
+    return false;
+}
+
+static void lint_cli_print_finding(const struct lint_finding *f, const char *engines)
+{
+    printf("%s:%d %s %s %s (%s)\n", f->file, f->line, f->rule_id, lint_class_name(f->cls),
+           lint_severity_name(f->severity), engines);
     printf("  %s\n", f->statement);
-    printf("  %s%s\n", f->message, f->in_down_file ? " (down file: expected)" : "");
+    printf("  %s\n", f->message);
     if (f->acknowledged) {
         printf("  acknowledged (%s): %s\n", f->ack_directive, f->ack_reason);
+        return;
+    }
+    if (f->in_down_file) {
+        printf("  in a down file: expected, not an error\n");
         return;
     }
     printf("  why:  %s\n", f->why);
@@ -97,16 +133,18 @@ static void lint_cli_print_finding(const struct lint_finding *f)
 static void lint_cli_print_text(const struct lint_report *r, const char *dir, bool quiet)
 {
     bool first = true;
+    char engines[64];
     for (size_t i = 0; i < r->n_findings; i++) {
         const struct lint_finding *f = &r->findings[i];
-        if (quiet && f->severity == LINT_SEVERITY_INFO) {
+        if ((quiet && f->severity == LINT_SEVERITY_INFO) ||
+            lint_cli_merge(r, i, engines, sizeof engines)) {
             continue;
         }
         if (!first) {
             printf("\n");
         }
         first = false;
-        lint_cli_print_finding(f);
+        lint_cli_print_finding(f, engines);
     }
     if (quiet) {
         return;
