@@ -315,13 +315,14 @@ static int svc_act(struct svc *s, struct store *st, const struct svc_view *v,
 }
 
 /* A wave waiting at a SQL gate that this process does not run (after a restart): ask
- * the agents again. */
+ * the agents again. A halted or rolling-back wave keeps its gating phase but waits for no
+ * answer: its gate is asked again only when it is resumed (the decision's gate_check). */
 static int svc_gate_recover(struct svc *s, struct store *st, const struct svc_view *v,
                             bool *gate_passes, struct sw_err *err)
 {
     *gate_passes = false;
     const struct store_wave *w = &v->detail.wave;
-    if (w->stage_phase != STAGE_GATING || wave_state_is_final(w->state) ||
+    if (!wave_fsm_awaits_gate(w->state, w->stage_phase) ||
         (size_t)w->current_stage >= v->plan.n_stages ||
         v->plan.stages[w->current_stage].gate_kind != PLAN_GATE_SQL ||
         svc_gate_find(s, w->id) != NULL) {
@@ -411,7 +412,7 @@ static int svc_step_persist_act(struct svc *s, struct store *st, struct svc_view
         return svc_error_from(e, rc == SW_ECONFLICT ? SVC_CONFLICT : SVC_INTERNAL, &e->err);
     }
     svc_log_decision(v, d, ev);
-    if (d->phase != STAGE_GATING || wave_state_is_final(d->state)) {
+    if (!wave_fsm_awaits_gate(d->state, d->phase)) {
         svc_gate_drop(s, v->detail.wave.id);
     }
     if (svc_act(s, st, v, d, tick, gate_passes, &e->err) != 0) {

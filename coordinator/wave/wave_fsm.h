@@ -174,5 +174,9 @@ struct wave_fsm_row {
 const struct wave_fsm_row *wave_fsm_table(size_t *n_rows);
 /* Whether (from, event, to) is a row of the table (the store's apply check). */
 bool wave_fsm_allowed(enum wave_state from, enum wave_event_kind event, enum wave_state to);
+/* Whether a wave in this state and stage phase waits for its stage's gate: the phase is
+ * gating and the table takes a gate result there (guard at_gate). A halted or rolling-back
+ * wave keeps the gating phase (a resume asks the gate again) but waits for no answer. */
+bool wave_fsm_awaits_gate(enum wave_state state, enum wave_stage_phase phase);
 
 #endif

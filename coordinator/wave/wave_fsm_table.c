@@ -147,6 +147,21 @@ bool wave_fsm_allowed(enum wave_state from, enum wave_event_kind event, enum wav
     return false;
 }
 
+bool wave_fsm_awaits_gate(enum wave_state state, enum wave_stage_phase phase)
+{
+    if (phase != STAGE_GATING) {
+        return false;
+    }
+    for (size_t i = 0; i < sizeof fsm_table / sizeof fsm_table[0]; i++) {
+        const struct wave_fsm_row *r = &fsm_table[i];
+        bool is_gate_event = r->event == WAVE_EV_GATE_PASSED || r->event == WAVE_EV_GATE_FAILED;
+        if (r->from == state && is_gate_event && r->guard == WAVE_G_AT_GATE) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static const char *const event_names[WAVE_EV_COUNT] = {
     "tick",          "pause",           "resume",       "abort",         "rollback",
     "shard_started", "shard_succeeded", "shard_failed", "lease_expired", "gate_passed",

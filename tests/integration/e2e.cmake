@@ -9,6 +9,8 @@ sw_script_test(NAME e2e_agent_loss SCRIPT e2e_agent_loss.sh TIMEOUT 300)
 # The agent endpoints' contract, with curl as a scripted agent (no databases).
 sw_script_test(NAME coord_agent_api SCRIPT coord_agent_api.sh)
 sw_script_test(NAME e2e_gate SCRIPT e2e_gate.sh TIMEOUT 300)
+# A failing SQL gate after a pause during the bake and a resume: halts at once.
+sw_script_test(NAME e2e_gate_pause SCRIPT e2e_gate_pause.sh TIMEOUT 300)
 sw_script_test(NAME e2e_inventory SCRIPT e2e_inventory.sh TIMEOUT 300)
 # abort --cancel-running: pg_sleep / SLEEP cancelled on the servers, shards reported honestly.
 sw_script_test(NAME e2e_cancel SCRIPT e2e_cancel.sh TIMEOUT 300)

@@ -620,6 +620,33 @@ static void test_gate_after_pause_resume(void **state)
     wave_decision_cleanup(&d);
 }
 
+/* Who waits for a gate answer: only running and paused waves at a gating stage. A wave
+ * halted by its gate keeps the gating phase (resume asks again) but awaits nothing, so the
+ * coordinator neither keeps nor re-offers its gate leases. */
+static void test_awaits_gate(void **state)
+{
+    (void)state;
+    static const struct {
+        enum wave_state state;
+        enum wave_stage_phase phase;
+        bool awaits;
+    } cases[] = {
+        {WAVE_RUNNING, STAGE_GATING, true},       {WAVE_PAUSED, STAGE_GATING, true},
+        {WAVE_HALTED, STAGE_GATING, false},       {WAVE_ROLLING_BACK, STAGE_GATING, false},
+        {WAVE_PENDING, STAGE_GATING, false},      {WAVE_COMPLETED, STAGE_GATING, false},
+        {WAVE_ABORTED, STAGE_GATING, false},      {WAVE_ROLLED_BACK, STAGE_GATING, false},
+        {WAVE_RUNNING, STAGE_BAKING, false},      {WAVE_PAUSED, STAGE_BAKING, false},
+        {WAVE_RUNNING, STAGE_DISPATCHING, false}, {WAVE_RUNNING, STAGE_PASSED, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool got = wave_fsm_awaits_gate(cases[i].state, cases[i].phase);
+        if (got != cases[i].awaits) {
+            fail_msg("case %zu: %s at %s: expected %d", i, wave_state_name(cases[i].state),
+                     wave_stage_phase_name(cases[i].phase), cases[i].awaits);
+        }
+    }
+}
+
 static void test_pause_is_strict(void **state)
 {
     (void)state;
@@ -835,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_budget_percent_and_default),
         cmocka_unit_test(test_bake_and_gate),
         cmocka_unit_test(test_gate_after_pause_resume),
+        cmocka_unit_test(test_awaits_gate),
         cmocka_unit_test(test_pause_is_strict),
         cmocka_unit_test(test_lease_expiry_redispatch),
         cmocka_unit_test(test_rollback_order),
