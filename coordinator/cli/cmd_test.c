@@ -11,8 +11,9 @@
 #include "engine/engine.h"
 #include "runner/snapshot_diff.h"
 
-/* The exit status when a step does not round-trip (a finding, like lint's). */
-#define TEST_E_NOT_REVERSIBLE SW_ECONFLICT
+/* A step that does not round-trip is a finding, like lint's: main maps codes outside
+ * sw_err's table to exit status 1. */
+#define TEST_E_NOT_REVERSIBLE (-1001)
 
 static const char test_help[] =
     "NAME\n"
@@ -55,10 +56,11 @@ static const char test_help[] =
     "    -h, --help             show this help\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 every tested step round-trips (steps without a down are warnings); 4 a down\n"
-    "    does not restore the schema, or re-applying a step gives another schema, or\n"
-    "    the database has history of another set; otherwise the status of the failure\n"
-    "    (2 bad arguments or set, 8 database error, 9 cannot connect, ...).\n"
+    "    0 every tested step round-trips (steps without a down, and downs that restore\n"
+    "    the columns in another order, are warnings); 1 a down does not restore the\n"
+    "    schema, or re-applying a step gives another schema; 4 the database has history\n"
+    "    of another set; otherwise the status of the failure that stopped the test (2 bad\n"
+    "    arguments or set, 8 database error, 9 cannot connect, ...).\n"
     "\n"
     "EXAMPLES\n"
     "    createdb scratch && shardwave test --dsn postgres://app@localhost/scratch "

@@ -2,7 +2,7 @@
 # `shardwave test` on a real database of one engine: a correct set round-trips (exit 0; a
 # step without a down and a down that re-adds a column last are warnings); a down that
 # forgets to drop an index, and one that drops the wrong column, are caught with the exact
-# catalog lines (exit 4). On sqlite also: --json, a failing down, steps already applied,
+# catalog lines (exit 1). On sqlite also: --json, a failing down, steps already applied,
 # history of another set (refused, --force), usage errors.
 # Usage: cli_test_cmd.sh ENGINE   (pg | mysql | sqlite)
 #        cli_test_cmd.sh large    (the generated 300-version set on sqlite)
@@ -89,7 +89,7 @@ forgotten_index_is_caught()
     rm "$bad/U2__email_index.mysql.sql"
     cli_write "$bad" U2__email_index.sql "SELECT 1;"
     cli_create_db "$1"
-    cli_expect 4 "$SHARDWAVE" test --dsn "$CLI_DSN" --dir "$bad"
+    cli_expect 1 "$SHARDWAVE" test --dsn "$CLI_DSN" --dir "$bad"
     assert_eq "$(step_lines | head -n -2)" "ok            1 users
 NOT RESTORED  2 email index: U2__email_index.sql leaves the schema different from before V2__email_index.sql
 $2" "forgotten index, $1"
@@ -114,7 +114,7 @@ wrong_column_is_caught()
         want=${want//@CHARSET@/${cs%%$'\t'*}}
         want=${want//@COLLATION@/${cs#*$'\t'}}
     fi
-    cli_expect 4 "$SHARDWAVE" test --dsn "$CLI_DSN" --dir "$bad"
+    cli_expect 1 "$SHARDWAVE" test --dsn "$CLI_DSN" --dir "$bad"
     assert_eq "$(step_lines | head -n -2)" "ok            1 users
 ok            2 email index
 NOT RESTORED  3 status: U3__status.sql leaves the schema different from before V3__status.sql
@@ -155,7 +155,7 @@ sqlite_extras()
 {
     # --json: the step, its result and the exact lines.
     cli_create_db sqlite
-    cli_expect 4 "$SHARDWAVE" test --dsn "$CLI_DSN" --dir "$CLI_TMP/bad_column_sqlite" --json
+    cli_expect 1 "$SHARDWAVE" test --dsn "$CLI_DSN" --dir "$CLI_TMP/bad_column_sqlite" --json
     assert_eq "$(jq -c '[.ok, .engine, .from_version, .summary]' <<<"$CLI_OUT")" \
         '[false,"sqlite","0",{"tested":3,"ok":2,"not_restored":1,"column_order":0,"reapply_differs":0,"no_down":0,"failed":1,"skipped":0,"not_tested":5}]' "json summary"
     assert_eq "$(jq -c '.steps[2] | [.version, .result, .down, .round_trips, .error.phase, .error.code]' <<<"$CLI_OUT")" \
