@@ -83,12 +83,13 @@ static int lint_cli_engines(const char *list, unsigned *mask, struct sw_err *err
 /* Beyond this many findings the text output does not merge engines (quadratic). */
 #define LINT_CLI_MERGE_MAX 5000
 
-/* The same finding for another engine (a portable file is linted once per engine). */
+/* The same finding, worded the same, for another engine (portable files are linted per engine). */
 static bool lint_cli_same(const struct lint_finding *a, const struct lint_finding *b)
 {
     return a->line == b->line && a->severity == b->severity &&
            strcmp(a->rule_id, b->rule_id) == 0 && strcmp(a->file, b->file) == 0 &&
-           strcmp(a->message, b->message) == 0;
+           strcmp(a->message, b->message) == 0 && strcmp(a->why, b->why) == 0 &&
+           strcmp(a->safe, b->safe) == 0;
 }
 
 /* Whether finding idx repeats an earlier one; else fills engines with all its engines. */

@@ -15,6 +15,13 @@
     "expand/contract: stop using it in the application and deploy that first; then drop it in "    \
     "a later migration acknowledged with '-- shardwave: destructive-ok <reason>'"
 
+#define DROP_TABLE_WHY                                                                             \
+    "the data is gone and the application version still running during the wave fails on every "   \
+    "query that names the table"
+#define DROP_COLUMN_WHY                                                                            \
+    "the data is gone and queries of the running application that name the column fail "           \
+    "(SELECT *-mapped code breaks too)"
+
 #define RENAME_WHY                                                                                 \
     "the application version still running during the wave uses the old name; its queries fail "   \
     "on every shard the wave has reached"
@@ -28,23 +35,13 @@ static const struct lint_rule lint_rules[] = {
      LINT_CLASS_DESTRUCTIVE,
      LINT_SEVERITY_ERROR,
      "drops a table",
-     {[PG] = "the data is gone and the application version still running during the wave fails "
-             "on every query that names the table",
-      [MYSQL] = "the data is gone and the application version still running during the wave "
-                "fails on every query that names the table",
-      [SQLITE] = "the data is gone and the application version still running fails on every "
-                 "query that names the table"},
+     {[PG] = DROP_TABLE_WHY, [MYSQL] = DROP_TABLE_WHY, [SQLITE] = DROP_TABLE_WHY},
      {[PG] = EXPAND_CONTRACT, [MYSQL] = EXPAND_CONTRACT, [SQLITE] = EXPAND_CONTRACT}},
     {"drop-column",
      LINT_CLASS_DESTRUCTIVE,
      LINT_SEVERITY_ERROR,
      "drops a column",
-     {[PG] = "the data is gone and queries of the running application that name the column fail "
-             "(SELECT *-mapped code breaks too)",
-      [MYSQL] = "the data is gone, queries that name the column fail, and the table may be "
-                "rebuilt",
-      [SQLITE] = "the data is gone, queries that name the column fail, and SQLite rewrites the "
-                 "whole table"},
+     {[PG] = DROP_COLUMN_WHY, [MYSQL] = DROP_COLUMN_WHY, [SQLITE] = DROP_COLUMN_WHY},
      {[PG] = EXPAND_CONTRACT, [MYSQL] = EXPAND_CONTRACT, [SQLITE] = EXPAND_CONTRACT}},
     {"drop-schema",
      LINT_CLASS_DESTRUCTIVE,
