@@ -16,7 +16,8 @@
  *   -- shardwave: destructive-ok <reason>    every finding of class destructive
  *   -- shardwave: allow <rule-id> <reason>   every finding of that rule
  * `shardwave lint` exits 1 when any finding has severity error or warning; the
- * coordinator refuses a wave with any finding of severity error (lint_report.n_errors).
+ * coordinator refuses a wave whose files have an unacknowledged up-file finding of
+ * class locking or destructive (coordinator/service/svc_policy.c).
  */
 #ifndef SW_PROTO_LINT_H
 #define SW_PROTO_LINT_H
