@@ -343,7 +343,9 @@ static int pg_cancel(struct engine *eng, struct sw_err *err)
 }
 
 /* Schema fingerprint catalog: every schema but the system ones. Sequences owned by a
- * column (serial, identity) are covered by the column's default and identity. */
+ * column (serial, identity) are covered by the column's default and identity. User types
+ * (enums with their labels, domains, standalone composites, ranges) and schemas other
+ * than public add lines only where they exist. */
 #define PG_USER_NS                                                                                 \
     " n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' "
 static const struct engine_catalog_query pg_catalog_queries[] = {
@@ -364,7 +366,8 @@ static const struct engine_catalog_query pg_catalog_queries[] = {
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
             "LEFT JOIN pg_collation co ON co.oid = a.attcollation "
-            "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+            "WHERE a.attnum > 0 AND NOT a.attisdropped "
+            "AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') "
             "AND" PG_USER_NS,
      .position_col = 4},
     {.kind = "index",
@@ -386,6 +389,23 @@ static const struct engine_catalog_query pg_catalog_queries[] = {
          "SELECT c.relname, n.nspname, t.tgname, pg_get_triggerdef(t.oid, true) "
          "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND" PG_USER_NS},
+    {.kind = "type",
+     .sql = "SELECT t.typname, n.nspname, t.typtype::text, CASE t.typtype "
+            "WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' "
+            "ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid) "
+            "WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) "
+            "|| CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END "
+            "|| coalesce(' DEFAULT ' || t.typdefault, '') "
+            "|| coalesce((SELECT ' ' || string_agg(pg_get_constraintdef(k.oid, true), ' ' "
+            "ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid), '') "
+            "WHEN 'r' THEN format_type(t.oid, NULL) END "
+            "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE t.typtype IN ('e', 'd', 'r', 'c') AND (t.typtype <> 'c' OR EXISTS "
+            "(SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')) "
+            "AND" PG_USER_NS "AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+            "WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')"},
+    {.kind = "schema",
+     .sql = "SELECT n.nspname FROM pg_namespace n WHERE" PG_USER_NS "AND n.nspname <> 'public'"},
     {.kind = "routine",
      .sql = "SELECT p.proname, n.nspname, pg_get_function_identity_arguments(p.oid), "
             "pg_get_functiondef(p.oid) "
