@@ -10,3 +10,4 @@ set_tests_properties(integration/deploy_install integration/deploy_deb PROPERTIE
     RESOURCE_LOCK sw_install_tree)
 set_property(TEST integration/deploy_install integration/deploy_deb APPEND PROPERTY
     ENVIRONMENT "SW_BUILD_DIR=${CMAKE_BINARY_DIR}")
+sw_script_test(NAME deploy_container SCRIPT deploy_container.sh)

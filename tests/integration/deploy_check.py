@@ -536,7 +536,7 @@ def check_dockerfile(bin_dir, src):
     users = [r for w, r in runtime if w == "USER"]
     if not users or users[-1].split(":")[0] in ("root", "0"):
         problem(path, "the runtime stage does not switch to a non-root USER")
-    for w in ("HEALTHCHECK", "ENTRYPOINT"):
+    for w in ("HEALTHCHECK", "CMD"):
         if w not in words:
             problem(path, "the runtime stage has no %s" % w)
     if not any(w == "COPY" and "--from=" in r for w, r in runtime):

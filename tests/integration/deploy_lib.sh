@@ -4,6 +4,7 @@
 #   DEPLOY_TMP              a fresh temp dir, removed on exit (with everything deploy_on_exit
 #                           registered, run first, in reverse order)
 #   deploy_on_exit CMD...   run CMD at exit (cleanup that must happen even on failure)
+#   deploy_kill PID         SIGTERM PID if it still runs (deploy_on_exit deploy_kill PID)
 #   deploy_fail MSG         print and exit 1; deploy_log MSG prints a progress line
 #   deploy_check CHECK...   tests/integration/deploy_check.py on the source tree; fails on
 #                           any problem it prints
@@ -35,6 +36,12 @@ deploy_fail()
 deploy_on_exit()
 {
     DEPLOY_EXIT_CMDS+=("$(printf '%q ' "$@")")
+}
+
+# deploy_kill PID: SIGTERM to a process this test started, if it still runs (for deploy_on_exit).
+deploy_kill()
+{
+    kill "$1" 2>/dev/null || true
 }
 
 deploy_cleanup()

@@ -59,7 +59,7 @@ run_agent()
     mkdir -p "$dir"
     python3 "$DEPLOY_TMP/coord.py" "$mode" "$dir/port" &
     pid=$!
-    deploy_on_exit kill "$pid"
+    deploy_on_exit deploy_kill "$pid"
     local deadline=$((SECONDS + 20))
     while [[ ! -s $dir/port ]]; do
         ((SECONDS < deadline)) || deploy_fail "the coordinator stand-in did not start"
