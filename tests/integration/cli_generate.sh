@@ -80,6 +80,23 @@ rmdir "$u/V7__backfill_users_full_name.pg.sql"
 cli_expect 0 "$SHARDWAVE" validate --dir "$u"
 assert_eq "$CLI_OUT" "$u: 5 migrations, latest version 5, no problems" "generated files and shardwave.sum validate"
 
+# Every recipe passes the linter (destructive steps acknowledged) and round-trips with
+# `shardwave test` on a scratch PostgreSQL database.
+rt="$CLI_TMP/roundtrip"
+mkdir -p "$rt"
+cli_write "$rt" V1__create_users.sql "CREATE TABLE users (id integer PRIMARY KEY, name varchar(100));"
+cli_write "$rt" U1__create_users.sql "DROP TABLE users;"
+cli_expect 0 "$SHARDWAVE" sum "$rt"
+cli_expect 0 "$SHARDWAVE" new "$rt" --rename-column users.name:full_name --type "varchar(100)"
+cli_expect 0 "$SHARDWAVE" new "$rt" --rename-table users:people
+cli_expect 0 "$SHARDWAVE" new "$rt" --add-not-null-column people.status "varchar(20)" "'active'"
+cli_expect 0 "$SHARDWAVE" lint --dir "$rt"
+assert_contains "$CLI_OUT" "0 errors, 0 warnings" "generated recipes are lint-clean"
+cli_create_db pg
+cli_expect 0 "$SHARDWAVE" test --dsn "$CLI_DSN" --dir "$rt"
+assert_contains "$CLI_OUT" "9 tested: 9 round-trip, 0 not restored, 0 without a down" \
+    "every generated step round-trips on PostgreSQL"
+
 # ---- concurrent writers ----------------------------------------------------------------
 # writer NAME COLUMN: inserts a row and updates one of the first 50 through COLUMN until
 # $CLI_TMP/stop.NAME exists (or the limits); one line per write in ok.NAME / fail.NAME.
