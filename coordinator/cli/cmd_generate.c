@@ -121,7 +121,9 @@ static int cmd_generate_store(int c, const char *arg, struct cmd_generate_args *
         return 0;
     case CMD_GENERATE_OPT_LOG_LEVEL:
         if (log_level_parse(arg, &level) != 0) {
-            return cmd_generate_usage("--log-level: unknown level", err);
+            sw_err_set(err, SW_EINVAL, "new: --log-level: unknown level '%s'", arg);
+            sw_err_hint(err, "use error, warn, info, debug or trace");
+            return SW_EINVAL;
         }
         log_setup(level);
         return 0;
