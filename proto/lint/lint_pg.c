@@ -393,7 +393,8 @@ static int pg_add_column_default(struct lint_ctx *c, const struct pg_alter *a, c
                          cd->gen_what);
     }
     const char *fn = NULL;
-    enum pg_volatility vol = cd->default_expr ? pg_expr_volatility(cd->default_expr, &fn) : 0;
+    enum pg_volatility vol =
+        cd->default_expr ? pg_expr_volatility(cd->default_expr, &fn) : PG_VOL_NONE;
     switch (vol) {
     case PG_VOL_NONE:
         return 0;

@@ -273,6 +273,7 @@ static void test_every_rule_has_a_case(void **state)
 }
 
 struct ack_case {
+    enum migset_engine engine;
     const char *file;
     const char *sql;
     bool acknowledged;
@@ -282,23 +283,34 @@ struct ack_case {
 };
 
 static const struct ack_case ack_cases[] = {
-    {"V3__drop.sql",
-     "-- shardwave: destructive-ok email moved to contacts\nALTER TABLE u DROP "
-     "COLUMN email;",
-     true, "destructive-ok", "email moved to contacts", false},
-    {"V3__drop.sql", "-- shardwave: allow drop-column unused since 2.3\nALTER TABLE u DROP email;",
-     true, "allow", "unused since 2.3", false},
+    {PG, "V3__drop.sql",
+     "-- shardwave: destructive-ok email moved to contacts\nALTER TABLE u DROP COLUMN email;", true,
+     "destructive-ok", "email moved to contacts", false},
+    {PG, "V3__drop.sql",
+     "-- shardwave: allow drop-column unused since 2.3\nALTER TABLE u DROP email;", true, "allow",
+     "unused since 2.3", false},
     /* destructive-ok does not cover a locking finding. */
-    {"V3__idx.sql", "-- shardwave: destructive-ok not this one\nCREATE INDEX i ON u (a);", false,
-     "", "", false},
-    {"V3__idx.sql",
-     "-- shardwave: allow create-index-blocking table has 10 rows\nCREATE INDEX i ON "
-     "u (a);",
-     true, "allow", "table has 10 rows", false},
+    {PG, "V3__idx.sql", "-- shardwave: destructive-ok not this one\nCREATE INDEX i ON u (a);",
+     false, "", "", false},
+    {PG, "V3__idx.sql",
+     "-- shardwave: allow create-index-blocking table has 10 rows\nCREATE INDEX i ON u (a);", true,
+     "allow", "table has 10 rows", false},
     /* An allow of another rule acknowledges nothing here. */
-    {"V3__drop.sql", "-- shardwave: allow truncate no\nALTER TABLE u DROP email;", false, "", "",
-     false},
-    {"U3__add.sql", "ALTER TABLE u DROP COLUMN email;", false, "", "", true},
+    {PG, "V3__drop.sql", "-- shardwave: allow truncate no\nALTER TABLE u DROP email;", false, "",
+     "", false},
+    {PG, "U3__add.sql", "ALTER TABLE u DROP COLUMN email;", false, "", "", true},
+    {MYSQL, "V3__drop.mysql.sql", "-- shardwave: destructive-ok gone since 2.0\nDROP TABLE old;",
+     true, "destructive-ok", "gone since 2.0", false},
+    {MYSQL, "V3__idx.mysql.sql",
+     "-- shardwave: allow alter-table-copy tiny table\nALTER TABLE u CONVERT TO CHARACTER SET "
+     "utf8mb4;",
+     true, "allow", "tiny table", false},
+    {MYSQL, "U3__add.mysql.sql", "ALTER TABLE u DROP COLUMN email;", false, "", "", true},
+    {SQLITE, "V3__r.sqlite.sql",
+     "-- shardwave: allow rename-column app 4 reads both\nALTER TABLE "
+     "u RENAME COLUMN a TO b;",
+     true, "allow", "app 4 reads both", false},
+    {SQLITE, "U3__add.sqlite.sql", "ALTER TABLE u DROP COLUMN email;", false, "", "", true},
 };
 
 static void test_acknowledgements(void **state)
@@ -309,7 +321,7 @@ static void test_acknowledgements(void **state)
         struct lint_report r;
         struct sw_err err = {0};
         lint_report_init(&r);
-        assert_int_equal(lint_sql(PG, c->file, c->sql, strlen(c->sql), &r, &err), 0);
+        assert_int_equal(lint_sql(c->engine, c->file, c->sql, strlen(c->sql), &r, &err), 0);
         assert_int_equal(r.n_findings, 1);
         const struct lint_finding *f = &r.findings[0];
         assert_int_equal(f->acknowledged, c->acknowledged);
