@@ -11,3 +11,4 @@ set_tests_properties(integration/deploy_install integration/deploy_deb PROPERTIE
 set_property(TEST integration/deploy_install integration/deploy_deb APPEND PROPERTY
     ENVIRONMENT "SW_BUILD_DIR=${CMAKE_BINARY_DIR}")
 sw_script_test(NAME deploy_container SCRIPT deploy_container.sh)
+sw_script_test(NAME deploy_k8s SCRIPT deploy_k8s.sh)

@@ -485,7 +485,7 @@ def check_k8s_agent(found, by_kind):
     if not secrets:
         problem(where, "DSNs and the token do not come from a Secret")
     for name in secrets:
-        _, sec = by_kind["Secret"][name]
+        _, sec = by_kind.get("Secret", {}).get(name, (None, {}))
         if "data" in sec:
             problem(where, "Secret %s: use stringData for readable demo values" % name)
 
