@@ -11,6 +11,7 @@
 #include <pg_query.h>
 
 #include "lint_impl.h"
+#include "lint_tok.h"
 
 /* Functions whose value differs per row: a default calling one rewrites the table. */
 static const char *const pg_volatile_funcs[] = {
@@ -582,12 +583,35 @@ static int pg_node(struct lint_ctx *c, const json_t *stmt, struct sw_err *err)
     return 0;
 }
 
+/* An unparsed CREATE TABLE still creates a table the rest of the file may index:
+ * remember its name (read with the tokenizer, PostgreSQL quotes like SQLite's). */
+static int pg_unparsed_create(struct lint_ctx *c, struct sw_err *err)
+{
+    struct lint_toks tk = {0};
+    int rc = lint_tokenize(MIGSET_ENGINE_SQLITE, c->sql + c->stmt_offset, c->stmt_len, &tk, err);
+    size_t i = 1;
+    while (rc == 0 && (lint_tok_is(&tk, i, "TEMP") || lint_tok_is(&tk, i, "TEMPORARY") ||
+                       lint_tok_is(&tk, i, "UNLOGGED"))) {
+        i++;
+    }
+    char name[LINT_NAME_MAX];
+    if (rc == 0 && lint_tok_is(&tk, 0, "CREATE") && lint_tok_is(&tk, i, "TABLE")) {
+        i += lint_tok_is(&tk, i + 1, "IF") ? 4 : 1;
+        if (lint_tok_qname(&tk, &i, name, sizeof name)) {
+            rc = lint_names_add(&c->new_tables, name, strlen(name), err);
+        }
+    }
+    lint_toks_cleanup(&tk);
+    return rc;
+}
+
 /* A parser message without the "at or near" tail, which quotes the rest of the script. */
-static int pg_unparsed(struct lint_ctx *c, const char *msg)
+static int pg_unparsed(struct lint_ctx *c, const char *msg, struct sw_err *err)
 {
     const char *near = strstr(msg, " at or near ");
     int len = near != NULL ? (int)(near - msg) : (int)strlen(msg);
-    return lint_emit(c, "unparsed-statement", "the parser says: %.*s", len, msg);
+    int rc = pg_unparsed_create(c, err);
+    return rc != 0 ? rc : lint_emit(c, "unparsed-statement", "the parser says: %.*s", len, msg);
 }
 
 int lint_pg_stmt(struct lint_ctx *c, struct sw_err *err)
@@ -602,7 +626,7 @@ int lint_pg_stmt(struct lint_ctx *c, struct sw_err *err)
     }
     res = pg_query_parse(text);
     if (res.error != NULL) {
-        rc = pg_unparsed(c, res.error->message != NULL ? res.error->message : "syntax error");
+        rc = pg_unparsed(c, res.error->message != NULL ? res.error->message : "syntax error", err);
         goto out;
     }
     json_error_t jerr;
