@@ -9,6 +9,9 @@ PKGS=(
     libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev libcmocka-dev
     libpg-query-dev
     postgresql-15 postgresql-client-15 mariadb-server mariadb-client sqlite3
+    # deployment tests (tests/integration/deploy_*.sh): YAML parsing, man page rendering
+    # and lookup, systemd-analyze verify, cpack's dpkg-shlibdeps
+    python3-yaml groff-base man-db systemd dpkg-dev
 )
 
 missing=()
