@@ -1,0 +1,130 @@
+# shellcheck shell=bash
+# Helpers for the benchmarks in bench/ (sourced, not run).
+#
+#   bench_now_ns                       wall clock, nanoseconds
+#   bench_median V...                  median of numbers (mean of the middle two if even)
+#   bench_engine_files DIR ENGINE      the up files an engine runs, in version order (one a
+#                                      line): the .ENGINE.sql variant wins over the portable file
+#   bench_parse_mysql DSN              sets BENCH_MY_USER/PASS/HOST/PORT
+#   bench_mariadb ARGS...              the mariadb client on BENCH_MY_* (TCP, batch)
+#   bench_psql ARGS...                 psql -X -q, stop on the first error
+#   bench_poll DEADLINE_S CMD...       runs CMD every 50 ms until it succeeds (0), gives up (2)
+#                                      or the deadline passes
+#
+# Never kills by name: every process is stopped through the pid it was started with.
+set -euo pipefail
+
+bench_msg()
+{
+    printf 'bench: %s\n' "$*" >&2
+}
+
+bench_die()
+{
+    bench_msg "error: $*"
+    exit 1
+}
+
+bench_now_ns()
+{
+    date +%s%N
+}
+
+bench_median()
+{
+    local -a v
+    mapfile -t v < <(printf '%s\n' "$@" | sort -g)
+    local n=${#v[@]}
+    ((n > 0)) || {
+        echo 0
+        return
+    }
+    if ((n % 2)); then
+        echo "${v[n / 2]}"
+    else
+        awk -v a="${v[n / 2 - 1]}" -v b="${v[n / 2]}" 'BEGIN { printf "%.6f\n", (a + b) / 2 }'
+    fi
+}
+
+# The version of a migration file name (V12__x.pg.sql -> 12).
+bench_file_version()
+{
+    local f=${1##*/}
+    f=${f#[VU]}
+    echo "${f%%__*}"
+}
+
+bench_engine_files()
+{
+    local dir=$1 engine=$2 f v
+    local -A chosen=()
+    for f in "$dir"/V*__*.sql; do
+        [[ -e $f ]] || continue
+        v=$(bench_file_version "$f")
+        case ${f##*/} in
+        *.pg.sql | *.mysql.sql | *.sqlite.sql)
+            [[ ${f##*/} == *."$engine".sql ]] && chosen[$v]=$f
+            ;;
+        *)
+            [[ -n ${chosen[$v]:-} ]] || chosen[$v]=$f
+            ;;
+        esac
+    done
+    # a portable file seen after its variant must not replace it
+    for f in "$dir"/V*__*."$engine".sql; do
+        [[ -e $f ]] || continue
+        chosen[$(bench_file_version "$f")]=$f
+    done
+    for v in "${!chosen[@]}"; do
+        printf '%s\t%s\n' "$v" "${chosen[$v]}"
+    done | sort -t $'\t' -k1,1V | cut -f2
+}
+
+# mysql://user[:pass]@host[:port][/db]
+bench_parse_mysql()
+{
+    local re='^(mysql|mariadb)://([^:@/]*)(:([^@]*))?@([^:/?]+)(:([0-9]+))?(/([^?]*))?'
+    [[ $1 =~ $re ]] || bench_die "cannot parse the MySQL DSN"
+    BENCH_MY_USER=${BASH_REMATCH[2]}
+    BENCH_MY_PASS=${BASH_REMATCH[4]}
+    BENCH_MY_HOST=${BASH_REMATCH[5]}
+    BENCH_MY_PORT=${BASH_REMATCH[7]:-3306}
+}
+
+bench_mariadb()
+{
+    MYSQL_PWD=$BENCH_MY_PASS mariadb --protocol=TCP -h "$BENCH_MY_HOST" -P "$BENCH_MY_PORT" \
+        -u "$BENCH_MY_USER" -N -B "$@"
+}
+
+bench_psql()
+{
+    psql -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+bench_poll()
+{
+    local deadline=$((SECONDS + $1))
+    shift
+    local rc
+    while :; do
+        rc=0
+        "$@" || rc=$?
+        ((rc == 0)) && return 0
+        ((rc == 2)) && return 1 # the command says waiting is pointless
+        ((SECONDS < deadline)) || return 1
+        sleep 0.05
+    done
+}
+
+# A free TCP port on 127.0.0.1 (the first one nobody answers on).
+bench_free_port()
+{
+    local p
+    for ((p = 20000 + RANDOM % 30000; ; p++)); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+}

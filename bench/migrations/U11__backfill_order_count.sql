@@ -1,0 +1,1 @@
+UPDATE customers SET order_count = 0;

@@ -1,0 +1,1 @@
+ALTER TABLE customers ADD COLUMN order_count integer NOT NULL DEFAULT 0;

@@ -1,0 +1,1 @@
+ALTER TABLE customers ADD COLUMN status varchar(20) NOT NULL DEFAULT 'active';
