@@ -26,6 +26,7 @@ struct cli_remote {
     const char *ca_file;        /* borrowed from the args */
     int timeout_s;
     char errbuf[CURL_ERROR_SIZE];
+    json_t *last_error; /* the last API error's "error" object, or NULL */
 };
 
 static const struct option remote_options[] = {
@@ -45,6 +46,7 @@ static const struct option remote_options[] = {
     {"after", required_argument, NULL, CLI_ROPT_AFTER},
     {"wait", no_argument, NULL, CLI_ROPT_WAIT},
     {"wait-timeout", required_argument, NULL, CLI_ROPT_WAIT_TIMEOUT},
+    {"allow-unsafe", no_argument, NULL, CLI_ROPT_ALLOW_UNSAFE},
     {NULL, 0, NULL, 0},
 };
 
@@ -129,6 +131,9 @@ static int remote_store_opt(int id, const char *arg, struct cli_remote_args *a, 
     case CLI_ROPT_WAIT_TIMEOUT:
         a->wait = true;
         return sw_parse_int(arg, 1, 86400, "--wait-timeout", &a->wait_timeout_s, err);
+    case CLI_ROPT_ALLOW_UNSAFE:
+        a->allow_unsafe = true;
+        return 0;
     case CLI_ROPT_END:
         break;
     }
@@ -457,6 +462,7 @@ void cli_remote_free(struct cli_remote *r)
         curl_global_cleanup();
     }
     curl_slist_free_all(r->headers);
+    json_decref(r->last_error);
     free(r->base);
     free(r);
 }
@@ -677,6 +683,20 @@ static int remote_parse_reply(const char *body, json_t **reply, struct sw_err *e
     return 0;
 }
 
+/* Keeps the "error" object of an error answer for cli_remote_last_error. */
+static void remote_keep_error(struct cli_remote *r, const char *body)
+{
+    json_t *root = json_loads(body, 0, NULL);
+    json_t *e = json_object_get(root, "error");
+    r->last_error = json_is_object(e) ? json_incref(e) : NULL;
+    json_decref(root);
+}
+
+const json_t *cli_remote_last_error(const struct cli_remote *r)
+{
+    return r != NULL ? r->last_error : NULL;
+}
+
 int cli_remote_call(struct cli_remote *r, const char *method, const char *path, json_t *body,
                     json_t **reply, long *status, struct sw_err *err)
 {
@@ -687,6 +707,8 @@ int cli_remote_call(struct cli_remote *r, const char *method, const char *path, 
     int rc = 0;
     sw_strbuf_init(&sink.body, CLI_REMOTE_MAX_RESPONSE_BYTES);
     sw_strbuf_init(&url, 16384);
+    json_decref(r->last_error);
+    r->last_error = NULL;
     rc = sw_strbuf_printf(&url, err, "%s%s", r->base, path);
     if (rc != 0) {
         goto out;
@@ -711,6 +733,7 @@ int cli_remote_call(struct cli_remote *r, const char *method, const char *path, 
     }
     if (http < 200 || http >= 300) {
         rc = cli_remote_http_error(r->base, http, sw_strbuf_str(&sink.body), err);
+        remote_keep_error(r, sw_strbuf_str(&sink.body));
         goto out;
     }
     rc = remote_parse_reply(sw_strbuf_str(&sink.body), reply, err);

@@ -39,6 +39,7 @@ enum cli_remote_opt {
     CLI_ROPT_AFTER,
     CLI_ROPT_WAIT,
     CLI_ROPT_WAIT_TIMEOUT,
+    CLI_ROPT_ALLOW_UNSAFE,
     CLI_ROPT_END
 };
 
@@ -65,9 +66,10 @@ struct cli_remote_args {
     const char *migrations;
     const char *reason;
     const char *state;
-    long long after; /* --after ID; 0 = not given */
+    long long after;    /* --after ID; 0 = not given */
     bool wait;          /* --wait (also set by --wait-timeout) */
     int wait_timeout_s; /* --wait-timeout S; CLI_REMOTE_DEFAULT_WAIT_S unless given */
+    bool allow_unsafe;  /* --allow-unsafe (wave start) */
     size_t n_pos;
     const char *pos[CLI_REMOTE_MAX_POS];
 };
@@ -139,6 +141,12 @@ void cli_remote_free(struct cli_remote *r);
  *   SW_EINTERNAL when a 2xx answer is not a JSON object. */
 int cli_remote_call(struct cli_remote *r, const char *method, const char *path, json_t *body,
                     json_t **reply, long *status, struct sw_err *err);
+
+/* The "error" object of the last call's HTTP error answer ({"code", "message", "hint",
+ * details...}), so a command can show its details in its own way; NULL when the last
+ * call did not fail with an API error. Borrowed, valid until the next call or
+ * cli_remote_free. */
+const json_t *cli_remote_last_error(const struct cli_remote *r);
 
 /* The sw_err for an HTTP error answer (status >= 300) with `body` (NUL-terminated, any
  * text): message, hint and detail lists from the API's {"error": {...}} shape, the code

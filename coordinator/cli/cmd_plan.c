@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 
 #include "cli_table.h"
+#include "cmd_wave_print.h"
 #include "config/plan_file.h"
 #include "sw/fsutil.h"
 #include "sw/migset.h"
 #include "sw/strbuf.h"
+#include "sw/version.h"
 
 #define PLAN_UPLOAD_MAX_BYTES (256u * 1024u * 1024u)
 #define PLAN_STEPS_SHOWN      6
@@ -41,9 +43,17 @@ static const char plan_help[] =
     "    here first, so errors cite its line: \"plan.conf:9: stages[1]: unknown field\n"
     "    'max_paralel'\".\n"
     "\n"
+    "    The coordinator lints the files the wave would run (the engines of its shards,\n"
+    "    only its steps) and the plan lists every finding beside its step: file and line,\n"
+    "    engine, rule, class (additive, locking, destructive), severity, the statement,\n"
+    "    why it hurts and the safe way. An unacknowledged destructive or locking finding\n"
+    "    in an up file is 'unsafe': 'wave start' refuses it unless given --allow-unsafe\n"
+    "    --reason TEXT. The dry run itself is not refused for it.\n"
+    "\n"
     "    The planner refuses a plan it could not carry out, naming the reason: a shard\n"
     "    whose engine has no file for a version, shards busy in another active wave\n"
-    "    (exit 4), an unknown target or a bad stage (exit 2).\n"
+    "    (exit 4), a 'contract-of V' step while shards of the fleet do not have V yet\n"
+    "    (exit 4, the lagging shards listed), an unknown target or a bad stage (exit 2).\n"
     "\n"
     "    --json prints the answer of POST /v1/plans as is.\n"
     "\n"
@@ -312,6 +322,128 @@ static void plan_print_list(const char *title, const json_t *list)
     }
 }
 
+/* One step the wave runs: its version and the engines of the shards that run it. */
+struct plan_step {
+    const char *version; /* borrowed from the reply */
+    struct version v;
+    unsigned engines; /* bit per enum migset_engine */
+};
+
+static unsigned plan_engine_bit(const char *name)
+{
+    enum migset_engine e;
+    return migset_engine_parse(name, strlen(name), &e) == 0 ? 1u << (unsigned)e : 0;
+}
+
+static int plan_step_cmp(const void *a, const void *b)
+{
+    return version_cmp(&((const struct plan_step *)a)->v, &((const struct plan_step *)b)->v);
+}
+
+/* Adds one shard's step to the list (n_cap entries allocated). */
+static int plan_step_note(struct plan_step **steps, size_t *n, size_t *cap, const char *version,
+                          unsigned engine, struct sw_err *err)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*steps)[i].version, version) == 0) {
+            (*steps)[i].engines |= engine;
+            return 0;
+        }
+    }
+    if (*n == *cap) {
+        size_t c = *cap == 0 ? 16 : 2 * *cap;
+        struct plan_step *grown = realloc(*steps, c * sizeof *grown);
+        if (grown == NULL) {
+            return sw_err_set(err, SW_ENOMEM, "out of memory");
+        }
+        *steps = grown;
+        *cap = c;
+    }
+    struct plan_step *s = &(*steps)[(*n)++];
+    s->version = version;
+    s->engines = engine;
+    return version_parse_str(version, &s->v, err);
+}
+
+/* Every step any shard of the plan runs, by version. */
+static int plan_steps(const json_t *reply, struct plan_step **steps, size_t *n, struct sw_err *err)
+{
+    size_t cap = 0;
+    int rc = 0;
+    size_t i = 0;
+    const json_t *stage = NULL;
+    json_array_foreach(json_object_get(reply, "stages"), i, stage)
+    {
+        size_t j = 0;
+        const json_t *sh = NULL;
+        json_array_foreach(json_object_get(stage, "shards"), j, sh)
+        {
+            unsigned bit = plan_engine_bit(cli_json_str(sh, "engine", ""));
+            size_t k = 0;
+            const json_t *v = NULL;
+            json_array_foreach(json_object_get(sh, "steps"), k, v)
+            {
+                if (rc == 0 && json_is_string(v)) {
+                    rc = plan_step_note(steps, n, &cap, json_string_value(v), bit, err);
+                }
+            }
+        }
+    }
+    if (rc == 0 && *n > 1) {
+        qsort(*steps, *n, sizeof **steps, plan_step_cmp);
+    }
+    return rc;
+}
+
+/* "pg, sqlite" */
+static void plan_engines_text(unsigned engines, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int e = 0; e < MIGSET_ENGINE_COUNT && len < cap; e++) {
+        if ((engines & (1u << (unsigned)e)) != 0) {
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s", len > 0 ? ", " : "",
+                                    migset_engine_name((enum migset_engine)e));
+        }
+    }
+}
+
+/* The lint findings beside their steps, then what they mean for a wave. */
+static int plan_print_findings(const json_t *reply, struct sw_err *err)
+{
+    const json_t *lint = json_object_get(reply, "lint");
+    const json_t *findings = json_object_get(lint, "findings");
+    struct plan_step *steps = NULL;
+    size_t n = 0;
+    int rc = plan_steps(reply, &steps, &n, err);
+    size_t clean = 0;
+    printf("findings (%zu):\n", json_array_size(findings));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char engines[64];
+        if (cmd_wave_print_findings(NULL, findings, steps[i].version, "") == 0) {
+            clean++;
+            continue;
+        }
+        plan_engines_text(steps[i].engines, engines, sizeof engines);
+        printf("  step %s (%s):\n", steps[i].version, engines);
+        cmd_wave_print_findings(stdout, findings, steps[i].version, "    ");
+    }
+    if (rc == 0 && clean > 0) {
+        printf("  %zu step%s without findings\n", clean, clean == 1 ? "" : "s");
+    }
+    free(steps);
+    long long unsafe = cli_json_int(lint, "unsafe", 0);
+    if (rc == 0 && unsafe > 0) {
+        printf("policy: %lld unsafe finding%s: 'wave start' refuses this wave (unsafe_migration);\n"
+               "  use the safe form or acknowledge each in its file, or start it with\n"
+               "  --allow-unsafe --reason TEXT\n",
+               unsafe, unsafe == 1 ? "" : "s");
+    } else if (rc == 0) {
+        printf("policy: no unsafe finding\n");
+    }
+    return rc;
+}
+
 static int plan_print(const char *digest, bool is_new, const json_t *reply, struct sw_err *err)
 {
     const json_t *stages = json_object_get(reply, "stages");
@@ -324,6 +456,10 @@ static int plan_print(const char *digest, bool is_new, const json_t *reply, stru
         if (rc != 0) {
             return rc;
         }
+    }
+    int rc = plan_print_findings(reply, err);
+    if (rc != 0) {
+        return rc;
     }
     plan_print_list("skipped", json_object_get(reply, "skipped"));
     plan_print_list("warnings", json_object_get(reply, "warnings"));

@@ -19,6 +19,7 @@ static const char wave_help[] =
     "\n"
     "SYNOPSIS\n"
     "    shardwave wave start --plan FILE --migrations DIR [--reason TEXT]\n"
+    "                         [--allow-unsafe --reason TEXT]\n"
     "    shardwave wave list [--state STATE]\n"
     "    shardwave wave status ID\n"
     "    shardwave wave pause ID [--reason TEXT]\n"
@@ -32,9 +33,14 @@ static const char wave_help[] =
     "    A wave moves a fleet's shards to a target version stage by stage (canary first)\n"
     "    under a plan; see docs/waves.md for the states and docs/wave-plans.md for plans.\n"
     "\n"
-    "    start     upload the set in DIR, create a wave from the plan in FILE (refused\n"
-    "              when a shard is in another active wave: exit 4) and print it. The\n"
-    "              wave starts 'pending'; the coordinator starts it at its next tick.\n"
+    "    start     upload the set in DIR, create a wave from the plan in FILE and print\n"
+    "              it. The wave starts 'pending'; the coordinator starts it at its next\n"
+    "              tick. Refused (exit 4) when a shard is in another active wave; when a\n"
+    "              step the wave runs has an unacknowledged destructive or locking lint\n"
+    "              finding (the findings are printed; fix or acknowledge them in the\n"
+    "              file, or deploy anyway with --allow-unsafe --reason TEXT, which the\n"
+    "              wave's events record); or when a 'contract-of V' step would run while\n"
+    "              shards of the fleet do not have V yet (the lagging shards are printed).\n"
     "    list      the waves, newest first (--state running|paused|halted|...)\n"
     "    status    the wave: state, stage and phase, counts of shards per state for each\n"
     "              stage, and the failing shards with their errors\n"
@@ -57,6 +63,8 @@ static const char wave_help[] =
     "    --plan FILE        (start) the plan: libconfig, or JSON when FILE ends in .json\n"
     "    --migrations DIR   (start) the migration directory\n"
     "    --reason TEXT      (start, pause, resume, abort, rollback) why; kept in the events\n"
+    "    --allow-unsafe     (start) deploy despite unacknowledged destructive or locking\n"
+    "                       findings; needs --reason, recorded as an operator event\n"
     "    --state STATE      (list) only waves in this state\n"
     "    --cancel-running   (abort) cancel the statements running on shards now\n"
     "    --after EVENT_ID   (events) only events after this one\n"
@@ -74,6 +82,22 @@ struct wave_sub {
     size_t n_pos;     /* 1 = takes the wave ID */
     int (*run)(struct cli_remote *r, const struct cli_remote_args *a, struct sw_err *err);
 };
+
+/* A policy refusal prints its findings or lagging shards itself; the error then keeps
+ * only the coordinator's message and hint. */
+static void wave_start_refused(const struct cli_remote *r, struct sw_err *err)
+{
+    const json_t *e = cli_remote_last_error(r);
+    if (e == NULL || !cmd_wave_print_refusal(e)) {
+        return;
+    }
+    char hint[SW_ERR_HINT_MAX];
+    snprintf(hint, sizeof hint, "%s", err->hint);
+    sw_err_set(err, err->code, "%s", cli_json_str(e, "message", "refused"));
+    if (hint[0] != '\0') {
+        sw_err_hint(err, "%s", hint);
+    }
+}
 
 static int wave_start(struct cli_remote *r, const struct cli_remote_args *a, struct sw_err *err)
 {
@@ -95,7 +119,13 @@ static int wave_start(struct cli_remote *r, const struct cli_remote_args *a, str
     if (a->reason != NULL) {
         json_object_set_new(body, "reason", json_string(a->reason));
     }
+    if (a->allow_unsafe) {
+        json_object_set_new(body, "allow_unsafe", json_true());
+    }
     rc = cli_remote_call(r, "POST", "/v1/waves", body, &reply, NULL, err);
+    if (rc != 0) {
+        wave_start_refused(r, err);
+    }
     if (rc != 0 || a->json) {
         rc = rc != 0 ? rc : cli_remote_print_json(reply, err);
         goto out;
@@ -243,9 +273,10 @@ static int wave_rollback(struct cli_remote *r, const struct cli_remote_args *a, 
 #define WAVE_OPT_REASON CLI_REMOTE_OPT(CLI_ROPT_REASON)
 
 static const struct wave_sub wave_subs[] = {
-    {"start", "wave start --plan FILE --migrations DIR [--reason TEXT]",
-     CLI_REMOTE_OPT(CLI_ROPT_PLAN) | CLI_REMOTE_OPT(CLI_ROPT_MIGRATIONS) | WAVE_OPT_REASON, 0,
-     wave_start},
+    {"start", "wave start --plan FILE --migrations DIR [--reason TEXT] [--allow-unsafe]",
+     CLI_REMOTE_OPT(CLI_ROPT_PLAN) | CLI_REMOTE_OPT(CLI_ROPT_MIGRATIONS) | WAVE_OPT_REASON |
+         CLI_REMOTE_OPT(CLI_ROPT_ALLOW_UNSAFE),
+     0, wave_start},
     {"list", "wave list [--state STATE]", CLI_REMOTE_OPT(CLI_ROPT_STATE), 0, wave_list},
     {"status", "wave status ID", 0, 1, wave_status},
     {"pause", "wave pause ID [--reason TEXT]", WAVE_OPT_REASON, 1, wave_pause},
@@ -285,6 +316,8 @@ static int wave_check_args(const struct wave_sub *sub, const struct cli_remote_a
         missing = "--plan FILE";
     } else if (sub->run == wave_start && a->migrations == NULL) {
         missing = "--migrations DIR";
+    } else if (a->allow_unsafe && (a->reason == NULL || a->reason[0] == '\0')) {
+        missing = "--reason TEXT (with --allow-unsafe)";
     } else if (sub->n_pos == 1 && (a->n_pos == 0 || a->pos[0][0] == '\0')) {
         missing = "the wave ID";
     }

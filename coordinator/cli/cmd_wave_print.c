@@ -6,6 +6,10 @@
 
 #include "cli_remote.h"
 #include "cli_table.h"
+#include "sw/directive.h"
+
+/* ", acknowledged (destructive-ok: <reason>)" */
+#define WAVE_FINDING_STATUS_MAX (DIRECTIVE_REASON_MAX + 64)
 
 /* Shard-count columns of a wave or stage "counts" object, in display order. */
 static const struct {
@@ -334,4 +338,86 @@ void cmd_wave_print_action(const char *action, const json_t *summary)
     if (halt != NULL) {
         printf("halt reason: %s\n", halt);
     }
+}
+
+/* "unsafe", "acknowledged (allow: <reason>)", or "" for a finding that blocks nothing. */
+static void wave_finding_status(const json_t *f, char *buf, size_t cap)
+{
+    if (json_is_true(json_object_get(f, "acknowledged"))) {
+        snprintf(buf, cap, ", acknowledged (%s: %s)", cli_json_str(f, "ack_directive", "-"),
+                 cli_json_str(f, "ack_reason", "-"));
+    } else if (json_is_true(json_object_get(f, "down"))) {
+        snprintf(buf, cap, ", down file");
+    } else if (json_is_true(json_object_get(f, "unsafe"))) {
+        snprintf(buf, cap, ", unsafe");
+    } else {
+        buf[0] = '\0';
+    }
+}
+
+static void wave_print_finding(FILE *out, const json_t *f, const char *indent)
+{
+    char status[WAVE_FINDING_STATUS_MAX];
+    wave_finding_status(f, status, sizeof status);
+    fprintf(out, "%s%s:%lld (%s) %s %s %s%s: %s\n", indent, cli_json_str(f, "file", "?"),
+            cli_json_int(f, "line", 0), cli_json_str(f, "engine", "?"),
+            cli_json_str(f, "rule", "?"), cli_json_str(f, "class", "?"),
+            cli_json_str(f, "severity", "?"), status, cli_json_str(f, "message", ""));
+    static const char *const keys[] = {"statement", "why", "safe"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = cli_json_str(f, keys[i], NULL);
+        if (v != NULL && v[0] != '\0') {
+            fprintf(out, "%s    %s: %s\n", indent, keys[i], v);
+        }
+    }
+}
+
+size_t cmd_wave_print_findings(FILE *out, const json_t *findings, const char *version,
+                               const char *indent)
+{
+    size_t n = 0;
+    size_t i = 0;
+    const json_t *f = NULL;
+    json_array_foreach(findings, i, f)
+    {
+        const char *v = cli_json_str(f, "version", "");
+        if (version == NULL || strcmp(v, version) == 0) {
+            if (out != NULL) {
+                wave_print_finding(out, f, indent);
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
+/* "  t-003 at 1 (ok)" per lagging shard. */
+static void wave_print_lagging(const json_t *error)
+{
+    const json_t *lagging = json_object_get(error, "lagging");
+    fprintf(stderr, "shards without %s (%zu):\n", cli_json_str(error, "contract_of", "?"),
+            json_array_size(lagging));
+    size_t i = 0;
+    const json_t *l = NULL;
+    json_array_foreach(lagging, i, l)
+    {
+        fprintf(stderr, "  %s at %s (%s)\n", cli_json_str(l, "id", "?"),
+                cli_json_str(l, "version", "?"), cli_json_str(l, "health", "?"));
+    }
+}
+
+bool cmd_wave_print_refusal(const json_t *error)
+{
+    const char *code = cli_json_str(error, "code", "");
+    if (strcmp(code, "unsafe_migration") == 0) {
+        const json_t *findings = json_object_get(error, "findings");
+        fprintf(stderr, "findings that refuse the wave (%zu):\n", json_array_size(findings));
+        cmd_wave_print_findings(stderr, findings, NULL, "  ");
+        return true;
+    }
+    if (strcmp(code, "contract_not_ready") == 0) {
+        wave_print_lagging(error);
+        return true;
+    }
+    return false;
 }

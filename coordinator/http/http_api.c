@@ -7,6 +7,7 @@
 #include "config/plan_file.h"
 #include "http/http_agent.h"
 #include "http/http_encode.h"
+#include "http/http_policy.h"
 #include "sw/build_info.h"
 #include "sw/numparse.h"
 
@@ -244,19 +245,21 @@ static int api_migset_get(void *ctx, const struct http_request *req, struct http
 
 /* ---- plans and waves ---------------------------------------------------------------- */
 
-/* {"migration_set", "plan", ["reason"]}: the digest (borrowed) and the decoded plan. */
-static int api_decode_plan_req(const json_t *body, bool with_reason, const char **digest,
-                               const char **reason, struct wave_plan *plan, struct svc_error *e)
+/* {"migration_set", "plan", ["reason", "allow_unsafe"]}: the digest (borrowed), the wave
+ * options (o NULL: a dry run, which takes neither) and the decoded plan. */
+static int api_decode_plan_req(const json_t *body, struct svc_wave_opts *o, const char **digest,
+                               struct wave_plan *plan, struct svc_error *e)
 {
     static const char *const fields[] = {"migration_set", "plan", NULL};
-    static const char *const wave_fields[] = {"migration_set", "plan", "reason", NULL};
-    *reason = NULL;
+    static const char *const wave_fields[] = {"migration_set", "plan", "reason", "allow_unsafe",
+                                              NULL};
     if (body == NULL) {
         return svc_error_set(e, SVC_INVALID_REQUEST, "a JSON body is required");
     }
-    if (http_json_check_fields(body, with_reason ? wave_fields : fields, e) != 0 ||
+    if (http_json_check_fields(body, o != NULL ? wave_fields : fields, e) != 0 ||
         http_json_opt_string(body, "migration_set", digest, e) != 0 ||
-        (with_reason && http_json_opt_string(body, "reason", reason, e) != 0)) {
+        (o != NULL && http_json_opt_string(body, "reason", &o->reason, e) != 0) ||
+        (o != NULL && http_json_opt_bool(body, "allow_unsafe", false, &o->allow_unsafe, e) != 0)) {
         return e->err.code;
     }
     if (*digest == NULL) {
@@ -280,14 +283,18 @@ static int api_plan(void *ctx, const struct http_request *req, struct http_reply
     struct planner_result r = {0};
     struct migset *set = NULL;
     const char *digest = NULL;
-    const char *reason = NULL;
-    int rc = api_decode_plan_req(req->json, false, &digest, &reason, &plan, e);
+    struct lint_report lint;
+    lint_report_init(&lint);
+    int rc = api_decode_plan_req(req->json, NULL, &digest, &plan, e);
     if (rc == 0) {
-        rc = svc_plan(api->svc, digest, &plan, &set, &r, e);
+        rc = svc_plan(api->svc, digest, &plan, &set, &r, &lint, e);
     }
     if (rc == 0) {
         out->body = http_encode_plan(&plan, set, &r);
+        json_object_set_new(out->body, "lint", http_policy_lint_json(&lint));
+        json_object_set_new(out->body, "contracts", http_policy_contracts_json(&r));
     }
+    lint_report_cleanup(&lint);
     planner_result_cleanup(&r);
     migset_free(set);
     wave_plan_cleanup(&plan);
@@ -300,11 +307,11 @@ static int api_wave_create(void *ctx, const struct http_request *req, struct htt
     struct http_api *api = ctx;
     struct wave_plan plan = {0};
     struct store_wave_detail d = {0};
+    struct svc_wave_opts o = {0};
     const char *digest = NULL;
-    const char *reason = NULL;
-    int rc = api_decode_plan_req(req->json, true, &digest, &reason, &plan, e);
+    int rc = api_decode_plan_req(req->json, &o, &digest, &plan, e);
     if (rc == 0) {
-        rc = svc_wave_create(api->svc, digest, &plan, reason, req->actor, &d, e);
+        rc = svc_wave_create(api->svc, digest, &plan, &o, req->actor, &d, e);
     }
     if (rc == 0) {
         out->status = 201;

@@ -17,6 +17,7 @@
 
 #include "service/svc_error.h"
 #include "store/store.h"
+#include "sw/lint.h"
 #include "sw/migset.h"
 #include "sw/wire_agent.h"
 #include "sw/wire_lease.h"
@@ -66,17 +67,38 @@ int svc_migset_get(struct svc *s, const char *digest, struct migset **out, struc
 
 /* A dry run: plans `plan` over the current fleet with the stored set; starts nothing.
  * *set receives the loaded set (planner_shard_step needs it; migset_free), *out the
- * plan (planner_result_cleanup, also after a failure). SVC_INVALID_PLAN, SVC_NOT_FOUND
- * (set), SVC_CONFLICT (missing engine file), SVC_SHARD_BUSY. */
+ * plan (planner_result_cleanup, also after a failure), *lint (lint_report_init'ed by the
+ * caller; lint_report_cleanup) the linter's findings on the files the wave would run
+ * (svc_policy_n_unsafe() of them would refuse the wave; the dry run is not refused for
+ * them). SVC_INVALID_PLAN, SVC_NOT_FOUND (set), SVC_CONFLICT (missing engine file),
+ * SVC_SHARD_BUSY, SVC_CONTRACT_NOT_READY (a contract-of V step while shards of the fleet
+ * lack V: details "version", "contract_of", "lagging" [{id, version, health}]),
+ * SVC_INVALID_MIGRATION_SET (a file the linter cannot read). */
 int svc_plan(struct svc *s, const char *digest, const struct wave_plan *plan, struct migset **set,
-             struct planner_result *out, struct svc_error *e);
+             struct planner_result *out, struct lint_report *lint, struct svc_error *e);
+
+/* Options of a new wave (borrowed). */
+struct svc_wave_opts {
+    const char *reason; /* the operator's reason (the `created` event); NULL = none */
+    /* Deploy despite unacknowledged destructive or locking findings: needs a non-empty
+     * reason; recorded as an `operator` event (actor, the findings, the reason). */
+    bool allow_unsafe;
+};
 
 /* Plans and creates a wave (persisted `pending`; the scheduler starts it). Refusals as
- * svc_plan (shard_busy lists shards and waves in details "shards"). *out owned by the
- * caller (store_wave_detail_cleanup). */
+ * svc_plan (shard_busy lists shards and waves in details "shards"), and
+ * SVC_UNSAFE_MIGRATION when the files the wave runs have unacknowledged destructive or
+ * locking findings and opts->allow_unsafe is not set (details "findings": the lint
+ * encoder's JSON of each); SVC_INVALID_REQUEST for allow_unsafe without a reason. *out
+ * owned by the caller (store_wave_detail_cleanup). opts may be NULL. */
 int svc_wave_create(struct svc *s, const char *digest, const struct wave_plan *plan,
-                    const char *reason, const char *actor, struct store_wave_detail *out,
-                    struct svc_error *e);
+                    const struct svc_wave_opts *opts, const char *actor,
+                    struct store_wave_detail *out, struct svc_error *e);
+/* Whether a finding refuses a wave: class destructive or locking, not acknowledged, in
+ * an up file. */
+bool svc_policy_is_unsafe(const struct lint_finding *f);
+/* How many findings of the report refuse a wave. */
+size_t svc_policy_n_unsafe(const struct lint_report *r);
 int svc_wave_get(struct svc *s, const char *id, struct store_wave_detail *out, struct svc_error *e);
 /* Newest first; filter may be NULL. *out: store_waves_free. */
 int svc_wave_list(struct svc *s, const struct store_wave_filter *filter, struct store_wave **out,

@@ -6,6 +6,7 @@
 
 #include "config/plan_file.h"
 #include "service/svc_internal.h"
+#include "service/svc_policy.h"
 #include "sw/clock.h"
 #include "sw/log.h"
 
@@ -28,11 +29,38 @@ static int svc_busy_input(const struct store_busy_shard *busy, size_t n, struct 
     return 0;
 }
 
-/* Maps a planner refusal to the API: invalid_plan, shard_busy (with the shards), conflict. */
+/* The first blocked contract step as error details: {"version", "contract_of",
+ * "lagging": [{"id", "version", "health"}]}. */
+static void svc_contract_details(const struct planner_result *r, struct svc_error *e)
+{
+    for (size_t i = 0; i < r->n_contracts; i++) {
+        const struct planner_contract *c = &r->contracts[i];
+        if (c->n_lagging == 0) {
+            continue;
+        }
+        json_t *arr = json_array();
+        for (size_t j = 0; j < c->n_lagging; j++) {
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", c->lagging[j].id,
+                                                 "version", c->lagging[j].version, "health",
+                                                 shard_health_name(c->lagging[j].health)));
+        }
+        svc_error_detail(e, "version", json_string(c->version));
+        svc_error_detail(e, "contract_of", json_string(c->contract_of));
+        svc_error_detail(e, "lagging", arr);
+        return;
+    }
+}
+
+/* Maps a planner refusal to the API: invalid_plan, shard_busy (with the shards),
+ * contract_not_ready (with the lagging shards), conflict. */
 static int svc_plan_refusal(const struct planner_result *r, struct svc_error *e)
 {
     if (e->err.code == SW_EINVAL) {
         return svc_error_from(e, SVC_INVALID_PLAN, &e->err);
+    }
+    if (e->err.code == SW_ECONFLICT && r->n_busy == 0 && planner_contract_blocked(r)) {
+        svc_contract_details(r, e);
+        return svc_error_from(e, SVC_CONTRACT_NOT_READY, &e->err);
     }
     if (e->err.code == SW_ECONFLICT && r->n_busy > 0) {
         json_t *arr = json_array();
@@ -90,8 +118,21 @@ out:
     return rc;
 }
 
+/* Lints the files the planned wave runs; a file the linter cannot read makes the set
+ * unusable for waves (invalid_migration_set naming the file). */
+static int svc_plan_lint(const struct migset *set, const struct planner_result *r,
+                         struct lint_report *lint, struct svc_error *e)
+{
+    int rc = svc_policy_lint(set, r, lint, &e->err);
+    if (rc == SW_EINVAL) {
+        sw_err_prefix(&e->err, "lint");
+        return svc_error_from(e, SVC_INVALID_MIGRATION_SET, &e->err);
+    }
+    return rc != 0 ? svc_error_from(e, SVC_OK, &e->err) : 0;
+}
+
 int svc_plan(struct svc *s, const char *digest, const struct wave_plan *plan, struct migset **set,
-             struct planner_result *out, struct svc_error *e)
+             struct planner_result *out, struct lint_report *lint, struct svc_error *e)
 {
     struct store_fleet fleet = {0};
     struct store *st = NULL;
@@ -100,6 +141,9 @@ int svc_plan(struct svc *s, const char *digest, const struct wave_plan *plan, st
         return svc_error_from(e, SVC_INTERNAL, &e->err);
     }
     rc = svc_plan_with(s, st, digest, plan, &fleet, set, out, e);
+    if (rc == 0) {
+        rc = svc_plan_lint(*set, out, lint, e);
+    }
     svc_store_put(s, st);
     store_fleet_cleanup(&fleet);
     return rc;
@@ -189,6 +233,30 @@ static int svc_wave_row(const char *digest, const struct wave_plan *plan,
     return 0;
 }
 
+/* The `operator` event of an allow_unsafe override (actor, findings, reason), right
+ * after the `created` event. Caller holds wave_mu, so the wave is still pending. */
+static int svc_wave_audit_unsafe(struct store *st, const struct store_wave *w,
+                                 const struct lint_report *lint, const char *reason,
+                                 struct svc_error *e)
+{
+    char *msg = NULL;
+    int rc = svc_policy_audit_text(lint, reason, &msg, &e->err);
+    if (rc != 0) {
+        return svc_error_from(e, SVC_OK, &e->err);
+    }
+    struct store_event ev = {.at_ms = w->created_ms, .message = msg};
+    snprintf(ev.actor, sizeof ev.actor, "%s", w->created_by);
+    snprintf(ev.kind, sizeof ev.kind, "operator");
+    struct store_decision d = {.wave_id = w->id,
+                               .expected_state = WAVE_PENDING,
+                               .expected_revision = w->revision,
+                               .n_events = 1,
+                               .events = &ev};
+    rc = store_apply_decision(st, &d, NULL, &e->err);
+    free(msg);
+    return rc != 0 ? svc_error_from(e, SVC_INTERNAL, &e->err) : 0;
+}
+
 /* Persists the planned wave; a shard taken meanwhile is still shard_busy. */
 static int svc_wave_persist(struct store *st, const struct migset *set,
                             const struct planner_result *r, struct store_wave *w,
@@ -217,26 +285,70 @@ out:
     return rc;
 }
 
-int svc_wave_create(struct svc *s, const char *digest, const struct wave_plan *plan,
-                    const char *reason, const char *actor, struct store_wave_detail *out,
-                    struct svc_error *e)
+/* Stores the wave and, for an allow_unsafe override of unsafe findings, its audit
+ * event, under wave_mu (the scheduler cannot start the wave in between). */
+static int svc_wave_store(struct svc *s, struct store *st, const struct migset *set,
+                          const struct planner_result *r, const struct lint_report *lint,
+                          const char *reason, struct store_wave *w, struct svc_error *e)
 {
+    size_t n_unsafe = svc_policy_n_unsafe(lint);
+    pthread_mutex_lock(&s->wave_mu);
+    int rc = svc_wave_persist(st, set, r, w, e);
+    if (rc == 0 && n_unsafe > 0) {
+        rc = svc_wave_audit_unsafe(st, w, lint, reason, e);
+    }
+    pthread_mutex_unlock(&s->wave_mu);
+    if (rc == 0 && n_unsafe > 0) {
+        log_warn("wave=%s: %s deploys %zu unacknowledged destructive or locking finding%s "
+                 "(allow_unsafe, reason: %s)",
+                 w->id, w->created_by, n_unsafe, n_unsafe == 1 ? "" : "s", reason);
+    }
+    return rc;
+}
+
+/* Refuses unsafe findings unless allowed with a reason. */
+static int svc_wave_policy(const struct lint_report *lint, const struct svc_wave_opts *o,
+                           struct svc_error *e)
+{
+    if (svc_policy_n_unsafe(lint) > 0 && !o->allow_unsafe) {
+        return svc_policy_refuse(lint, e);
+    }
+    return 0;
+}
+
+int svc_wave_create(struct svc *s, const char *digest, const struct wave_plan *plan,
+                    const struct svc_wave_opts *opts, const char *actor,
+                    struct store_wave_detail *out, struct svc_error *e)
+{
+    static const struct svc_wave_opts no_opts = {0};
+    const struct svc_wave_opts *o = opts != NULL ? opts : &no_opts;
     struct store_fleet fleet = {0};
     struct migset *set = NULL;
     struct planner_result r = {0};
     struct store_wave w = {0};
     struct store *st = NULL;
+    struct lint_report lint;
+    lint_report_init(&lint);
+    if (o->allow_unsafe && (o->reason == NULL || o->reason[0] == '\0')) {
+        return svc_error_set(e, SVC_INVALID_REQUEST, "allow_unsafe needs a non-empty reason");
+    }
     int rc = svc_store_get(s, &st, &e->err);
     if (rc != 0) {
         rc = svc_error_from(e, SVC_INTERNAL, &e->err);
         goto out;
     }
     rc = svc_plan_with(s, st, digest, plan, &fleet, &set, &r, e);
-    if (rc == 0 && svc_wave_row(digest, plan, &r, reason, actor, &w, &e->err) != 0) {
+    if (rc == 0) {
+        rc = svc_plan_lint(set, &r, &lint, e);
+    }
+    if (rc == 0) {
+        rc = svc_wave_policy(&lint, o, e);
+    }
+    if (rc == 0 && svc_wave_row(digest, plan, &r, o->reason, actor, &w, &e->err) != 0) {
         rc = svc_error_from(e, SVC_INTERNAL, &e->err);
     }
     if (rc == 0) {
-        rc = svc_wave_persist(st, set, &r, &w, e);
+        rc = svc_wave_store(s, st, set, &r, &lint, o->reason, &w, e);
     }
     if (rc == 0 && store_wave_get(st, w.id, out, &e->err) != 0) {
         rc = svc_error_from(e, SVC_INTERNAL, &e->err);
@@ -246,6 +358,7 @@ int svc_wave_create(struct svc *s, const char *digest, const struct wave_plan *p
                  r.n_stages, r.target, plan_direction_name(r.direction), digest);
     }
 out:
+    lint_report_cleanup(&lint);
     store_wave_cleanup(&w);
     planner_result_cleanup(&r);
     migset_free(set);

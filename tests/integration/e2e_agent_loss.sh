@@ -10,7 +10,7 @@ source "$here/e2e_lib.sh"
 
 e2e_setup 6 0 0 3
 e2e_write_set "$COORD_TMP/set"
-printf 'SELECT pg_sleep(1);\nCREATE INDEX users_email ON users (email);\n' \
+printf -- '-- shardwave: allow create-index-blocking test tables hold a few rows\nSELECT pg_sleep(1);\nCREATE INDEX users_email ON users (email);\n' \
     >"$COORD_TMP/set/V3__index_email.pg.sql"
 e2e_start
 coord_upload_set "$COORD_TMP/set"
