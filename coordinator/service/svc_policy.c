@@ -118,7 +118,9 @@ static json_t *policy_findings_json(const struct lint_report *r)
     json_t *arr = json_array();
     for (size_t i = 0; i < r->n_findings; i++) {
         if (svc_policy_is_unsafe(&r->findings[i])) {
-            json_array_append_new(arr, lint_finding_json(&r->findings[i]));
+            json_t *f = lint_finding_json(&r->findings[i]);
+            json_object_set_new(f, "unsafe", json_true()); /* as in the plan's findings */
+            json_array_append_new(arr, f);
         }
     }
     return arr;

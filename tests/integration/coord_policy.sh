@@ -45,8 +45,8 @@ assert_eq "$(jqr .error.message)" \
     "refusal message"
 assert_contains "$(jqr .error.hint)" "--allow-unsafe --reason TEXT" "refusal hint"
 assert_eq "$(jqr '.error.findings | length')" 1 "refusal findings"
-assert_eq "$(jqr '.error.findings[0] | [.rule, .class, .file, .version, .line, .statement] | map(tostring) | join("|")')" \
-    "drop-column|destructive|V2__drop_status.sql|2|1|ALTER TABLE users DROP COLUMN status" \
+assert_eq "$(jqr '.error.findings[0] | [.rule, .class, .file, .version, .line, .statement, .unsafe] | map(tostring) | join("|")')" \
+    "drop-column|destructive|V2__drop_status.sql|2|1|ALTER TABLE users DROP COLUMN status|true" \
     "refused finding"
 api_expect 200 GET /v1/waves "$READ_TOKEN"
 assert_eq "$(jqr '.waves | length')" 0 "no wave after the refusal"

@@ -3,3 +3,4 @@
 # fleet has the expand version (409 contract_not_ready). Real coordinator, real agents
 # over SQLite shards; the CLI test drives `shardwave plan` and `wave start`.
 sw_script_test(NAME coord_policy SCRIPT coord_policy.sh TIMEOUT 300)
+sw_script_test(NAME cli_remote_policy SCRIPT cli_remote_policy.sh)
