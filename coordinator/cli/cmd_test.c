@@ -605,7 +605,9 @@ static int test_verdict(const struct test_run *t, struct sw_err *err)
     struct test_counts c;
     test_count(t, &c);
     const struct test_step *f = t->failed;
-    bool caused = f != NULL && f->outcome != TEST_OK && f->outcome != TEST_NO_DOWN;
+    /* A re-apply that fails after a down that did not restore is that finding. */
+    bool caused =
+        f != NULL && (f->outcome == TEST_NOT_RESTORED || f->outcome == TEST_REAPPLY_DIFFERS);
     if (f != NULL && !caused) {
         sw_err_copy(err, &t->failed->error);
         sw_err_prefix(err, "test: version %s (%s): %s", t->failed->version_text,
