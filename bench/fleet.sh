@@ -355,6 +355,14 @@ wave_state()
     jq -r .state "$work/reply"
 }
 
+# User + system CPU seconds a process has used (from /proc/PID/stat).
+cpu_seconds()
+{
+    local -a f
+    read -r -a f <<<"$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null)" || true
+    awk -v u="${f[11]:-0}" -v s="${f[12]:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (u + s) / hz }'
+}
+
 # Sets wave_seconds; the clock runs from the POST that creates the wave to `completed`.
 run_shardwave()
 {
@@ -383,6 +391,7 @@ run_shardwave()
     local done_n
     done_n=$(jq -r .counts.done "$work/reply")
     [[ $done_n == "$shards" ]] || bench_die "wave $wave completed with $done_n of $shards shards done"
+    bench_msg "wave $wave: CPU seconds since process start: coordinator $(cpu_seconds "$coord_pid"), agents $(cpu_seconds "${agent_pids[0]}") + $(cpu_seconds "${agent_pids[1]}")"
     stop_wave_processes
     wave_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", (b - a) / 1e9 }')
 }
