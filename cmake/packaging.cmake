@@ -12,6 +12,11 @@
 # of a test install under a temporary prefix name files that exist under that prefix.
 include(GNUInstallDirs)
 
+# Installing never builds: `cmake --build` first. cpack's "preinstall" step would
+# otherwise rebuild the whole tree, under the feet of tests that run the binaries while
+# tests/integration/deploy_deb.sh packages them.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
 set(SW_PACKAGE_NAME "shardwave")
 
 install(TARGETS shardwave shardwave-coordinator shardwave-agent
