@@ -340,35 +340,70 @@ static int plan_step_cmp(const void *a, const void *b)
     return version_cmp(&((const struct plan_step *)a)->v, &((const struct plan_step *)b)->v);
 }
 
-/* Adds one shard's step to the list (n_cap entries allocated). */
-static int plan_step_note(struct plan_step **steps, size_t *n, size_t *cap, const char *version,
-                          unsigned engine, struct sw_err *err)
+/* The steps of a plan being collected; `hint` is where the next step likely is (shards
+ * list their steps in order, so a lookup is usually one comparison). */
+struct plan_step_list {
+    struct plan_step *steps;
+    size_t n;
+    size_t cap;
+    size_t hint;
+};
+
+static struct plan_step *plan_step_find(struct plan_step_list *l, const char *version)
 {
-    for (size_t i = 0; i < *n; i++) {
-        if (strcmp((*steps)[i].version, version) == 0) {
-            (*steps)[i].engines |= engine;
-            return 0;
+    for (size_t k = 0; k < l->n; k++) {
+        size_t i = (l->hint + k) % l->n;
+        if (strcmp(l->steps[i].version, version) == 0) {
+            l->hint = i + 1;
+            return &l->steps[i];
         }
     }
-    if (*n == *cap) {
-        size_t c = *cap == 0 ? 16 : 2 * *cap;
-        struct plan_step *grown = realloc(*steps, c * sizeof *grown);
+    return NULL;
+}
+
+/* Adds one shard's step to the list. */
+static int plan_step_note(struct plan_step_list *l, const char *version, unsigned engine,
+                          struct sw_err *err)
+{
+    struct plan_step *s = plan_step_find(l, version);
+    if (s != NULL) {
+        s->engines |= engine;
+        return 0;
+    }
+    if (l->n == l->cap) {
+        size_t c = l->cap == 0 ? 16 : 2 * l->cap;
+        struct plan_step *grown = realloc(l->steps, c * sizeof *grown);
         if (grown == NULL) {
             return sw_err_set(err, SW_ENOMEM, "out of memory");
         }
-        *steps = grown;
-        *cap = c;
+        l->steps = grown;
+        l->cap = c;
     }
-    struct plan_step *s = &(*steps)[(*n)++];
+    s = &l->steps[l->n++];
     s->version = version;
     s->engines = engine;
     return version_parse_str(version, &s->v, err);
 }
 
-/* Every step any shard of the plan runs, by version. */
-static int plan_steps(const json_t *reply, struct plan_step **steps, size_t *n, struct sw_err *err)
+/* Notes the steps of one planned shard. */
+static int plan_shard_steps(const json_t *shard, struct plan_step_list *l, struct sw_err *err)
 {
-    size_t cap = 0;
+    unsigned bit = plan_engine_bit(cli_json_str(shard, "engine", ""));
+    size_t k = 0;
+    const json_t *v = NULL;
+    json_array_foreach(json_object_get(shard, "steps"), k, v)
+    {
+        int rc = json_is_string(v) ? plan_step_note(l, json_string_value(v), bit, err) : 0;
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* Every step any shard of the plan runs, by version (l->steps: free()). */
+static int plan_steps(const json_t *reply, struct plan_step_list *l, struct sw_err *err)
+{
     int rc = 0;
     size_t i = 0;
     const json_t *stage = NULL;
@@ -378,19 +413,11 @@ static int plan_steps(const json_t *reply, struct plan_step **steps, size_t *n, 
         const json_t *sh = NULL;
         json_array_foreach(json_object_get(stage, "shards"), j, sh)
         {
-            unsigned bit = plan_engine_bit(cli_json_str(sh, "engine", ""));
-            size_t k = 0;
-            const json_t *v = NULL;
-            json_array_foreach(json_object_get(sh, "steps"), k, v)
-            {
-                if (rc == 0 && json_is_string(v)) {
-                    rc = plan_step_note(steps, n, &cap, json_string_value(v), bit, err);
-                }
-            }
+            rc = rc == 0 ? plan_shard_steps(sh, l, err) : rc;
         }
     }
-    if (rc == 0 && *n > 1) {
-        qsort(*steps, *n, sizeof **steps, plan_step_cmp);
+    if (rc == 0 && l->n > 1) {
+        qsort(l->steps, l->n, sizeof *l->steps, plan_step_cmp);
     }
     return rc;
 }
@@ -413,25 +440,24 @@ static int plan_print_findings(const json_t *reply, struct sw_err *err)
 {
     const json_t *lint = json_object_get(reply, "lint");
     const json_t *findings = json_object_get(lint, "findings");
-    struct plan_step *steps = NULL;
-    size_t n = 0;
-    int rc = plan_steps(reply, &steps, &n, err);
+    struct plan_step_list l = {0};
+    int rc = plan_steps(reply, &l, err);
     size_t clean = 0;
     printf("findings (%zu):\n", json_array_size(findings));
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
         char engines[64];
-        if (cmd_wave_print_findings(NULL, findings, steps[i].version, "") == 0) {
+        if (cmd_wave_print_findings(NULL, findings, l.steps[i].version, "") == 0) {
             clean++;
             continue;
         }
-        plan_engines_text(steps[i].engines, engines, sizeof engines);
-        printf("  step %s (%s):\n", steps[i].version, engines);
-        cmd_wave_print_findings(stdout, findings, steps[i].version, "    ");
+        plan_engines_text(l.steps[i].engines, engines, sizeof engines);
+        printf("  step %s (%s):\n", l.steps[i].version, engines);
+        cmd_wave_print_findings(stdout, findings, l.steps[i].version, "    ");
     }
     if (rc == 0 && clean > 0) {
         printf("  %zu step%s without findings\n", clean, clean == 1 ? "" : "s");
     }
-    free(steps);
+    free(l.steps);
     long long unsafe = cli_json_int(lint, "unsafe", 0);
     if (rc == 0 && unsafe > 0) {
         printf("policy: %lld unsafe finding%s: 'wave start' refuses this wave (unsafe_migration);\n"
