@@ -9,11 +9,13 @@
 
 #include "http/http_server.h"
 #include "service/service.h"
+#include "service/svc_metrics.h"
 
 /* What the handlers need; handler_ctx of the server. Borrowed for the server's life. */
 struct http_api {
     struct svc *svc;
     struct http_server *server; /* for /healthz (503 while stopping); set after start */
+    struct svc_metrics *metrics; /* GET /metrics and agent counts; NULL = no metrics (404) */
 };
 
 /* The route table (static). */

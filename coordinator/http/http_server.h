@@ -15,6 +15,7 @@
 
 #include "service/svc_error.h"
 #include "sw/err.h"
+#include "sw/metrics.h"
 
 enum http_method { HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_METHOD_COUNT };
 
@@ -49,6 +50,11 @@ const char *http_request_query(const struct http_request *req, const char *key);
 struct http_reply {
     int status;   /* 200 when left 0 */
     json_t *body; /* the reply document; the server sends and frees it */
+    /* A non-JSON reply instead (e.g. /metrics): heap text the server sends and frees,
+     * with content_type (a literal); body must stay NULL then. */
+    char *text;
+    size_t text_len;
+    const char *content_type;
 };
 
 /* A handler fills out (status, body) and returns 0, or returns a negative code with e set.
@@ -87,7 +93,14 @@ struct http_server_config {
     void *handler_ctx;
     http_auth_fn auth;
     void *auth_ctx;
+    /* Optional (NULL = none): counts every answered request in
+     * shardwave_http_requests_total{method, route, status} (route: the matched pattern,
+     * "unmatched" otherwise). The family is declared by http_server_metrics_define. */
+    struct sw_metrics *metrics;
 };
+
+/* Declares shardwave_http_requests_total in m (before the server starts). */
+int http_server_metrics_define(struct sw_metrics *m, struct sw_err *err);
 
 struct http_server;
 

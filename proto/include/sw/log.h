@@ -1,14 +1,26 @@
 /*
- * The one logger: logfmt lines on stderr, `ts=... level=... msg="..." k=v`.
- * Settings are fixed at startup (log_setup) and read-only afterwards.
+ * The one logger: one line per event on stderr, logfmt `ts=... level=... msg="..." k=v`
+ * or JSON `{"ts": ..., "level": ..., "msg": ..., "k": "v"}` (log shippers). Context keys
+ * (wave, shard, agent, lease, version, stage, pool, engine) come from `kv`, and leading
+ * `key=value` words of the message with those keys are lifted out of msg into keys too,
+ * so `log_info("wave=%s shard=%s lease expired", ...)` logs msg="lease expired" wave=...
+ * shard=.... Settings are fixed at startup (log_setup*) and read-only afterwards.
  */
 #ifndef SW_PROTO_LOG_H
 #define SW_PROTO_LOG_H
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE, LOG_LEVEL_COUNT };
 
-/* Sets the minimum level printed. Call once before threads start. */
+enum log_format { LOG_FORMAT_LOGFMT, LOG_FORMAT_JSON, LOG_FORMAT_COUNT };
+
+/* Sets the minimum level printed (the format stays as it was: logfmt by default). Call
+ * once before threads start. */
 void log_setup(enum log_level level);
+/* Sets the level and the line format. Call once before threads start. */
+void log_setup_format(enum log_level level, enum log_format format);
+/* Parses "logfmt|json"; returns 0 or -1 when unknown. */
+int log_format_parse(const char *name, enum log_format *out);
+const char *log_format_name(enum log_format f);
 /* Parses "error|warn|info|debug|trace"; returns 0 or -1 when unknown. */
 int log_level_parse(const char *name, enum log_level *out);
 int log_enabled(enum log_level level);
