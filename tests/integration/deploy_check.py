@@ -68,10 +68,29 @@ def parse_settings(help_text):
     return settings
 
 
+HELP_CACHE = {}
+
+
 def help_of(bin_dir, binary, *args):
+    """`binary args... --help`, once per run; with DEPLOY_HELP_CACHE (a directory) once per
+    test, since the sanitizer builds start slowly and the tests run the checker often."""
+    key = " ".join((binary,) + args)
+    if key in HELP_CACHE:
+        return HELP_CACHE[key]
+    cache_dir = os.environ.get("DEPLOY_HELP_CACHE")
+    cache = os.path.join(cache_dir, key.replace(" ", "_") + ".txt") if cache_dir else None
+    if cache and os.path.exists(cache):
+        with open(cache, encoding="utf-8") as f:
+            HELP_CACHE[key] = f.read()
+        return HELP_CACHE[key]
     r = run([os.path.join(bin_dir, binary)] + list(args) + ["--help"])
     if r.returncode != 0:
         problem(binary, "%s --help exited %d: %s" % (" ".join(args), r.returncode, r.stderr))
+    elif cache:
+        os.makedirs(cache_dir, exist_ok=True)
+        with open(cache, "w", encoding="utf-8") as f:
+            f.write(r.stdout)
+    HELP_CACHE[key] = r.stdout
     return r.stdout
 
 
@@ -541,6 +560,11 @@ def check_dockerfile(bin_dir, src):
             problem(path, "the runtime stage has no %s" % w)
     if not any(w == "COPY" and "--from=" in r for w, r in runtime):
         problem(path, "the runtime stage copies nothing from the build stage")
+    for w, r in ins:
+        if w == "COPY" and "--from=" not in r:
+            for source in r.split()[:-1]:
+                if not source.startswith("--") and not os.path.exists(os.path.join(src, source)):
+                    problem(path, "COPY %s: no such file in the build context" % source)
     for w, r in ins:
         if w == "RUN" and "apt-get install" in r:
             if "--no-install-recommends" not in r:

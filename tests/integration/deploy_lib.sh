@@ -21,6 +21,8 @@ SW_BUILD_DIR=${SW_BUILD_DIR:-$(dirname "$SW_BIN_DIR")}
 DEPLOY_CHECK="$SW_SOURCE_DIR/tests/integration/deploy_check.py"
 DEPLOY_TMP=$(mktemp -d "${SW_TEST_TMPDIR:-${TMPDIR:-/tmp}}/sw_${DEPLOY_TEST_NAME}.XXXXXX")
 DEPLOY_EXIT_CMDS=()
+# deploy_check.py keeps each --help it runs here (the sanitizer builds start slowly).
+export DEPLOY_HELP_CACHE="$DEPLOY_TMP/help"
 
 deploy_log()
 {
