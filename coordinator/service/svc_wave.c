@@ -329,10 +329,12 @@ int svc_wave_create(struct svc *s, const char *digest, const struct wave_plan *p
     struct store *st = NULL;
     struct lint_report lint;
     lint_report_init(&lint);
+    int rc = 0;
     if (o->allow_unsafe && (o->reason == NULL || o->reason[0] == '\0')) {
-        return svc_error_set(e, SVC_INVALID_REQUEST, "allow_unsafe needs a non-empty reason");
+        rc = svc_error_set(e, SVC_INVALID_REQUEST, "allow_unsafe needs a non-empty reason");
+        goto out;
     }
-    int rc = svc_store_get(s, &st, &e->err);
+    rc = svc_store_get(s, &st, &e->err);
     if (rc != 0) {
         rc = svc_error_from(e, SVC_INTERNAL, &e->err);
         goto out;
