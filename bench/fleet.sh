@@ -391,6 +391,16 @@ run_shardwave()
     local done_n
     done_n=$(jq -r .counts.done "$work/reply")
     [[ $done_n == "$shards" ]] || bench_die "wave $wave completed with $done_n of $shards shards done"
+    # how busy the P slots were: the sum of the shards' own times (started_at..finished_at,
+    # as the coordinator recorded them) over the wall time, and the mean time per shard
+    jq -r --arg wall "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')" '
+        def ms: capture("T(?<h>[0-9]+):(?<m>[0-9]+):(?<s>[0-9.]+)Z") |
+            ((.h | tonumber) * 3600 + (.m | tonumber) * 60 + (.s | tonumber)) * 1000;
+        [.stages[].shards[] | select(.started_at and .finished_at) |
+            (.finished_at | ms) - (.started_at | ms)] as $d |
+        "wave \(.id): \($d | length) shards, mean \(($d | add) / ($d | length) | floor) ms per shard" +
+        " (started..finished), mean in flight \((($d | add) / 1000 / ($wall | tonumber)) * 100 | floor / 100)"
+        ' "$work/reply" >&2 || true
     bench_msg "wave $wave: CPU seconds since process start: coordinator $(cpu_seconds "$coord_pid"), agents $(cpu_seconds "${agent_pids[0]}") + $(cpu_seconds "${agent_pids[1]}")"
     stop_wave_processes
     wave_seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f\n", (b - a) / 1e9 }')
