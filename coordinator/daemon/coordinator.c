@@ -238,6 +238,9 @@ void coordinator_free(struct coordinator *c)
     http_server_stop(c->http, COORD_STOP_WAIT_MS);
     sched_free(c->sched);
     http_server_free(c->http);
+    if (c->svc != NULL) {
+        svc_stats_log(c->svc); /* the latencies bench/scale.sh reads */
+    }
     svc_free(c->svc);
     tokens_free(c->tokens);
     store_close(c->store);

@@ -25,6 +25,7 @@ int svc_new(const struct svc_config *cfg, struct svc **out, struct sw_err *err)
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->wave_mu, NULL);
     pthread_mutex_init(&s->agent_mu, NULL);
+    svc_stats_init(&s->stats);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -54,6 +55,7 @@ void svc_free(struct svc *s)
     pthread_mutex_destroy(&s->agent_mu);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->wave_mu);
+    svc_stats_cleanup(&s->stats);
     free(s->store_path);
     free(s->fleet_file);
     free(s);
@@ -235,4 +237,11 @@ int svc_migset_get(struct svc *s, const char *digest, struct migset **out, struc
     }
     svc_store_put(s, st);
     return rc != 0 ? svc_error_from(e, SVC_OK, &e->err) : 0;
+}
+
+void svc_stats_log(struct svc *s)
+{
+    char buf[SVC_STATS_TEXT_MAX];
+    svc_stats_format(&s->stats, buf);
+    log_info("stats: %s", buf);
 }

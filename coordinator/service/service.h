@@ -202,4 +202,10 @@ int svc_inventory_state_get(struct svc *s, struct svc_inventory_state *out, stru
  * graceful shutdown. Thread-safe, idempotent. */
 void svc_stop_waiting(struct svc *s);
 
+/* Logs (info) the latencies this process measured: "stats: lease n=.. p50_ms=.. p99_ms=..
+ * max_ms=..; go ...; report ..." (lease claims that returned work, without the long-poll
+ * wait; go-aheads; report batches). bench/scale.sh reads it; the daemon calls it once at
+ * shutdown. Thread-safe. */
+void svc_stats_log(struct svc *s);
+
 #endif

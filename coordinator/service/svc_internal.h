@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "service/service.h"
+#include "service/svc_stats.h"
 #include "wave/wave_fsm.h"
 
 #define SVC_POOL_MAX 16
@@ -63,6 +64,7 @@ struct svc {
     struct svc_agent *agents;
     size_t n_cancel;
     char (*cancel)[WAVE_ID_MAX + 1];
+    struct svc_stats stats; /* latencies of lease claims, go-aheads, reports (own lock) */
 };
 
 /* Borrows a store handle for this thread (opens a secondary when the pool is empty). */

@@ -358,7 +358,11 @@ int svc_lease_request(struct svc *s, const struct wire_lease_req *req, struct wi
     while (rc == 0) {
         bool is_stopping = false;
         uint64_t gen = svc_work_gen(s, &is_stopping);
+        int64_t t0 = svc_stats_now_us();
         rc = svc_take_now(s, req, pools, out, e);
+        if (rc == 0 && out->n_leases > 0) {
+            svc_stats_add(&s->stats, SVC_STAT_LEASE, svc_stats_now_us() - t0);
+        }
         if (rc != 0 || out->n_leases > 0 || is_stopping || !svc_wait_work(s, gen, deadline)) {
             break;
         }
@@ -434,6 +438,7 @@ int svc_lease_start(struct svc *s, const char *lease_id, const struct wire_start
 {
     char pools[STORE_AGENT_POOLS_MAX];
     struct store *st = NULL;
+    int64_t t0 = svc_stats_now_us();
     int rc = svc_store_get(s, &st, &e->err);
     if (rc != 0) {
         return svc_error_from(e, SVC_INTERNAL, &e->err);
@@ -445,6 +450,7 @@ int svc_lease_start(struct svc *s, const char *lease_id, const struct wire_start
         pthread_mutex_unlock(&s->wave_mu);
     }
     svc_store_put(s, st);
+    svc_stats_add(&s->stats, SVC_STAT_GO, svc_stats_now_us() - t0);
     if (rc == 0) {
         log_debug("agent=%s lease %s: go", req->agent, lease_id);
     }

@@ -203,6 +203,7 @@ int svc_reports(struct svc *s, const struct wire_report_req *req, struct wire_re
 {
     char pools[STORE_AGENT_POOLS_MAX];
     struct store *st = NULL;
+    int64_t t0 = svc_stats_now_us();
     int rc = svc_store_get(s, &st, &e->err);
     if (rc != 0) {
         return svc_error_from(e, SVC_INTERNAL, &e->err);
@@ -214,5 +215,6 @@ int svc_reports(struct svc *s, const struct wire_report_req *req, struct wire_re
     }
     pthread_mutex_unlock(&s->wave_mu);
     svc_store_put(s, st);
+    svc_stats_add(&s->stats, SVC_STAT_REPORT, svc_stats_now_us() - t0);
     return rc;
 }
