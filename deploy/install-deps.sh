@@ -12,6 +12,9 @@ PKGS=(
     # deployment tests (tests/integration/deploy_*.sh): YAML parsing, man page rendering
     # and lookup, systemd-analyze verify, cpack's dpkg-shlibdeps
     python3-yaml groff-base man-db systemd dpkg-dev
+    # promtool (tests/integration/metrics.sh: `promtool check metrics` on /metrics);
+    # ~19 MB download, the server it ships is never started by us
+    prometheus
 )
 
 missing=()

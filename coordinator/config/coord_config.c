@@ -16,6 +16,7 @@
 
 static int check_listen(const void *field, struct sw_err *err);
 static int check_log_level(const void *field, struct sw_err *err);
+static int check_log_format(const void *field, struct sw_err *err);
 
 #define F(name) offsetof(struct coord_config, name)
 static const struct cfgtab_entry coord_entries[] = {
@@ -46,6 +47,8 @@ static const struct cfgtab_entry coord_entries[] = {
      "longest an agent's lease request waits for work (0 = answer at once)", NULL},
     {"log_level", CFGTAB_STRING, F(log_level_name), "info", 1, 16, 0, R,
      "error, warn, info, debug or trace", check_log_level},
+    {"log_format", CFGTAB_STRING, F(log_format_name), "logfmt", 1, 16, 0, 0,
+     "log line format: logfmt, or json for log shippers", check_log_format},
 };
 #undef F
 
@@ -101,6 +104,16 @@ static int check_log_level(const void *field, struct sw_err *err)
     return 0;
 }
 
+static int check_log_format(const void *field, struct sw_err *err)
+{
+    enum log_format format;
+    const char *s = *(char *const *)field;
+    if (log_format_parse(s, &format) != 0) {
+        return sw_err_set(err, SW_EINVAL, "unknown log format '%s' (expected logfmt or json)", s);
+    }
+    return 0;
+}
+
 static int check_rules(const struct coord_config *c, struct sw_err *err)
 {
     if ((c->tls_cert_file == NULL) != (c->tls_key_file == NULL)) {
@@ -130,6 +143,9 @@ static int finish(struct coord_config *c, struct sw_err *err)
     }
     if (rc == 0 && log_level_parse(c->log_level_name, &c->log_level) != 0) {
         rc = sw_err_set(err, SW_EINTERNAL, "log_level: checked but not parsed");
+    }
+    if (rc == 0 && log_format_parse(c->log_format_name, &c->log_format) != 0) {
+        rc = sw_err_set(err, SW_EINTERNAL, "log_format: checked but not parsed");
     }
     if (rc != 0) {
         coord_config_cleanup(c);

@@ -31,11 +31,13 @@ struct coord_config {
     int64_t lease_ttl_ms;       /* setting lease_ttl_s, default 30 s */
     int64_t long_poll_ms;       /* setting long_poll_s, default 20 s */
     char *log_level_name;       /* setting log_level: error|warn|info|debug|trace, default info */
+    char *log_format_name;      /* setting log_format: logfmt|json, default logfmt */
 
     /* Derived by coord_config_load (not settings). */
     char *listen_host; /* without brackets, e.g. "127.0.0.1" or "::1" */
     int listen_port;   /* 1..65535 */
     enum log_level log_level;
+    enum log_format log_format;
 };
 
 /* The settings table (static, borrowed). Used for --help, docs and the printed config. */

@@ -11,6 +11,7 @@
 #include "http/http_server.h"
 #include "sched/sched.h"
 #include "service/service.h"
+#include "service/svc_metrics.h"
 #include "store/store.h"
 #include "sw/log.h"
 
@@ -24,6 +25,7 @@ struct coordinator {
     pthread_rwlock_t tokens_lock;
     struct tokens *tokens;
     struct svc *svc;
+    struct svc_metrics *metrics;
     struct http_api api;
     struct http_server *http;
     struct sched *sched;
@@ -65,7 +67,9 @@ static int coord_start_http(struct coordinator *c, struct sw_err *err)
     size_t n_routes = 0;
     const struct http_route *routes = http_api_routes(&n_routes);
     c->api.svc = c->svc;
+    c->api.metrics = c->metrics;
     struct http_server_config hc = {
+        .metrics = svc_metrics_registry(c->metrics),
         .listen_addr = c->cfg.listen_host,
         .port = (uint16_t)c->cfg.listen_port,
         .tls_cert_file = c->cfg.tls_cert_file,
@@ -120,6 +124,12 @@ static int coord_start_parts(struct coordinator *c, struct sw_err *err)
                                 .lease_ttl_ms = c->cfg.lease_ttl_ms,
                                 .long_poll_ms = c->cfg.long_poll_ms};
         rc = svc_new(&sc, &c->svc, err);
+    }
+    if (rc == 0) {
+        rc = svc_metrics_new(&c->metrics, err);
+    }
+    if (rc == 0) {
+        rc = http_server_metrics_define(svc_metrics_registry(c->metrics), err);
     }
     if (rc == 0 && c->cfg.fleet_file != NULL) {
         rc = coord_sync_fleet(c, "startup", err);
@@ -242,6 +252,7 @@ void coordinator_free(struct coordinator *c)
         svc_stats_log(c->svc); /* the latencies bench/scale.sh reads */
     }
     svc_free(c->svc);
+    svc_metrics_free(c->metrics);
     tokens_free(c->tokens);
     store_close(c->store);
     pthread_rwlock_destroy(&c->tokens_lock);

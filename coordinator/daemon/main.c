@@ -113,7 +113,7 @@ int main(int argc, char **argv)
         }
         return sw_err_exit_code(err.code);
     }
-    log_setup(cfg.log_level);
+    log_setup_format(cfg.log_level, cfg.log_format);
     if (a.is_check) {
         rc = main_check(&cfg);
         coord_config_cleanup(&cfg);

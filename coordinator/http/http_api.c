@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "config/plan_file.h"
-#include "http/http_agent.h"
 #include "http/http_encode.h"
+#include "http/http_metrics.h"
 #include "http/http_policy.h"
 #include "sw/build_info.h"
 #include "sw/numparse.h"
@@ -447,6 +447,7 @@ static int api_rollback(void *ctx, const struct http_request *req, struct http_r
 
 static const struct http_route api_routes[] = {
     {HTTP_GET, "/healthz", HTTP_ROLE_PUBLIC, false, false, api_health},
+    {HTTP_GET, "/metrics", HTTP_ROLE_READ, false, false, http_metrics_get},
     {HTTP_GET, "/v1/fleet", HTTP_ROLE_READ, false, false, api_fleet_list},
     {HTTP_POST, "/v1/fleet/reload", HTTP_ROLE_OPERATOR, false, true, api_fleet_reload},
     {HTTP_POST, "/v1/fleet/inventory", HTTP_ROLE_OPERATOR, false, true, api_fleet_inventory},
@@ -462,11 +463,11 @@ static const struct http_route api_routes[] = {
     {HTTP_POST, "/v1/waves/{id}/resume", HTTP_ROLE_OPERATOR, false, true, api_resume},
     {HTTP_POST, "/v1/waves/{id}/abort", HTTP_ROLE_OPERATOR, false, true, api_abort},
     {HTTP_POST, "/v1/waves/{id}/rollback", HTTP_ROLE_OPERATOR, false, true, api_rollback},
-    {HTTP_POST, "/v1/agents/register", HTTP_ROLE_AGENT, false, true, http_agent_register},
-    {HTTP_POST, "/v1/leases", HTTP_ROLE_AGENT, false, true, http_agent_leases},
-    {HTTP_POST, "/v1/leases/{lease}/start", HTTP_ROLE_AGENT, false, true, http_agent_start},
-    {HTTP_POST, "/v1/heartbeat", HTTP_ROLE_AGENT, false, true, http_agent_heartbeat},
-    {HTTP_POST, "/v1/reports", HTTP_ROLE_AGENT, false, true, http_agent_reports},
+    {HTTP_POST, "/v1/agents/register", HTTP_ROLE_AGENT, false, true, http_metrics_agent_register},
+    {HTTP_POST, "/v1/leases", HTTP_ROLE_AGENT, false, true, http_metrics_agent_leases},
+    {HTTP_POST, "/v1/leases/{lease}/start", HTTP_ROLE_AGENT, false, true, http_metrics_agent_start},
+    {HTTP_POST, "/v1/heartbeat", HTTP_ROLE_AGENT, false, true, http_metrics_agent_heartbeat},
+    {HTTP_POST, "/v1/reports", HTTP_ROLE_AGENT, false, true, http_metrics_agent_reports},
 };
 
 const struct http_route *http_api_routes(size_t *n_routes)

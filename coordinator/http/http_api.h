@@ -14,7 +14,7 @@
 /* What the handlers need; handler_ctx of the server. Borrowed for the server's life. */
 struct http_api {
     struct svc *svc;
-    struct http_server *server; /* for /healthz (503 while stopping); set after start */
+    struct http_server *server;  /* for /healthz (503 while stopping); set after start */
     struct svc_metrics *metrics; /* GET /metrics and agent counts; NULL = no metrics (404) */
 };
 

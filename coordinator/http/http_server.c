@@ -45,6 +45,7 @@ struct http_req_state {
     struct http_request req;
     struct sw_strbuf body;
     char allow[64]; /* Allow header for 405 */
+    int status;     /* the status queued, for the request metric; 0 = none */
 };
 
 static const char *const method_names[HTTP_METHOD_COUNT] = {"GET", "POST", "PUT", "DELETE"};
@@ -116,6 +117,19 @@ json_t *http_error_json(const struct svc_error *e)
 const char *http_request_query(const struct http_request *req, const char *key)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+int http_server_metrics_define(struct sw_metrics *m, struct sw_err *err)
+{
+    static const struct sw_metric_def def = {
+        "shardwave_http_requests_total",
+        SW_METRIC_COUNTER,
+        "HTTP requests answered, by method, route pattern and status.",
+        3,
+        {"method", "route", "status"},
+        0,
+        {0}};
+    return sw_metrics_define(m, &def, 1, err);
 }
 
 /* ---- routing ------------------------------------------------------------------------ */
@@ -282,6 +296,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct http_req_s
 {
     enum svc_code c = svc_error_code(e);
     int status = http_status_for(c);
+    st->status = status;
     if (status >= 500) {
         log_error("http %s %s: %s", st->route != NULL ? method_names[st->req.method] : "-",
                   st->req.path != NULL ? st->req.path : "-", e->err.msg);
@@ -303,6 +318,24 @@ static enum MHD_Result send_early(struct MHD_Connection *conn, struct http_req_s
     }
     enum MHD_Result r = send_error(conn, st, &e);
     svc_error_cleanup(&e);
+    return r;
+}
+
+/* Sends a handler's text reply (the server frees the text). */
+static enum MHD_Result send_text(struct MHD_Connection *conn, int status, struct http_reply *reply)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(reply->text_len, reply->text, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(reply->text);
+        return MHD_NO;
+    }
+    reply->text = NULL;
+    MHD_add_response_header(resp, "Content-Type",
+                            reply->content_type != NULL ? reply->content_type
+                                                        : "text/plain; charset=utf-8");
+    enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
     return r;
 }
 
@@ -335,7 +368,14 @@ static enum MHD_Result run_handler(struct http_server *srv, struct MHD_Connectio
     if (parse_body(st, &e) != 0 ||
         st->route->handler(srv->cfg.handler_ctx, &st->req, &reply, &e) != 0) {
         json_decref(reply.body);
+        free(reply.text);
         r = send_error(conn, st, &e);
+        goto out;
+    }
+    st->status = reply.status != 0 ? reply.status : 200;
+    if (reply.text != NULL) {
+        json_decref(reply.body);
+        r = send_text(conn, st->status, &reply);
         goto out;
     }
     if (reply.body == NULL) {
@@ -440,6 +480,13 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
     struct http_req_state *st = *con_cls;
     if (st == NULL) {
         return;
+    }
+    if (srv->cfg.metrics != NULL && st->status != 0) {
+        char status[8];
+        snprintf(status, sizeof status, "%d", st->status);
+        const char *v[] = {st->route != NULL ? method_names[st->req.method] : "other",
+                           st->route != NULL ? st->route->pattern : "unmatched", status};
+        sw_metrics_add(srv->cfg.metrics, "shardwave_http_requests_total", v, 1);
     }
     json_decref(st->req.json);
     sw_strbuf_cleanup(&st->body);

@@ -18,7 +18,10 @@
 #include "sw/wire_report.h"
 
 /* The histogram buckets of shardwave_step_duration_seconds. */
-#define SVC_METRICS_STEP_BUCKETS {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600}
+#define SVC_METRICS_STEP_BUCKETS                                                                   \
+    {                                                                                              \
+        0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600                                     \
+    }
 
 struct svc_metrics;
 

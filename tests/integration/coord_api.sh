@@ -121,7 +121,8 @@ assert_eq "$(jqr '.events[0].actor')" ops-oncall "creator"
 last=$(jqr '.events[-1].id')
 api_expect 200 GET "/v1/waves/$wave/events?after=$last" "$READ_TOKEN"
 assert_eq "$(jqr '.events | length')" 0 "no events after the last"
-grep -q "wave=$wave running -> paused (operator ops-oncall)" "$COORD_LOG" ||
+# logfmt: the wave is a key of its own, outside msg
+grep -q "level=info msg=\"running -> paused (operator ops-oncall)\" wave=$wave\$" "$COORD_LOG" ||
     coord_fail "the pause transition is not logged"
 
 # after the abort the shards are free again

@@ -59,6 +59,10 @@ void sw_metrics_set(struct sw_metrics *m, const char *name, const char *const *v
 void sw_metrics_observe(struct sw_metrics *m, const char *name, const char *const *values,
                         double value); /* histograms */
 
+/* Drops every series of the family (gauges recomputed at scrape time: clear, set the
+ * current values, render; the caller serialises such scrapes). Thread-safe. */
+void sw_metrics_clear(struct sw_metrics *m, const char *name);
+
 /* Appends the registry in the text format (# HELP, # TYPE, then the series sorted by
  * label values) to out. A family without series renders only its comments (a family
  * without labels renders a 0 sample). Thread-safe. SW_ETOOBIG when out's maximum is hit. */

@@ -77,6 +77,7 @@ static const struct error_case error_cases[] = {
     {"lease_ttl_s = 2;", "c.conf:1: lease_ttl_s: 2s is out of range [5s, 1h]"},
     {"log_level = \"loud\";",
      "log_level: unknown level 'loud' (expected error, warn, info, debug or trace)"},
+    {"log_format = \"xml\";", "log_format: unknown log format 'xml' (expected logfmt or json)"},
     {"max_body_bytes = 10;", "c.conf:1: max_body_bytes: 10 is out of range [1024, 1073741824]"},
     {"tick_ms = 60000; lease_ttl_s = 60;",
      "tick_ms (60000) must be shorter than lease_ttl_s (60s)"},
@@ -153,7 +154,8 @@ static void test_print_help(void **state)
                                              "tick_ms = 500;\n"
                                              "lease_ttl_s = 30;\n"
                                              "long_poll_s = 20;\n"
-                                             "log_level = \"info\";\n");
+                                             "log_level = \"info\";\n"
+                                             "log_format = \"logfmt\";\n");
     sw_strbuf_reset(&out);
     assert_int_equal(coord_config_help(&out, &err), 0);
     assert_non_null(strstr(sw_strbuf_str(&out),
@@ -161,7 +163,7 @@ static void test_print_help(void **state)
                            "      scheduler period: how often waves are advanced and leases "
                            "expired\n"
                            "      environment: SHARDWAVE_COORDINATOR_TICK_MS\n"));
-    assert_int_equal(coord_config_table()->n_entries, 13);
+    assert_int_equal(coord_config_table()->n_entries, 14);
     coord_config_cleanup(&c);
     sw_strbuf_cleanup(&out);
 }
