@@ -22,6 +22,16 @@ static int agent_config_check_level(const void *field, struct sw_err *err)
     return 0;
 }
 
+static int agent_config_check_format(const void *field, struct sw_err *err)
+{
+    const char *format = *(char *const *)field;
+    enum log_format parsed;
+    if (format != NULL && log_format_parse(format, &parsed) != 0) {
+        return sw_err_set(err, SW_EINVAL, "'%s' is not one of logfmt, json", format);
+    }
+    return 0;
+}
+
 #define F(x) offsetof(struct agent_config, x)
 static const struct cfgtab_entry agent_config_entries[] = {
     {"coordinator_url", CFGTAB_STRING, F(coordinator_url), NULL, 1, 2048, 0, CFGTAB_REQUIRED,
@@ -58,6 +68,11 @@ static const struct cfgtab_entry agent_config_entries[] = {
      "largest retry delay ceiling (full jitter below it)", NULL},
     {"log_level", CFGTAB_STRING, F(log_level), "info", 1, 16, 0, 0,
      "error, warn, info, debug or trace", agent_config_check_level},
+    {"log_format", CFGTAB_STRING, F(log_format), "logfmt", 1, 16, 0, 0,
+     "log line format: logfmt, or json for log shippers", agent_config_check_format},
+    {"metrics_listen", CFGTAB_STRING, F(metrics_listen), NULL, 1, 128, 0, 0,
+     "serve Prometheus metrics on GET /metrics at host:port (no auth: keep it local); unset = off",
+     NULL},
 };
 #undef F
 

@@ -30,6 +30,8 @@ struct agent_config {
     int64_t retry_base_ms;
     int64_t retry_cap_ms;
     char *log_level;
+    char *log_format;     /* logfmt | json */
+    char *metrics_listen; /* host:port of GET /metrics; NULL = off */
 };
 
 /* The table (for --help and printing). */

@@ -21,6 +21,7 @@
 #include "daemon/agent_queue.h"
 #include "daemon/agent_work.h"
 #include "sw/err.h"
+#include "sw/metrics.h"
 #include "sw/retry.h"
 
 struct agent {
@@ -49,6 +50,7 @@ struct agent {
     int64_t lease_ttl_ms;
     int64_t heartbeat_ms;
     int64_t long_poll_ms;
+    struct sw_metrics *metrics; /* agent_metrics.h; NULL = none (counts are skipped) */
 };
 
 /* Sets up the shared parts (queue, DSN table, locks) from a loaded config. */

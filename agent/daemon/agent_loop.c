@@ -214,7 +214,8 @@ static void *agent_worker_main(void *arg)
                                  .db_connect_timeout_ms = (int)a->cfg.db_connect_timeout_ms,
                                  .resolve_dsn = agent_resolve_dsn,
                                  .go_ahead = agent_go_ahead,
-                                 .ctx = w};
+                                 .ctx = w,
+                                 .metrics = a->metrics};
     for (;;) {
         pthread_mutex_lock(&a->mu);
         while (a->n_pending == 0 && !a->shutting_down) {

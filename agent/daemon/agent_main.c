@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "daemon/agent_daemon.h"
+#include "daemon/agent_metrics.h"
 #include "engine/engine.h"
 #include "sw/build_info.h"
 #include "sw/cfgtab.h"
@@ -200,21 +201,61 @@ static int agent_parse_args(int argc, char **argv, struct agent_args *args)
     return -1;
 }
 
+/* Sets the metrics' gauges before a scrape (the server's thread). */
+static void agent_metrics_collect(void *ctx, struct sw_metrics *m)
+{
+    struct agent *a = ctx;
+    pthread_mutex_lock(&a->mu);
+    double n_held = (double)a->n_held;
+    pthread_mutex_unlock(&a->mu);
+    sw_metrics_set(m, "shardwave_agent_leases_held", NULL, n_held);
+    sw_metrics_set(m, "shardwave_agent_reports_queued", NULL, (double)agent_queue_len(a->queue));
+}
+
+/* With metrics_listen set: the registry and its server. */
+static int agent_main_metrics(struct agent *a, struct agent_metrics_server **srv,
+                              struct sw_err *err)
+{
+    if (a->cfg.metrics_listen == NULL) {
+        return 0;
+    }
+    int rc = agent_metrics_new(&a->metrics, err);
+    if (rc == 0) {
+        rc = agent_metrics_start(a->cfg.metrics_listen, a->metrics, agent_metrics_collect, a, srv,
+                                 err);
+    }
+    if (rc == 0) {
+        log_info("metrics on http://%s/metrics (port %u)", a->cfg.metrics_listen,
+                 (unsigned)agent_metrics_port(*srv));
+    }
+    return rc;
+}
+
 static int agent_main_run(struct agent *a)
 {
     struct sw_err err = {0};
+    struct agent_metrics_server *metrics_srv = NULL;
     int rc = engine_global_init(&err);
     if (rc == 0) {
         rc = agent_init(a, &err);
     }
+    if (rc == 0) {
+        rc = agent_main_metrics(a, &metrics_srv, &err);
+    }
     if (rc != 0) {
         log_error("%s", err.msg);
+        agent_metrics_stop(metrics_srv);
+        sw_metrics_free(a->metrics);
+        a->metrics = NULL;
         engine_global_cleanup();
         return sw_err_exit_code(rc);
     }
     log_info("shardwave-agent %s starting: agent %s, %lld workers, coordinator %s",
              SW_VERSION_STRING, a->cfg.agent_id, (long long)a->cfg.workers, a->cfg.coordinator_url);
     int code = agent_run(a);
+    agent_metrics_stop(metrics_srv);
+    sw_metrics_free(a->metrics);
+    a->metrics = NULL;
     log_info("shardwave-agent stopped");
     engine_global_cleanup();
     return code;
@@ -238,8 +279,10 @@ int main(int argc, char **argv)
         return sw_err_exit_code(err.code);
     }
     enum log_level level = LOG_INFO;
+    enum log_format format = LOG_FORMAT_LOGFMT;
     log_level_parse(a.cfg.log_level, &level);
-    log_setup(level);
+    log_format_parse(a.cfg.log_format, &format);
+    log_setup_format(level, format);
     a.config_path = args.config;
     a.once = args.once;
     a.term = &agent_sig_term;

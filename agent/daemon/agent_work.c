@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/agent_metrics.h"
 #include "runner/runner.h"
 #include "sw/checksum.h"
 #include "sw/clock.h"
@@ -106,6 +107,7 @@ static void agent_work_report_step(const struct agent_run *run, const char *vers
     r.duration_ms = duration_ms < 0 ? 0 : duration_ms;
     r.error = agent_work_error_text(error);
     agent_work_push(run, &r);
+    agent_metrics_step(run->env->metrics, run->job->lease.engine, outcome, duration_ms);
 }
 
 static void agent_work_report_done(const struct agent_run *run, enum wire_outcome outcome,

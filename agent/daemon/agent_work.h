@@ -14,6 +14,7 @@
 #include "daemon/agent_queue.h"
 #include "engine/engine.h"
 #include "sw/err.h"
+#include "sw/metrics.h"
 #include "sw/version.h"
 #include "sw/wire_lease.h"
 
@@ -48,6 +49,7 @@ struct agent_work_env {
     /* POST /v1/leases/{lease}/start: true only on {"go": true}. */
     bool (*go_ahead)(void *ctx, const char *lease);
     void *ctx;
+    struct sw_metrics *metrics; /* step counts (agent_metrics.h); NULL = none */
 };
 
 /* Runs the job to its end and queues its reports (errors are reported to the
