@@ -1,0 +1,5 @@
+# The fault suite (issue 6 "Faults to survive"): real coordinator, real agents, real
+# PostgreSQL / MariaDB servers on 127.0.0.1, one fault each; every test asserts each
+# shard's own history (no step applied twice, nothing lost) and the wave's final state.
+# docs/reliability.md describes each fault and what its test asserts.
+sw_script_test(NAME fault_agent_kill SCRIPT fault_agent_kill.sh TIMEOUT 120)
