@@ -49,6 +49,7 @@ void svc_free(struct svc *s)
     }
     svc_gates_free(s);
     svc_inventory_free(s);
+    svc_views_free(s);
     free(s->agents);
     free(s->cancel);
     pthread_cond_destroy(&s->agent_cv);
@@ -143,6 +144,7 @@ int svc_fleet_reload(struct svc *s, const char *actor, struct store_sync_result 
     if (rc == 0) {
         rc = store_fleet_sync(st, &file, sw_clock_wall_ms(), out, &e->err);
     }
+    svc_views_fleet_changed(s); /* pools and engines are read again */
     if (rc != 0) {
         rc = svc_error_from(e, SVC_INTERNAL, &e->err);
         goto out;
@@ -170,6 +172,7 @@ int svc_fleet_register(struct svc *s, struct fleet_shard *shard, const char *act
         rc = store_shard_put(st, shard, actor, sw_clock_wall_ms(), created, &e->err);
     }
     svc_store_put(s, st);
+    svc_views_fleet_changed(s);
     if (rc != 0) {
         return svc_error_from(e, SVC_INTERNAL, &e->err);
     }

@@ -242,29 +242,33 @@ static bool svc_heartbeat_gate(struct svc *s, const char *agent, const char *lea
     return false;
 }
 
-/* Extends a wave lease in the store (the shard row's expiry and the leases table). */
+/* Extends a wave lease in the store (the shard row's expiry and the leases table), from
+ * the wave's cached view. Caller holds wave_mu. */
 static int svc_lease_extend(struct svc *s, struct store *st, const struct store_lease *l,
                             int64_t now_ms, bool *ok, struct sw_err *err)
 {
-    struct store_wave_detail d = {0};
+    struct svc_view *v = NULL;
     *ok = false;
-    int rc = store_wave_get(st, l->wave_id, &d, err);
-    for (size_t i = 0; rc == 0 && i < d.n_shards; i++) {
-        struct store_wave_shard ws = d.shards[i];
-        if (strcmp(ws.lease_id, l->id) != 0) {
-            continue;
-        }
-        *ok = !wave_state_is_final(d.wave.state);
-        if (!*ok) {
-            break;
-        }
-        ws.lease_expires_ms = now_ms + s->lease_ttl_ms;
-        struct store_decision sd = {
-            .wave_id = l->wave_id, .expected_state = d.wave.state, .n_shards = 1, .shards = &ws};
-        rc = store_apply_decision(st, &sd, NULL, err);
-        break;
+    int rc = svc_view_get(s, st, l->wave_id, now_ms, &v, err);
+    long i = rc == 0 ? svc_view_find(v, l->shard_id) : -1;
+    if (i < 0 || strcmp(v->detail.shards[i].lease_id, l->id) != 0) {
+        return rc;
     }
-    store_wave_detail_cleanup(&d);
+    *ok = !wave_state_is_final(v->detail.wave.state);
+    if (!*ok) {
+        return 0;
+    }
+    struct store_wave_shard ws = v->detail.shards[i]; /* shallow: strings stay the view's */
+    ws.lease_expires_ms = now_ms + s->lease_ttl_ms;
+    struct store_decision sd = {.wave_id = l->wave_id,
+                                .expected_state = v->detail.wave.state,
+                                .expected_revision = v->detail.wave.revision,
+                                .n_shards = 1,
+                                .shards = &ws};
+    rc = store_apply_decision(st, &sd, NULL, err);
+    if (rc == 0) {
+        svc_view_applied(v, NULL, &ws, 1);
+    }
     return rc;
 }
 

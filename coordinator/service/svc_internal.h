@@ -39,6 +39,50 @@ struct svc_gate {
     struct svc_gate_item *items;
 };
 
+/* ---- wave views (svc_view.c); callers hold wave_mu --------------------------------- */
+
+#define SVC_VIEWS_MAX 8 /* waves whose views are kept between calls */
+
+/* A shard's pool and engine from the fleet (for claims). */
+struct svc_view_fleet {
+    char pool[FLEET_ID_MAX + 1];
+    enum migset_engine engine;
+    bool in_fleet;
+};
+
+/* A wave as the state machine sees it, with the stored detail it borrows from. */
+struct svc_view {
+    struct store_wave_detail detail;
+    struct wave_plan plan;
+    struct wave_view view;
+    struct wave_view_stage *stages;
+    struct wave_view_shard *shards; /* parallel to detail.shards */
+    struct svc_view_fleet *fleet;   /* parallel to detail.shards */
+    size_t n_slots;
+    size_t *slots; /* shard id hash -> index + 1 (0 = empty) */
+    int64_t max_finished_seq;
+    uint64_t fleet_gen; /* s->fleet_gen when read */
+    bool is_stale;      /* an update could not be applied: read again */
+};
+
+/* The wave's view at now_ms: the cached one while the stored revision and the fleet are
+ * unchanged, else read from the store (and cached). Borrowed: valid until the next
+ * svc_view_* call on s (wave_mu held throughout). SW_ENOTFOUND for an unknown wave. */
+int svc_view_get(struct svc *s, struct store *st, const char *id, int64_t now_ms,
+                 struct svc_view **out, struct sw_err *err);
+/* A decision was persisted from v (store_apply_decision, which bumped the revision by
+ * one): applies the new wave row (row may be NULL: unchanged) and shard rows to v. */
+void svc_view_applied(struct svc_view *v, const struct store_wave *row,
+                      const struct store_wave_shard *rows, size_t n_rows);
+/* Index of the shard in v->detail.shards, or -1. */
+long svc_view_find(const struct svc_view *v, const char *shard_id);
+/* Forgets the wave's view; every view (svc_free). */
+void svc_view_drop(struct svc *s, const char *id);
+void svc_views_free(struct svc *s);
+/* The fleet changed (reload, registration): views read their pools and engines again.
+ * Takes wave_mu itself. */
+void svc_views_fleet_changed(struct svc *s);
+
 /* Lock order: wave_mu, then agent_mu, then mu. mu guards fleet_file and the pool;
  * agent_mu the agents, the cancel list, work_gen and is_stopping (with agent_cv); wave_mu
  * one view-step-persist-act at a time, lease claims and the gates. */
@@ -65,6 +109,9 @@ struct svc {
     size_t n_cancel;
     char (*cancel)[WAVE_ID_MAX + 1];
     struct svc_stats stats; /* latencies of lease claims, go-aheads, reports (own lock) */
+    struct svc_view *views[SVC_VIEWS_MAX]; /* under wave_mu */
+    size_t n_views;
+    uint64_t fleet_gen; /* under wave_mu */
 };
 
 /* Borrows a store handle for this thread (opens a secondary when the pool is empty). */

@@ -131,23 +131,8 @@ struct svc_take {
     const char *pools;
     size_t max;
     int64_t now_ms;
-    struct store_fleet fleet; /* loaded on first need */
-    bool has_fleet;
     struct wire_lease_resp *out;
 };
-
-static const struct fleet_shard *svc_take_shard(struct store *st, struct svc_take *t,
-                                                const char *id, struct sw_err *err)
-{
-    if (!t->has_fleet) {
-        if (store_fleet_load(st, &t->fleet, err) != 0) {
-            return NULL;
-        }
-        t->has_fleet = true;
-    }
-    long idx = fleet_find(&t->fleet.fleet, id);
-    return idx >= 0 ? &t->fleet.fleet.shards[idx] : NULL;
-}
 
 static bool svc_claimable(const struct store_wave_shard *ws)
 {
@@ -172,55 +157,81 @@ static void svc_claim(const struct svc *s, const struct svc_take *t,
     snprintf(ev->shard_id, sizeof ev->shard_id, "%s", ws->shard_id);
 }
 
-/* Claims up to the free room of shards of one wave: rows and events, persisted, then the
- * assignments. */
-static int svc_take_wave(struct svc *s, struct store *st, struct svc_take *t,
-                         struct store_wave_detail *d, struct sw_err *err)
+/* Claimed rows, their events and engines: at most the request's free room. */
+struct svc_claims {
+    size_t n;
+    struct store_wave_shard *rows;
+    struct store_event *events;
+    char (*msgs)[SVC_CLAIM_MSG_MAX];
+    enum migset_engine *engines;
+};
+
+static void svc_claims_cleanup(struct svc_claims *c)
 {
-    struct store_wave_shard *rows = calloc(d->n_shards + 1, sizeof *rows);
-    struct store_event *events = calloc(d->n_shards + 1, sizeof *events);
-    char(*msgs)[SVC_CLAIM_MSG_MAX] = calloc(d->n_shards + 1, sizeof *msgs);
-    enum migset_engine *engines = calloc(d->n_shards + 1, sizeof *engines);
-    struct migset *set = NULL;
-    size_t n = 0;
-    int rc = rows && events && msgs && engines ? 0 : sw_err_set(err, SW_ENOMEM, "out of memory");
-    for (size_t i = 0; rc == 0 && i < d->n_shards && t->out->n_leases + n < t->max; i++) {
-        const struct fleet_shard *fs = NULL;
-        if (svc_claimable(&d->shards[i])) {
-            fs = svc_take_shard(st, t, d->shards[i].shard_id, err);
-            rc = fs == NULL && err->code < 0 ? err->code : 0;
-        }
-        if (fs == NULL || !svc_pool_in(t->pools, fs->pool)) {
+    free(c->engines);
+    free(c->msgs);
+    free(c->events);
+    free(c->rows);
+}
+
+/* Picks the claimable shards of the agent's pools from the view (in memory). */
+static int svc_claims_pick(const struct svc *s, const struct svc_take *t, const struct svc_view *v,
+                           struct svc_claims *c, struct sw_err *err)
+{
+    size_t room = t->max - t->out->n_leases;
+    c->rows = calloc(room + 1, sizeof *c->rows);
+    c->events = calloc(room + 1, sizeof *c->events);
+    c->msgs = calloc(room + 1, sizeof *c->msgs);
+    c->engines = calloc(room + 1, sizeof *c->engines);
+    if (c->rows == NULL || c->events == NULL || c->msgs == NULL || c->engines == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < v->detail.n_shards && c->n < room; i++) {
+        const struct svc_view_fleet *fs = &v->fleet[i];
+        if (!svc_claimable(&v->detail.shards[i]) || !fs->in_fleet ||
+            !svc_pool_in(t->pools, fs->pool)) {
             continue;
         }
-        engines[n] = fs->engine;
-        svc_claim(s, t, &d->shards[i], &rows[n], &events[n], msgs[n]);
-        n++;
+        c->engines[c->n] = fs->engine;
+        svc_claim(s, t, &v->detail.shards[i], &c->rows[c->n], &c->events[c->n], c->msgs[c->n]);
+        c->n++;
     }
-    if (rc == 0 && n > 0) {
-        rc = store_migset_load(st, d->wave.digest, &set, err);
+    return 0;
+}
+
+/* Claims up to the free room of shards of one wave: rows and events, persisted, then the
+ * assignments. */
+static int svc_take_wave(struct svc *s, struct store *st, struct svc_take *t, struct svc_view *v,
+                         struct sw_err *err)
+{
+    struct svc_claims c = {0};
+    struct migset *set = NULL;
+    int rc = svc_claims_pick(s, t, v, &c, err);
+    if (rc == 0 && c.n > 0) {
+        rc = store_migset_load(st, v->detail.wave.digest, &set, err);
     }
-    if (rc == 0 && n > 0) {
-        struct store_decision sd = {.wave_id = d->wave.id,
-                                    .expected_state = d->wave.state,
-                                    .expected_revision = d->wave.revision,
-                                    .n_shards = n,
-                                    .shards = rows,
-                                    .n_events = n,
-                                    .events = events};
+    if (rc == 0 && c.n > 0) {
+        struct store_decision sd = {.wave_id = v->detail.wave.id,
+                                    .expected_state = v->detail.wave.state,
+                                    .expected_revision = v->detail.wave.revision,
+                                    .n_shards = c.n,
+                                    .shards = c.rows,
+                                    .n_events = c.n,
+                                    .events = c.events};
         rc = store_apply_decision(st, &sd, NULL, err);
+        if (rc == 0) {
+            svc_view_applied(v, NULL, c.rows, c.n);
+        }
     }
-    for (size_t k = 0; rc == 0 && k < n; k++) {
+    for (size_t k = 0; rc == 0 && k < c.n; k++) {
         struct wire_lease *l = &t->out->leases[t->out->n_leases++];
-        rc = svc_lease_build(&d->wave, &rows[k], set, engines[k], s->lease_ttl_ms, l, err);
-        log_info("wave=%s shard=%s agent=%s lease %s: %s", d->wave.id, rows[k].shard_id, t->agent,
-                 rows[k].lease_id, wire_lease_kind_name(l->kind));
+        rc = svc_lease_build(&v->detail.wave, &c.rows[k], set, c.engines[k], s->lease_ttl_ms, l,
+                             err);
+        log_info("wave=%s shard=%s agent=%s lease %s: %s", v->detail.wave.id, c.rows[k].shard_id,
+                 t->agent, c.rows[k].lease_id, wire_lease_kind_name(l->kind));
     }
     migset_free(set);
-    free(engines);
-    free(msgs);
-    free(events);
-    free(rows);
+    svc_claims_cleanup(&c);
     return rc;
 }
 
@@ -270,12 +281,11 @@ static int svc_take(struct svc *s, struct store *st, struct svc_take *t, struct 
         if (w->state != WAVE_RUNNING && w->state != WAVE_ROLLING_BACK) {
             continue;
         }
-        struct store_wave_detail d = {0};
-        rc = store_wave_get(st, w->id, &d, err);
+        struct svc_view *v = NULL;
+        rc = svc_view_get(s, st, w->id, t->now_ms, &v, err);
         if (rc == 0) {
-            rc = svc_take_wave(s, st, t, &d, err);
+            rc = svc_take_wave(s, st, t, v, err);
         }
-        store_wave_detail_cleanup(&d);
     }
     store_waves_free(waves, n);
     if (rc == 0) {
@@ -301,9 +311,6 @@ static int svc_take_now(struct svc *s, const struct wire_lease_req *req, const c
         pthread_mutex_unlock(&s->wave_mu);
     }
     svc_store_put(s, st);
-    if (t.has_fleet) {
-        store_fleet_cleanup(&t.fleet);
-    }
     return rc != 0 ? svc_error_from(e, SVC_INTERNAL, &e->err) : 0;
 }
 

@@ -17,105 +17,6 @@
 #include "sw/log.h"
 #include "wave/wave_fsm.h"
 
-/* A wave_view and the storage it borrows. */
-struct svc_view {
-    struct store_wave_detail detail;
-    struct wave_plan plan;
-    struct wave_view view;
-    struct wave_view_stage *stages;
-    struct wave_view_shard *shards;
-};
-
-static void svc_view_cleanup(struct svc_view *v)
-{
-    free(v->stages);
-    free(v->shards);
-    wave_plan_cleanup(&v->plan);
-    store_wave_detail_cleanup(&v->detail);
-}
-
-static void svc_view_stages(struct svc_view *v)
-{
-    for (size_t i = 0; i < v->plan.n_stages; i++) {
-        const struct plan_stage *ps = &v->plan.stages[i];
-        struct wave_view_stage *vs = &v->stages[i];
-        vs->name = ps->name;
-        vs->max_parallel = ps->max_parallel;
-        vs->max_failures = ps->max_failures;
-        vs->max_failure_percent = ps->max_failure_percent;
-        vs->bake_ms = ps->bake_seconds * 1000;
-        vs->has_gate = ps->gate_kind != PLAN_GATE_NONE;
-        vs->gate_timeout_ms = ps->gate_timeout_seconds * 1000;
-    }
-}
-
-/* Host keys: shards with the same host label value share a number (first-seen order). */
-static uint32_t svc_view_hosts(struct svc_view *v)
-{
-    uint32_t n_hosts = 0;
-    for (size_t i = 0; i < v->detail.n_shards; i++) {
-        const char *host = v->detail.shards[i].host;
-        v->shards[i].host = WAVE_FSM_NO_HOST;
-        if (host[0] == '\0') {
-            continue;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (strcmp(v->detail.shards[j].host, host) == 0) {
-                v->shards[i].host = v->shards[j].host;
-                break;
-            }
-        }
-        if (v->shards[i].host == WAVE_FSM_NO_HOST) {
-            v->shards[i].host = n_hosts++;
-        }
-    }
-    return n_hosts;
-}
-
-/* Loads the wave and builds its view at now_ms. */
-static int svc_view_load(struct store *st, const char *id, int64_t now_ms, struct svc_view *v,
-                         struct sw_err *err)
-{
-    int rc = store_wave_get(st, id, &v->detail, err);
-    if (rc != 0) {
-        return rc;
-    }
-    const char *pj = v->detail.wave.plan_json;
-    rc = plan_file_from_json_text(pj, strlen(pj), &v->plan, err);
-    if (rc != 0) {
-        sw_err_prefix(err, "wave %s: stored plan", id);
-        return SW_EINTERNAL;
-    }
-    v->stages = calloc(v->plan.n_stages, sizeof *v->stages);
-    v->shards = calloc(v->detail.n_shards > 0 ? v->detail.n_shards : 1, sizeof *v->shards);
-    if (v->stages == NULL || v->shards == NULL) {
-        return sw_err_set(err, SW_ENOMEM, "out of memory");
-    }
-    svc_view_stages(v);
-    for (size_t i = 0; i < v->detail.n_shards; i++) {
-        const struct store_wave_shard *ws = &v->detail.shards[i];
-        v->shards[i] = (struct wave_view_shard){.id = ws->shard_id,
-                                                .stage = (uint32_t)ws->stage_idx,
-                                                .state = ws->state,
-                                                .has_down = ws->has_down,
-                                                .finished_seq = ws->finished_seq};
-    }
-    const struct store_wave *w = &v->detail.wave;
-    v->view = (struct wave_view){.now_ms = now_ms,
-                                 .state = w->state,
-                                 .on_failure = w->on_failure,
-                                 .max_per_host = v->plan.max_per_host,
-                                 .n_hosts = svc_view_hosts(v),
-                                 .n_stages = v->plan.n_stages,
-                                 .stages = v->stages,
-                                 .stage = (uint32_t)w->current_stage,
-                                 .phase = w->stage_phase,
-                                 .phase_until_ms = w->phase_until_ms,
-                                 .n_shards = v->detail.n_shards,
-                                 .shards = v->shards};
-    return 0;
-}
-
 /* One audit event (message borrowed). */
 static void svc_event_fill(struct store_event *ev, const char *actor, int64_t now_ms,
                            const char *kind, const char *shard_id, const char *message)
@@ -175,17 +76,6 @@ static bool svc_is_finished(enum wave_shard_state s)
            s == WSHARD_RB_FAILED;
 }
 
-static int64_t svc_max_finished_seq(const struct svc_view *v)
-{
-    int64_t max = 0;
-    for (size_t i = 0; i < v->detail.n_shards; i++) {
-        if (v->detail.shards[i].finished_seq > max) {
-            max = v->detail.shards[i].finished_seq;
-        }
-    }
-    return max;
-}
-
 /* The changed shard rows (copies of the stored rows with the new state): a shard that
  * holds no lease any more loses it, one that waits for an agent loses the agent; start,
  * finish, finishing order and error are recorded. */
@@ -193,7 +83,7 @@ static int svc_changed_shards(const struct svc_view *v, const struct wave_decisi
                               const struct wave_event *wev, int64_t now_ms,
                               struct store_wave_shard **out, struct sw_err *err)
 {
-    int64_t seq = svc_max_finished_seq(v);
+    int64_t seq = v->max_finished_seq;
     *out = calloc(d->n_changes > 0 ? d->n_changes : 1, sizeof **out);
     if (*out == NULL) {
         return sw_err_set(err, SW_ENOMEM, "out of memory");
@@ -228,7 +118,7 @@ static int svc_changed_shards(const struct svc_view *v, const struct wave_decisi
 
 /* Persists the decision: the wave row, changed shards, events and the report id in one
  * transaction. */
-static int svc_persist(struct store *st, const struct svc_view *v, const struct wave_decision *d,
+static int svc_persist(struct store *st, struct svc_view *v, const struct wave_decision *d,
                        const struct wave_event *wev, const struct svc_step_opts *o, int64_t now_ms,
                        struct sw_err *err)
 {
@@ -261,6 +151,9 @@ static int svc_persist(struct store *st, const struct svc_view *v, const struct 
                                     .events = events,
                                     .report_id = o != NULL ? o->report_id : NULL};
         rc = store_apply_decision(st, &sd, NULL, err);
+    }
+    if (rc == 0) {
+        svc_view_applied(v, &row, shards, d->n_changes);
     }
     free(events);
     free(shards);
@@ -348,13 +241,12 @@ static int svc_step_shard(const struct svc_view *v, const struct svc_step_opts *
     if (o == NULL || o->shard_id == NULL) {
         return 0;
     }
-    for (size_t i = 0; i < v->detail.n_shards; i++) {
+    long i = svc_view_find(v, o->shard_id);
+    if (i >= 0) {
         const struct store_wave_shard *ws = &v->detail.shards[i];
-        if (strcmp(ws->shard_id, o->shard_id) == 0) {
-            ev->shard_idx = i;
-            *is_stale = o->lease_id != NULL && strcmp(ws->lease_id, o->lease_id) != 0;
-            return 0;
-        }
+        ev->shard_idx = (size_t)i;
+        *is_stale = o->lease_id != NULL && strcmp(ws->lease_id, o->lease_id) != 0;
+        return 0;
     }
     return svc_error_set(e, SVC_NOT_FOUND, "shard %s is not in wave %s", o->shard_id,
                          v->detail.wave.id);
@@ -373,7 +265,7 @@ static void svc_map_rollback(const struct svc_view *v, struct wave_event *ev)
 }
 
 /* A stale agent event: only its report id and events are recorded. */
-static int svc_step_stale(struct store *st, const struct svc_view *v, const struct svc_step_opts *o,
+static int svc_step_stale(struct store *st, struct svc_view *v, const struct svc_step_opts *o,
                           struct sw_err *err)
 {
     struct wave_decision none = {.state = v->view.state,
@@ -425,37 +317,37 @@ int svc_step_locked(struct svc *s, struct store *st, const char *id, struct wave
                     const struct svc_step_opts *o, struct svc_step_result *r,
                     struct svc_tick_result *tick, struct svc_error *e)
 {
-    struct svc_view v = {0};
+    struct svc_view *v = NULL; /* borrowed from the cache */
     struct wave_decision d = {0};
     bool is_stale = false;
     bool gate_passes = false;
-    int rc = svc_view_load(st, id, sw_clock_wall_ms(), &v, &e->err);
+    int rc = svc_view_get(s, st, id, sw_clock_wall_ms(), &v, &e->err);
     if (rc != 0) {
         rc = svc_error_from(e, rc == SW_ENOTFOUND ? SVC_NOT_FOUND : SVC_INTERNAL, &e->err);
         goto out;
     }
-    rc = svc_step_shard(&v, o, ev, &is_stale, e);
+    rc = svc_step_shard(v, o, ev, &is_stale, e);
     if (rc == 0 && o != NULL && o->maps_rollback) {
-        svc_map_rollback(&v, ev);
+        svc_map_rollback(v, ev);
     }
     if (rc == 0 && (is_stale || (o != NULL && o->is_record_only))) {
         if (r != NULL) {
             r->is_stale = is_stale;
-            r->state = v.view.state;
+            r->state = v->view.state;
         }
-        if (svc_step_stale(st, &v, o, &e->err) != 0) {
+        if (svc_step_stale(st, v, o, &e->err) != 0) {
             rc = svc_error_from(e, SVC_OK, &e->err);
         }
         goto out;
     }
-    if (rc == 0 && wave_fsm_step(&v.view, ev, &d, &e->err) != 0) {
+    if (rc == 0 && wave_fsm_step(&v->view, ev, &d, &e->err) != 0) {
         sw_err_prefix(&e->err, "wave %s", id);
         rc = svc_error_from(e, e->err.code == SW_ECONFLICT ? SVC_ILLEGAL_TRANSITION : SVC_INTERNAL,
                             &e->err);
     }
     if (rc == 0) {
-        rc = svc_step_persist_act(s, st, &v, &d, ev, o, tick, &gate_passes, e);
-        svc_step_result(&v, &d, r);
+        rc = svc_step_persist_act(s, st, v, &d, ev, o, tick, &gate_passes, e);
+        svc_step_result(v, &d, r);
     }
     if (rc == 0 && gate_passes) {
         struct wave_event gev = {.kind = WAVE_EV_GATE_PASSED,
@@ -465,7 +357,6 @@ int svc_step_locked(struct svc *s, struct store *st, const char *id, struct wave
     }
 out:
     wave_decision_cleanup(&d);
-    svc_view_cleanup(&v);
     return rc;
 }
 

@@ -261,6 +261,10 @@ struct store_wave_filter {
     bool active_only; /* only active waves (wave_state_is_active) */
 };
 
+/* The wave's revision (bumped by every store_apply_decision): a cheap check whether a
+ * wave read earlier is still current. SW_ENOTFOUND for an unknown id. */
+int store_wave_revision(struct store *st, const char *id, int64_t *revision, struct sw_err *err);
+
 /* Waves newest first (created_ms, then id, descending); filter may be NULL.
  * *out owned by the caller (store_waves_free); NULL when *n is 0. */
 int store_wave_list(struct store *st, const struct store_wave_filter *filter,

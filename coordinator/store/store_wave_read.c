@@ -281,3 +281,21 @@ int store_wave_list(struct store *st, const struct store_wave_filter *filter,
     }
     return rc;
 }
+
+int store_wave_revision(struct store *st, const char *id, int64_t *revision, struct sw_err *err)
+{
+    sqlite3_stmt *q = NULL;
+    *revision = 0;
+    int rc = store_stmt(st, &q, err, "SELECT revision FROM waves WHERE id = ?", "s", id);
+    if (rc == 0) {
+        rc = store_step(st, q, "reading waves", err);
+    }
+    if (rc == 0) {
+        rc = sw_err_set(err, SW_ENOTFOUND, "wave %s not found", id);
+    } else if (rc == 1) {
+        *revision = store_col_int(q, 0);
+        rc = 0;
+    }
+    store_stmt_done(st, q);
+    return rc;
+}
