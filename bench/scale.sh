@@ -262,6 +262,9 @@ secs()
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'
 }
 
+# ISO time with milliseconds (the API's started_at) to epoch milliseconds, in jq.
+jq_ms='def ms: if . == null then null else ((.[0:19] + "Z") | fromdateiso8601) * 1000 + (.[20:23] | tonumber) end;'
+
 # --- phase 1: the timed wave -----------------------------------------------------------
 
 bench_msg "$shards SQLite shards, 2 agents x $workers workers, max_parallel $parallel, binaries $bin_dir"
@@ -280,6 +283,9 @@ t1=$(bench_now_ns)
 cpu1=$(cpu_ticks "$coord_pid")
 done_n=$(jq -r .counts.done "$work/reply")
 [[ $done_n == "$shards" ]] || bench_die "wave $wave completed with $done_n of $shards shards done"
+# mean go-ahead-to-report time of a shard (the agent's work: runner, SQLite, report delivery)
+shard_ms=$(jq -r "$jq_ms"'[.stages[].shards[] | (.finished_at | ms) - (.started_at | ms)] |
+    if length > 0 then add / length | floor else 0 end' "$work/reply")
 coord_rss=$(proc_kib "$coord_pid" VmHWM)
 agent_rss=$(proc_kib "${agent_pids[0]}" VmHWM)
 agent2_rss=$(proc_kib "${agent_pids[1]}" VmHWM)
@@ -300,6 +306,7 @@ cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a
 echo "shards=$shards"
 echo "wave_seconds=$wave_s"
 awk -v s="$wave_s" -v n="$shards" 'BEGIN { printf "wave_ms_per_shard=%.3f\n", s * 1000 / n }'
+echo "shard_go_to_done_ms_mean=$shard_ms"
 echo "coordinator_peak_rss_mib=$(awk -v k="$coord_rss" 'BEGIN { printf "%.1f", k / 1024 }')"
 echo "agent_peak_rss_mib=$(awk -v k="$agent_rss" 'BEGIN { printf "%.1f", k / 1024 }')"
 echo "coordinator_cpu_seconds=$cpu_s"
@@ -311,8 +318,6 @@ done
 
 # --- phase 2: pause reaction -----------------------------------------------------------
 
-# ISO time with milliseconds (the API's started_at) to epoch milliseconds, in jq.
-jq_ms='def ms: if . == null then null else ((.[0:19] + "Z") | fromdateiso8601) * 1000 + (.[20:23] | tonumber) end;'
 
 if ((do_pause)); then
     p2="$work/phase2"

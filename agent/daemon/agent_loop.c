@@ -446,7 +446,13 @@ static void *agent_reporter_main(void *arg)
             break;
         }
         if (n == 0) {
-            sw_clock_sleep_ms(AGENT_REPORT_POLL_MS, NULL);
+            /* woken when a job finishes (its lease_done report is queued): the coordinator
+             * frees the shard's slot only once the report arrives */
+            pthread_mutex_lock(&a->mu);
+            if (!a->workers_done && agent_queue_len(a->queue) == 0) {
+                agent_timed_wait(a, AGENT_REPORT_POLL_MS);
+            }
+            pthread_mutex_unlock(&a->mu);
             continue;
         }
         int rc = agent_report_batch(a, h, max, &err);
