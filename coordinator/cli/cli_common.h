@@ -81,7 +81,8 @@ struct cli_args {
 
 /* A subcommand: its name, one-line summary, full help text and entry point.
  * run() gets argv with argv[0] = the command name; it returns 0 or a negative
- * SW_E* code with err filled (main prints it and maps the exit code). */
+ * SW_E* code with err filled (main prints it and maps the exit code), or a positive
+ * exit status the command chose and explained itself (main exits with it as is). */
 struct cli_command {
     const char *name;
     const char *summary;

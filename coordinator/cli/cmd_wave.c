@@ -5,9 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli_remote.h"
 #include "cmd_plan.h"
 #include "cmd_wave_print.h"
+#include "sw/clock.h"
 #include "sw/strbuf.h"
 #include "wave/wave_types.h"
 
@@ -21,7 +24,7 @@ static const char wave_help[] =
     "    shardwave wave start --plan FILE --migrations DIR [--reason TEXT]\n"
     "                         [--allow-unsafe --reason TEXT]\n"
     "    shardwave wave list [--state STATE]\n"
-    "    shardwave wave status ID\n"
+    "    shardwave wave status ID [--watch]\n"
     "    shardwave wave pause ID [--reason TEXT]\n"
     "    shardwave wave resume ID [--reason TEXT]\n"
     "    shardwave wave abort ID [--reason TEXT] [--cancel-running]\n"
@@ -43,7 +46,12 @@ static const char wave_help[] =
     "              shards of the fleet do not have V yet (the lagging shards are printed).\n"
     "    list      the waves, newest first (--state running|paused|halted|...)\n"
     "    status    the wave: state, stage and phase, counts of shards per state for each\n"
-    "              stage, and the failing shards with their errors\n"
+    "              stage, and the failing shards with their errors. --watch polls every\n"
+    "              second until the wave ends: on a terminal it redraws a progress bar\n"
+    "              and counts per stage in place (colours unless NO_COLOR is set),\n"
+    "              piped it prints a timestamped line whenever the progress changes.\n"
+    "              It exits 0 when the wave completed, 20 halted, 21 aborted,\n"
+    "              22 rolled back\n"
     "    pause     stop starting new steps; steps in flight finish. When the command\n"
     "              returns, no new step starts anywhere\n"
     "    resume    continue a paused or halted wave\n"
@@ -68,10 +76,12 @@ static const char wave_help[] =
     "    --state STATE      (list) only waves in this state\n"
     "    --cancel-running   (abort) cancel the statements running on shards now\n"
     "    --after EVENT_ID   (events) only events after this one\n"
+    "    --watch            (status) follow the wave until it ends (not with --json)\n"
     "\n" CLI_REMOTE_HELP_GLOBALS "\n" CLI_REMOTE_HELP_EXIT "\n" CLI_REMOTE_HELP_ENV "\n"
     "EXAMPLES\n"
     "    shardwave wave start --plan plan.conf --migrations db/migrations --reason JIRA-1234\n"
     "    shardwave wave status w-3f2a91c0\n"
+    "    shardwave wave status w-3f2a91c0 --watch\n"
     "    shardwave wave pause w-3f2a91c0 --reason \"error rate up\"\n"
     "    shardwave wave list --state running --json | jq -r '.waves[].id'\n";
 
@@ -195,6 +205,104 @@ static int wave_status(struct cli_remote *r, const struct cli_remote_args *a, st
     return rc;
 }
 
+/* Exit statuses of `wave status --watch` (docs/cli.md): how the wave ended. */
+enum wave_watch_exit {
+    WAVE_WATCH_COMPLETED = 0,
+    WAVE_WATCH_HALTED = 20,
+    WAVE_WATCH_ABORTED = 21,
+    WAVE_WATCH_ROLLED_BACK = 22,
+};
+#define WAVE_WATCH_POLL_MS   1000
+#define WAVE_WATCH_FRAME_MAX (1024u * 1024u)
+
+/* The exit status once the watch ends, or -1 while the wave goes on. Halted ends the watch:
+ * the wave waits for an operator (resume, abort or rollback). */
+static int wave_watch_exit(const char *state_name)
+{
+    enum wave_state st;
+    if (wave_state_parse(state_name, &st) != 0) {
+        return -1;
+    }
+    switch (st) {
+    case WAVE_COMPLETED:
+        return WAVE_WATCH_COMPLETED;
+    case WAVE_HALTED:
+        return WAVE_WATCH_HALTED;
+    case WAVE_ABORTED:
+        return WAVE_WATCH_ABORTED;
+    case WAVE_ROLLED_BACK:
+        return WAVE_WATCH_ROLLED_BACK;
+    case WAVE_PENDING:
+    case WAVE_RUNNING:
+    case WAVE_PAUSED:
+    case WAVE_ROLLING_BACK:
+    case WAVE_STATE_COUNT:
+        return -1;
+    }
+    return -1;
+}
+
+/* Draws one poll: on a TTY the frame over the previous one (cursor up, clear below);
+ * piped, a timestamped summary line when it changed. */
+static int wave_watch_draw(const json_t *wave, bool is_tty, const struct cmd_wave_watch_style *st,
+                           size_t *prev_lines, struct sw_strbuf *last, struct sw_err *err)
+{
+    struct sw_strbuf sb;
+    size_t n_lines = 0;
+    sw_strbuf_init(&sb, WAVE_WATCH_FRAME_MAX);
+    int rc = is_tty ? cmd_wave_print_frame(wave, st, &sb, &n_lines, err)
+                    : cmd_wave_print_summary(wave, &sb, err);
+    if (rc == 0 && is_tty) {
+        if (*prev_lines > 0) {
+            printf("\033[%zuA\r", *prev_lines);
+        }
+        fputs(sw_strbuf_str(&sb), stdout);
+        printf("\033[J");
+        *prev_lines = n_lines;
+    } else if (rc == 0 && strcmp(sw_strbuf_str(&sb), sw_strbuf_str(last)) != 0) {
+        char ts[32];
+        sw_clock_format_utc(sw_clock_wall_ms(), ts, sizeof ts);
+        printf("%s %s\n", ts, sw_strbuf_str(&sb));
+        sw_strbuf_reset(last);
+        rc = sw_strbuf_puts(last, sw_strbuf_str(&sb), err);
+    }
+    fflush(stdout);
+    sw_strbuf_cleanup(&sb);
+    return rc;
+}
+
+/* `wave status ID --watch`: polls every second until the wave ends; returns the exit
+ * status of enum wave_watch_exit (positive: main exits with it as is), or an error. */
+static int wave_watch(struct cli_remote *r, const struct cli_remote_args *a, struct sw_err *err)
+{
+    struct sw_strbuf path;
+    struct sw_strbuf last;
+    const char *no_color = getenv("NO_COLOR");
+    bool is_tty = isatty(STDOUT_FILENO) == 1;
+    struct cmd_wave_watch_style st = {
+        .use_color = is_tty && (no_color == NULL || no_color[0] == '\0'), .bar_width = 30};
+    size_t prev_lines = 0;
+    int code = -1;
+    sw_strbuf_init(&path, WAVE_PATH_MAX);
+    sw_strbuf_init(&last, WAVE_WATCH_FRAME_MAX);
+    int rc = wave_path(r, a->pos[0], "", &path, err);
+    while (rc == 0 && code < 0) {
+        json_t *reply = NULL;
+        rc = cli_remote_call(r, "GET", sw_strbuf_str(&path), NULL, &reply, NULL, err);
+        if (rc == 0) {
+            rc = wave_watch_draw(reply, is_tty, &st, &prev_lines, &last, err);
+            code = wave_watch_exit(cli_json_str(reply, "state", "?"));
+        }
+        json_decref(reply);
+        if (rc == 0 && code < 0) {
+            sw_clock_sleep_ms(WAVE_WATCH_POLL_MS, NULL);
+        }
+    }
+    sw_strbuf_cleanup(&last);
+    sw_strbuf_cleanup(&path);
+    return rc != 0 ? rc : code;
+}
+
 static int wave_events(struct cli_remote *r, const struct cli_remote_args *a, struct sw_err *err)
 {
     struct sw_strbuf path;
@@ -278,7 +386,7 @@ static const struct wave_sub wave_subs[] = {
          CLI_REMOTE_OPT(CLI_ROPT_ALLOW_UNSAFE),
      0, wave_start},
     {"list", "wave list [--state STATE]", CLI_REMOTE_OPT(CLI_ROPT_STATE), 0, wave_list},
-    {"status", "wave status ID", 0, 1, wave_status},
+    {"status", "wave status ID [--watch]", 0, 1, wave_status},
     {"pause", "wave pause ID [--reason TEXT]", WAVE_OPT_REASON, 1, wave_pause},
     {"resume", "wave resume ID [--reason TEXT]", WAVE_OPT_REASON, 1, wave_resume},
     {"abort", "wave abort ID [--reason TEXT] [--cancel-running]",
@@ -336,6 +444,23 @@ static int wave_check_args(const struct wave_sub *sub, const struct cli_remote_a
     return SW_EINVAL;
 }
 
+/* Takes --watch out of a `wave status` argv (the shared remote parser does not know it);
+ * true when it was there. */
+static bool wave_take_watch(int *argc, char **argv)
+{
+    bool found = false;
+    int out = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], "--watch") == 0) {
+            found = true;
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    *argc = out;
+    return found;
+}
+
 static int wave_run(int argc, char **argv, struct sw_err *err)
 {
     struct cli_remote_args a;
@@ -353,16 +478,23 @@ static int wave_run(int argc, char **argv, struct sw_err *err)
         return wave_usage(err, "unknown subcommand", argv[1]);
     }
     snprintf(command, sizeof command, "wave %s", sub->name);
-    int rc = cli_remote_args_parse(argc - 1, argv + 1, command, sub->allowed, sub->n_pos, &a, err);
+    int n_args = argc - 1;
+    bool watch = sub->run == wave_status && wave_take_watch(&n_args, argv + 1);
+    int rc = cli_remote_args_parse(n_args, argv + 1, command, sub->allowed, sub->n_pos, &a, err);
     if (rc != 0 || a.help) {
         return rc != 0 ? rc : cli_print_help(&cmd_wave);
     }
     rc = wave_check_args(sub, &a, err);
+    if (rc == 0 && watch && a.json) {
+        sw_err_set(err, SW_EINVAL, "wave status: --watch and --json cannot be combined");
+        sw_err_hint(err, "poll 'shardwave wave status ID --json' for scripts");
+        rc = SW_EINVAL;
+    }
     if (rc == 0) {
         rc = cli_remote_open(&a, &r, err);
     }
     if (rc == 0) {
-        rc = sub->run(r, &a, err);
+        rc = watch ? wave_watch(r, &a, err) : sub->run(r, &a, err);
     }
     cli_remote_free(r);
     return rc;

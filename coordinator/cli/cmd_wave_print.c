@@ -421,3 +421,140 @@ bool cmd_wave_print_refusal(const json_t *error)
     }
     return false;
 }
+
+/* ---- wave status --watch ---------------------------------------------------------------- */
+
+#define WAVE_ANSI_GREEN  "\033[32m"
+#define WAVE_ANSI_YELLOW "\033[33m"
+#define WAVE_ANSI_RED    "\033[31m"
+#define WAVE_ANSI_BOLD   "\033[1m"
+#define WAVE_ANSI_RESET  "\033[0m"
+
+/* Progress of a counts object: finished well, in flight, failed, still to go. */
+struct wave_progress {
+    long long done;
+    long long running;
+    long long failed;
+    long long pending;
+    long long total;
+};
+
+static struct wave_progress wave_progress_of(const json_t *counts)
+{
+    struct wave_progress p = {0};
+    p.done = wave_count(counts, "done") + wave_count(counts, "skipped") +
+             wave_count(counts, "rolled_back");
+    p.running = wave_count(counts, "leased") + wave_count(counts, "running") +
+                wave_count(counts, "rb_leased") + wave_count(counts, "rb_running");
+    p.failed = wave_count(counts, "failed") + wave_count(counts, "rb_failed");
+    p.pending = wave_count(counts, "pending") + wave_count(counts, "rb_pending");
+    p.total = wave_total(counts);
+    return p;
+}
+
+static const char *wave_color(const struct cmd_wave_watch_style *st, const char *code)
+{
+    return st->use_color ? code : "";
+}
+
+/* "[#####xx-----]": done '#', failed 'x', the rest '-'; rounded so any failure shows. */
+static int wave_put_bar(struct sw_strbuf *out, const struct wave_progress *p,
+                        const struct cmd_wave_watch_style *st, struct sw_err *err)
+{
+    long long w = st->bar_width;
+    long long n_done = p->total > 0 ? p->done * w / p->total : 0;
+    long long n_failed = p->total > 0 ? (p->failed * w + p->total - 1) / p->total : 0;
+    n_failed = n_failed + n_done > w ? w - n_done : n_failed;
+    char cells[3][256];
+    long long lens[3] = {n_done, n_failed, w - n_done - n_failed};
+    const char marks[3] = {'#', 'x', '-'};
+    for (int k = 0; k < 3; k++) {
+        long long n = lens[k] < 255 ? lens[k] : 255;
+        memset(cells[k], marks[k], (size_t)n);
+        cells[k][n] = '\0';
+    }
+    return sw_strbuf_printf(out, err, "[%s%s%s%s%s%s]", wave_color(st, WAVE_ANSI_GREEN), cells[0],
+                            wave_color(st, WAVE_ANSI_RED), cells[1],
+                            wave_color(st, WAVE_ANSI_RESET), cells[2]);
+}
+
+static int wave_put_stage(struct sw_strbuf *out, const json_t *s, size_t i, bool is_current,
+                          const struct cmd_wave_watch_style *st, struct sw_err *err)
+{
+    struct wave_progress p = wave_progress_of(json_object_get(s, "counts"));
+    int rc =
+        sw_strbuf_printf(out, err, "%s%3lld %-12.12s ", is_current ? ">" : " ",
+                         cli_json_int(s, "index", (long long)i) + 1, cli_json_str(s, "name", "?"));
+    rc = rc != 0 ? rc : wave_put_bar(out, &p, st, err);
+    rc = rc != 0 ? rc
+                 : sw_strbuf_printf(out, err,
+                                    " %5lld/%-5lld done  %s%lld running%s  %s%lld "
+                                    "failed%s  %lld pending\033[K\n",
+                                    p.done, p.total, wave_color(st, WAVE_ANSI_YELLOW), p.running,
+                                    wave_color(st, WAVE_ANSI_RESET),
+                                    p.failed > 0 ? wave_color(st, WAVE_ANSI_RED) : "", p.failed,
+                                    wave_color(st, WAVE_ANSI_RESET), p.pending);
+    return rc;
+}
+
+/* "stage 2/3 first (dispatching)" or "" before the first stage. */
+static void wave_stage_text(const json_t *wave, char *buf, size_t cap)
+{
+    long long cur = cli_json_int(wave, "current_stage", -1);
+    const json_t *stage = wave_stage_at(wave, cur);
+    buf[0] = '\0';
+    if (cur >= 0) {
+        snprintf(buf, cap, ", stage %lld/%zu %s (%s)", cur + 1,
+                 json_array_size(json_object_get(wave, "stages")),
+                 stage != NULL ? cli_json_str(stage, "name", "?") : "?",
+                 cli_json_str(wave, "stage_phase", "?"));
+    }
+}
+
+int cmd_wave_print_frame(const json_t *wave, const struct cmd_wave_watch_style *style,
+                         struct sw_strbuf *out, size_t *n_lines, struct sw_err *err)
+{
+    char stage[256];
+    wave_stage_text(wave, stage, sizeof stage);
+    long long cur = cli_json_int(wave, "current_stage", -1);
+    int rc =
+        sw_strbuf_printf(out, err, "%swave %s: %s%s%s\033[K\n", wave_color(style, WAVE_ANSI_BOLD),
+                         cli_json_str(wave, "id", "?"), cli_json_str(wave, "state", "?"), stage,
+                         wave_color(style, WAVE_ANSI_RESET));
+    *n_lines = 1;
+    size_t i = 0;
+    const json_t *s = NULL;
+    json_array_foreach(json_object_get(wave, "stages"), i, s)
+    {
+        if (rc == 0) {
+            bool is_current = cli_json_int(s, "index", (long long)i) == cur;
+            rc = wave_put_stage(out, s, i, is_current, style, err);
+            *n_lines += 1;
+        }
+    }
+    const char *halt = cli_json_str(wave, "halt_reason", NULL);
+    if (rc == 0 && halt != NULL) {
+        rc =
+            sw_strbuf_printf(out, err, "  %shalted: %s%s\033[K\n", wave_color(style, WAVE_ANSI_RED),
+                             halt, wave_color(style, WAVE_ANSI_RESET));
+        *n_lines += 1;
+    }
+    return rc;
+}
+
+int cmd_wave_print_summary(const json_t *wave, struct sw_strbuf *out, struct sw_err *err)
+{
+    char stage[256];
+    wave_stage_text(wave, stage, sizeof stage);
+    struct wave_progress p = wave_progress_of(json_object_get(wave, "counts"));
+    int rc = sw_strbuf_printf(out, err,
+                              "wave %s %s%s: %lld/%lld done, %lld running, %lld failed, "
+                              "%lld pending",
+                              cli_json_str(wave, "id", "?"), cli_json_str(wave, "state", "?"),
+                              stage, p.done, p.total, p.running, p.failed, p.pending);
+    const char *halt = cli_json_str(wave, "halt_reason", NULL);
+    if (rc == 0 && halt != NULL) {
+        rc = sw_strbuf_printf(out, err, "; halted: %s", halt);
+    }
+    return rc;
+}

@@ -45,6 +45,7 @@ static const char main_usage_tail[] =
     "  --dir DIR              migration directory (or $SHARDWAVE_DIR)\n"
     "  -q, --quiet            no progress lines\n"
     "  --log-level LEVEL      error, warn (default), info, debug, trace (logs go to stderr)\n"
+    "  --log-format FORMAT    logfmt (default) or json log lines (any command, anywhere)\n"
     "\n"
     "Coordinator options (fleet, plan, wave; also accepted before the command):\n"
     "  --coordinator URL      the coordinator, e.g. http://127.0.0.1:7400 (or\n"
@@ -120,10 +121,48 @@ static int main_dispatch(int argc, char **argv, struct sw_err *err)
     return cmd->run(argc - 1, argv + 1, err);
 }
 
+/* Takes `--log-format F` / `--log-format=F` out of argv (any command, any position) and
+ * sets the log format; the level stays warn until a command's --log-level. */
+static int main_log_format(int *argc, char **argv, struct sw_err *err)
+{
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *value = NULL;
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < *argc) {
+                argv[out++] = argv[i++];
+            }
+            break;
+        }
+        if (strcmp(argv[i], "--log-format") == 0) {
+            value = i + 1 < *argc ? argv[++i] : "";
+        } else if (strncmp(argv[i], "--log-format=", 13) == 0) {
+            value = argv[i] + 13;
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        enum log_format f = LOG_FORMAT_LOGFMT;
+        if (log_format_parse(value, &f) != 0) {
+            sw_err_set(err, SW_EINVAL, "--log-format: unknown format '%s'", value);
+            sw_err_hint(err, "use logfmt or json");
+            return SW_EINVAL;
+        }
+        log_setup_format(LOG_WARN, f);
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct sw_err err = {0};
     log_setup(LOG_WARN);
+    if (main_log_format(&argc, argv, &err) != 0) {
+        cli_report_error(&err);
+        return sw_err_exit_code(SW_EINVAL);
+    }
     if (argc < 2) {
         main_usage(stderr);
         return sw_err_exit_code(SW_EINVAL);
@@ -133,6 +172,9 @@ int main(int argc, char **argv)
     engine_global_cleanup();
     if (fflush(stdout) != 0 && rc == 0) {
         rc = sw_err_set(&err, SW_EIO, "cannot write to standard output");
+    }
+    if (rc > 0) {
+        return rc; /* an exit status the command chose (wave status --watch) */
     }
     if (rc != 0) {
         cli_report_error(&err);

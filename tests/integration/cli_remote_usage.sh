@@ -69,7 +69,7 @@ cli_expect 2 "$SHARDWAVE" wave frob
 assert_eq "$(head -n1 <<<"$CLI_ERR")" "shardwave: wave: unknown subcommand 'frob'" "wave frob"
 cli_expect 2 "$SHARDWAVE" wave status
 assert_eq "$CLI_ERR" "shardwave: wave status: the wave ID is required
-hint: usage: shardwave wave status ID" "status without ID"
+hint: usage: shardwave wave status ID [--watch]" "status without ID"
 cli_expect 2 "$SHARDWAVE" wave status w-1 w-2
 assert_eq "$(head -n1 <<<"$CLI_ERR")" "shardwave: wave status: unexpected argument 'w-2'" "two IDs"
 cli_expect 2 "$SHARDWAVE" wave pause w-1 --cancel-running
