@@ -3,3 +3,4 @@
 # shard's own history (no step applied twice, nothing lost) and the wave's final state.
 # docs/reliability.md describes each fault and what its test asserts.
 sw_script_test(NAME fault_agent_kill SCRIPT fault_agent_kill.sh TIMEOUT 120)
+sw_script_test(NAME fault_coord_kill SCRIPT fault_coord_kill.sh TIMEOUT 120)

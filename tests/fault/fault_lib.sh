@@ -96,7 +96,7 @@ fault_queue_ids()
     local i=$1 f
     for f in "$COORD_TMP/agent-$i.state"/*.json; do
         [[ -e $f ]] || continue
-        jq -r .id "$f"
+        jq -r ".reports[].id" "$f"
     done
 }
 
