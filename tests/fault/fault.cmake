@@ -4,3 +4,4 @@
 # docs/reliability.md describes each fault and what its test asserts.
 sw_script_test(NAME fault_agent_kill SCRIPT fault_agent_kill.sh TIMEOUT 120)
 sw_script_test(NAME fault_coord_kill SCRIPT fault_coord_kill.sh TIMEOUT 120)
+sw_script_test(NAME fault_coord_unreachable SCRIPT fault_coord_unreachable.sh TIMEOUT 120)
