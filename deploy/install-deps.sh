@@ -16,9 +16,12 @@ PKGS=(
     # ~19 MB download, the server it ships is never started by us
     prometheus
 )
+# The fuzz phase of tests/run.sh (tests/fuzz/run.sh): clang and its libFuzzer and sanitizer
+# runtime. Kept apart from PKGS: the container build stage does not need them.
+FUZZ_PKGS=(clang-14 libclang-rt-14-dev)
 
 missing=()
-for p in "${PKGS[@]}"; do
+for p in "${PKGS[@]}" "${FUZZ_PKGS[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$p")
     fi

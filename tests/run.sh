@@ -9,7 +9,8 @@
 #   -R REGEX        only the ctest tests matching REGEX
 #   --keep-servers  leave the servers running afterwards and print how to use/stop them
 #   -j N            build and test parallelism (default 2)
-# Environment: SW_BUILD_DIR (default build), SW_TEST_TIMEOUT_S per test (default 600).
+# Environment: SW_BUILD_DIR (default build), SW_TEST_TIMEOUT_S per test (default 600),
+# SW_FUZZ_SECONDS per fuzz target (default 10; 0 skips the fuzz phase).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,7 +43,7 @@ while (($# > 0)); do
         shift
         ;;
     -h | --help)
-        sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *) sw_die "unknown option '$1' (see --help)" ;;
@@ -143,6 +144,15 @@ export SW_TEST_TMPDIR=$test_tmp
 sw_phase tests
 run_child ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j "$jobs" \
     --timeout "$test_timeout" "${ctest_args[@]}" || failed+=(tests)
+
+# Every libFuzzer target for a bounded time (SW_FUZZ_SECONDS each, default 10; clang build
+# in $build_dir-fuzz). A finding is saved under tests/fuzz/regressions/<target>/ and
+# replayed by ctest from then on (tests/fuzz/README.md).
+if [[ ${SW_FUZZ_SECONDS:-10} != 0 ]]; then
+    sw_phase fuzz
+    run_child "$repo/tests/fuzz/run.sh" -j "$jobs" --build-dir "$build_dir-fuzz" ||
+        failed+=(fuzz)
+fi
 
 if ((${#failed[@]} > 0)); then
     sw_msg "failed: ${failed[*]}"
