@@ -98,13 +98,30 @@ int http_status_for(enum svc_code c)
     return status[c];
 }
 
+/* Error texts may quote request bytes (a URL, an id) that are not UTF-8, which jansson
+ * refuses: those texts keep their ASCII and show every other byte as '?'. */
+static json_t *http_error_text(const char *text)
+{
+    json_t *j = json_string(text);
+    if (j != NULL) {
+        return j;
+    }
+    char safe[SW_ERR_MSG_MAX > SW_ERR_HINT_MAX ? SW_ERR_MSG_MAX : SW_ERR_HINT_MAX];
+    size_t n = 0;
+    for (; text[n] != '\0' && n + 1 < sizeof safe; n++) {
+        safe[n] = (unsigned char)text[n] < 0x80 ? text[n] : '?';
+    }
+    safe[n] = '\0';
+    return json_string(safe);
+}
+
 json_t *http_error_json(const struct svc_error *e)
 {
     json_t *inner = json_object();
     json_object_set_new(inner, "code", json_string(svc_code_name(svc_error_code(e))));
-    json_object_set_new(inner, "message", json_string(e->err.msg));
+    json_object_set_new(inner, "message", http_error_text(e->err.msg));
     if (e->err.hint[0] != '\0') {
-        json_object_set_new(inner, "hint", json_string(e->err.hint));
+        json_object_set_new(inner, "hint", http_error_text(e->err.hint));
     }
     if (e->details != NULL) {
         json_object_update(inner, e->details);
