@@ -226,6 +226,14 @@ static int check_fields(const struct pctx *x, struct pnode n, const char *path,
 
 /* ---- typed field readers (absent fields leave *out alone and set *is_set false) ------- */
 
+/* jansson's own rule, so whatever passes here encodes (plan_file_to_json). */
+static bool text_is_utf8(const char *s)
+{
+    json_t *probe = json_string(s);
+    json_decref(probe);
+    return probe != NULL;
+}
+
 static int get_text(const struct pctx *x, struct pnode obj, const char *base, const char *key,
                     size_t max_len, char **out)
 {
@@ -247,6 +255,9 @@ static int get_text(const struct pctx *x, struct pnode obj, const char *base, co
         if ((unsigned char)s[i] < 0x20 && s[i] != '\n' && s[i] != '\t' && s[i] != '\r') {
             return fail(x, m, path, "contains a control character");
         }
+    }
+    if (!text_is_utf8(s)) { /* libconfig takes any bytes; plans travel as JSON */
+        return fail(x, m, path, "is not valid UTF-8");
     }
     char *copy = strdup(s);
     if (copy == NULL) {
