@@ -5,3 +5,4 @@
 sw_script_test(NAME fault_agent_kill SCRIPT fault_agent_kill.sh TIMEOUT 120)
 sw_script_test(NAME fault_coord_kill SCRIPT fault_coord_kill.sh TIMEOUT 120)
 sw_script_test(NAME fault_coord_unreachable SCRIPT fault_coord_unreachable.sh TIMEOUT 120)
+sw_script_test(NAME fault_lock_timeout SCRIPT fault_lock_timeout.sh TIMEOUT 120)
