@@ -1,0 +1,4 @@
+# Bad input and security (issue 6; docs/reliability.md "Security"): a real coordinator
+# (and agents, CLI) attacked with malformed HTTP, hostile identifiers, wrong tokens and
+# roles, wrong TLS CAs, and a full wave whose secrets must not leak.
+sw_script_test(NAME sec_http SCRIPT sec_http.sh)
