@@ -58,6 +58,9 @@ int fleet_file_check_id(const char *what, const char *id, struct sw_err *err)
             return sw_err_set(err, SW_EINVAL, "%s may only contain A-Z a-z 0-9 . _ : -", what);
         }
     }
+    if (id[0] == '.') { /* ".." in a DSN template's {shard} would climb a directory */
+        return sw_err_set(err, SW_EINVAL, "%s must not start with '.'", what);
+    }
     return 0;
 }
 
