@@ -591,6 +591,39 @@ static void apply_defaults(struct http_server_config *c)
     }
 }
 
+static int http_hex_val(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+        return (c | 0x20) - 'a' + 10;
+    }
+    return -1;
+}
+
+/* MHD's %XX decoding of paths and query values, except that %00 stays as it is: a NUL
+ * would cut a value short (PUT /v1/fleet/shards/x%00y registered shard "x"); left
+ * encoded, it is refused like any other '%' in an id. */
+static size_t http_unescape(void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void)cls;
+    (void)conn;
+    size_t in = 0, out = 0;
+    while (uri[in] != '\0') {
+        int hi = uri[in] == '%' ? http_hex_val(uri[in + 1]) : -1;
+        int lo = hi >= 0 ? http_hex_val(uri[in + 2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            uri[out++] = (char)(hi * 16 + lo);
+            in += 3;
+        } else {
+            uri[out++] = uri[in++];
+        }
+    }
+    uri[out] = '\0';
+    return out;
+}
+
 static int start_mhd(struct http_server *srv, struct sw_err *err)
 {
     struct sockaddr_storage ss;
@@ -619,7 +652,8 @@ static int start_mhd(struct http_server *srv, struct sw_err *err)
         flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
         srv->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_seconds,
-        MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+        http_unescape, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (srv->mhd == NULL) {
         return sw_err_set(err, SW_EIO, "cannot listen on %s port %u (in use, or bad TLS files?)",
                           srv->cfg.listen_addr != NULL ? srv->cfg.listen_addr : "127.0.0.1",
