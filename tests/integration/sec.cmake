@@ -3,3 +3,4 @@
 # roles, wrong TLS CAs, and a full wave whose secrets must not leak.
 sw_script_test(NAME sec_http SCRIPT sec_http.sh)
 sw_script_test(NAME sec_auth SCRIPT sec_auth.sh)
+sw_script_test(NAME sec_ids SCRIPT sec_ids.sh)
