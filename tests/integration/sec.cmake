@@ -4,3 +4,4 @@
 sw_script_test(NAME sec_http SCRIPT sec_http.sh)
 sw_script_test(NAME sec_auth SCRIPT sec_auth.sh)
 sw_script_test(NAME sec_ids SCRIPT sec_ids.sh)
+sw_script_test(NAME sec_tls_secrets SCRIPT sec_tls_secrets.sh)
