@@ -160,18 +160,26 @@ static int svc_persist(struct store *st, struct svc_view *v, const struct wave_d
     return rc;
 }
 
+/* Where the wave stood before a decision (the cached view is updated in place when the
+ * decision is persisted, so the log line needs this copy). */
+struct svc_before {
+    enum wave_state state;
+    uint32_t stage;
+    enum wave_stage_phase phase;
+};
+
 /* Logs what an operator or the scheduler acts on (after it is persisted). */
-static void svc_log_decision(const struct svc_view *v, const struct wave_decision *d,
-                             const struct wave_event *ev)
+static void svc_log_decision(const struct svc_view *v, const struct svc_before *before,
+                             const struct wave_decision *d, const struct wave_event *ev)
 {
     const char *id = v->detail.wave.id;
     const char *who = wave_event_is_operator(ev->kind) ? "operator " : "";
-    if (d->state != v->view.state) {
-        log_info("wave=%s %s -> %s (%s%s)%s%s", id, wave_state_name(v->view.state),
+    if (d->state != before->state) {
+        log_info("wave=%s %s -> %s (%s%s)%s%s", id, wave_state_name(before->state),
                  wave_state_name(d->state), who, ev->actor, d->reason != NULL ? ": " : "",
                  d->reason != NULL ? d->reason : "");
     }
-    if (d->stage != v->view.stage || d->phase != v->view.phase) {
+    if (d->stage != before->stage || d->phase != before->phase) {
         log_info("wave=%s stage %u %s", id, d->stage + 1, wave_stage_phase_name(d->phase));
     }
     if (d->n_dispatch > 0) {
@@ -299,11 +307,12 @@ static int svc_step_persist_act(struct svc *s, struct store *st, struct svc_view
                    ? svc_error_from(e, SVC_INTERNAL, &e->err)
                    : 0;
     }
+    struct svc_before before = {v->view.state, v->view.stage, v->view.phase};
     int rc = svc_persist(st, v, d, ev, o, v->view.now_ms, &e->err);
     if (rc != 0) {
         return svc_error_from(e, rc == SW_ECONFLICT ? SVC_CONFLICT : SVC_INTERNAL, &e->err);
     }
-    svc_log_decision(v, d, ev);
+    svc_log_decision(v, &before, d, ev);
     if (!wave_fsm_awaits_gate(d->state, d->phase)) {
         svc_gate_drop(s, v->detail.wave.id);
     }
