@@ -20,7 +20,7 @@ printf -- '-- shardwave: allow create-index-blocking test tables hold a few rows
     >"$COORD_TMP/set/V3__index_email.pg.sql"
 printf -- '-- shardwave: allow create-index-blocking test tables hold a few rows\nDO SLEEP(4);\nCREATE INDEX users_email ON users (email);\n' \
     >"$COORD_TMP/set/V3__index_email.mysql.sql"
-coord_start
+fault_coord_first_start
 fault_agent_start 1
 coord_upload_set "$COORD_TMP/set"
 E2E_DIGEST=$COORD_DIGEST

@@ -15,7 +15,7 @@ e2e_setup 4 0 0 4
 e2e_write_set "$COORD_TMP/set"
 printf -- '-- shardwave: allow create-index-blocking test tables hold a few rows\nSELECT pg_sleep(3);\nCREATE INDEX users_email ON users (email);\n' \
     >"$COORD_TMP/set/V3__index_email.pg.sql"
-e2e_start
+fault_start
 coord_upload_set "$COORD_TMP/set"
 E2E_DIGEST=$COORD_DIGEST
 e2e_wave '{"name": "coordinator kill", "stages": [{"name": "all", "rest": true, "max_parallel": 4}]}'

@@ -22,7 +22,7 @@ done
 e2e_write_set "$COORD_TMP/set"
 printf 'SELECT pg_sleep(6);\nALTER TABLE users ADD COLUMN status varchar(20);\n' \
     >"$COORD_TMP/set/V2__add_status.pg.sql"
-e2e_start
+fault_start
 coord_upload_set "$COORD_TMP/set"
 E2E_DIGEST=$COORD_DIGEST
 e2e_wave '{"name": "partition", "stages": [{"name": "all", "rest": true, "max_parallel": 2}]}'

@@ -3,6 +3,8 @@
 # not run. Builds on tests/integration/e2e_lib.sh (a real coordinator and real agents over
 # real PostgreSQL / MariaDB databases on 127.0.0.1) and adds:
 #
+#   fault_coord_first_start      coord_start, on a new free port if another process took it
+#   fault_start                  fault_coord_first_start + agents a-1 and a-2
 #   fault_agent_start I          starts agent a-I (pid in E2E_AGENT_PIDS[I-1])
 #   fault_agent_kill I           kill -9 of agent a-I, reaped
 #   fault_coord_kill             kill -9 of the coordinator, reaped
@@ -32,6 +34,40 @@ fault_poll()
         ((SECONDS < deadline)) || e2e_fail "timed out after ${secs}s waiting for $what"
         sleep 0.1
     done
+}
+
+# The first start of a test's coordinator: when its port was taken between
+# coord_free_port and the bind (tests run in parallel), a new port for it and the agents.
+fault_coord_first_start()
+{
+    local attempt old
+    for attempt in 1 2 3 4 5; do
+        "$COORD_BIN" --config "$COORD_TMP/coordinator.conf" >>"$COORD_LOG" 2>&1 &
+        COORD_PID=$!
+        fault_poll 20 "the coordinator's /healthz" fault_coord_up
+        kill -0 "$COORD_PID" 2>/dev/null && return 0
+        wait "$COORD_PID" 2>/dev/null || true
+        grep -q "cannot listen" "$COORD_LOG" || e2e_fail "the coordinator exited during startup"
+        old=$COORD_PORT
+        COORD_PORT=$(coord_free_port)
+        coord_log "port $old taken (attempt $attempt): moving to $COORD_PORT"
+        sed -i "s/127.0.0.1:$old/127.0.0.1:$COORD_PORT/" "$COORD_TMP/coordinator.conf" \
+            "$COORD_TMP"/agent-*.conf
+    done
+    e2e_fail "the coordinator could not listen"
+}
+
+# Healthy, or exited (the caller checks which).
+fault_coord_up()
+{
+    coord_healthy || ! kill -0 "$COORD_PID" 2>/dev/null
+}
+
+fault_start()
+{
+    fault_coord_first_start
+    fault_agent_start 1
+    fault_agent_start 2
 }
 
 fault_agent_start()

@@ -20,7 +20,7 @@ FAULT_MARGIN_MS=1500
 
 e2e_setup 1 0 0 1
 e2e_write_set "$COORD_TMP/set"
-e2e_start
+fault_start
 coord_upload_set "$COORD_TMP/set"
 E2E_DIGEST=$COORD_DIGEST
 e2e_wave '{"name": "to 1", "target": "1", "stages": [{"name": "all", "rest": true}]}'
@@ -46,7 +46,6 @@ fault_poll 20 "the tenant's transaction to hold its lock on users" tenant_in_tx
 e2e_wave '{"name": "locked", "stages": [{"name": "all", "rest": true, "max_failures": 0}]}'
 reads=0
 max_ms=0
-alter_seen=0
 while :; do
     t0=$(e2e_now_ms)
     e2e_psql "$shard_dsn" -c "SELECT count(*) FROM users" >/dev/null ||
@@ -54,14 +53,11 @@ while :; do
     dt=$(($(e2e_now_ms) - t0))
     reads=$((reads + 1))
     ((dt > max_ms)) && max_ms=$dt
-    [[ $(e2e_psql "$SW_TEST_PG_DSN" -c "SELECT count(*) FROM pg_stat_activity
-        WHERE datname = '${E2E_DB[pg-01]}' AND query LIKE 'ALTER TABLE users%'") != 0 ]] && alter_seen=1
     st=$(e2e_wave_state)
     [[ $st == running || $st == pending ]] || break
     ((reads < 2000)) || e2e_fail "the locked wave did not settle"
 done
 coord_log "tenant reads during the locked wave: $reads, slowest $max_ms ms"
-((alter_seen)) || e2e_fail "the ALTER was never seen waiting"
 ((reads >= 3)) || e2e_fail "only $reads tenant reads ran during the wave"
 ((max_ms < FAULT_LOCK_MAX_MS + FAULT_MARGIN_MS)) ||
     e2e_fail "a tenant read waited $max_ms ms behind the ALTER (lock timeout $FAULT_LOCK_MAX_MS ms + margin)"
