@@ -78,7 +78,12 @@ printf '%s\n' "$OP_TOKEN" >"$COORD_TMP/op.token"
 "$COORD_BIN" --config "$COORD_TMP/coordinator.conf" >>"$COORD_LOG" 2>&1 &
 COORD_PID=$!
 https_healthy() { curl -s -o /dev/null -m 2 --cacert "$pki/ca.pem" "$URL/healthz"; }
-wait_for "HTTPS /healthz" https_healthy
+deadline=$((SECONDS + 60))
+until https_healthy; do
+    kill -0 "$COORD_PID" 2>/dev/null || e2e_fail "the coordinator exited during startup"
+    ((SECONDS < deadline)) || e2e_fail "the coordinator did not answer HTTPS /healthz"
+    sleep 0.1
+done
 
 # ---- the wrong CA is refused: curl, the CLI, an agent
 if curl -s -o /dev/null -m 5 --cacert "$pki/wrong-ca.pem" "$URL/healthz"; then
