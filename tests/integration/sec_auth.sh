@@ -39,8 +39,8 @@ ROUTES=(
 # The table above is the server's route table.
 src_routes=$(grep -oE '\{HTTP_(GET|POST|PUT|DELETE), "[^"]+", HTTP_ROLE_[A-Z]+' \
     "$SW_SOURCE_DIR/coordinator/http/http_api.c" |
-    sed -E 's/\{HTTP_([A-Z]+), "([^"]+)", HTTP_ROLE_([A-Z]+)/\1 \2 \3/' | tr 'A-Z' 'a-z' | sort)
-test_routes=$(printf '%s\n' "${ROUTES[@]}" | tr 'A-Z' 'a-z' | sort)
+    sed -E 's/\{HTTP_([A-Z]+), "([^"]+)", HTTP_ROLE_([A-Z]+)/\1 \2 \3/' | tr '[:upper:]' '[:lower:]' | sort)
+test_routes=$(printf '%s\n' "${ROUTES[@]}" | tr '[:upper:]' '[:lower:]' | sort)
 [[ -n $src_routes ]] || coord_fail "no routes found in coordinator/http/http_api.c"
 [[ $src_routes == "$test_routes" ]] ||
     coord_fail "the route table changed; update ROUTES: $(diff <(echo "$src_routes") <(echo "$test_routes") || true)"
