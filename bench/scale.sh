@@ -74,24 +74,38 @@ op_token="bench-operator-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 agent_token="bench-agent-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 coord_port=""
 
+# Stops a process we started: SIGTERM, up to 60 s to exit, then SIGKILL (never by name).
+stop_pid()
+{
+    local p=$1 sig=${2:-TERM} i
+    kill -"$sig" "$p" 2>/dev/null || return 0
+    for ((i = 0; i < 600; i++)); do
+        kill -0 "$p" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$p" 2>/dev/null; then
+        bench_msg "pid $p did not exit after SIG$sig: killing it"
+        kill -KILL "$p" 2>/dev/null || true
+    fi
+    wait "$p" 2>/dev/null || true
+}
+
 stop_processes()
 {
     local p
     if [[ -n $perf_pid ]]; then
-        kill -INT "$perf_pid" 2>/dev/null || true
-        wait "$perf_pid" 2>/dev/null || true
+        stop_pid "$perf_pid" INT
         perf_pid=""
     fi
     for p in "${agent_pids[@]}"; do
         kill -TERM "$p" 2>/dev/null || true
     done
     for p in "${agent_pids[@]}"; do
-        wait "$p" 2>/dev/null || true
+        stop_pid "$p"
     done
     agent_pids=()
     if [[ -n $coord_pid ]]; then
-        kill -TERM "$coord_pid" 2>/dev/null || true
-        wait "$coord_pid" 2>/dev/null || true
+        stop_pid "$coord_pid"
         coord_pid=""
     fi
 }
@@ -217,13 +231,25 @@ create_wave()
     jq -r .id "$work/reply"
 }
 
-# The wave's summary (GET /v1/waves/{id}) in $work/reply; its state on stdout.
+# The wave's summary in $work/reply, its state on stdout. Polls the list (summaries with
+# counts from the store's index), not the detail: encoding 10,000 shards every 100 ms
+# would be the coordinator's biggest cost.
 wave_state()
 {
     local st
-    st=$(api GET "/v1/waves/$1")
+    st=$(api GET "/v1/waves")
     [[ $st == 200 ]] || return 1
+    jq --arg id "$1" '.waves[] | select(.id == $id)' "$work/reply" >"$work/summary"
+    mv "$work/summary" "$work/reply"
     jq -r .state "$work/reply"
+}
+
+# The wave's detail (every shard) in $work/reply.
+wave_detail()
+{
+    local st
+    st=$(api GET "/v1/waves/$1")
+    [[ $st == 200 ]] || bench_die "wave $1: HTTP $st"
 }
 
 # Waits until wave $1 is completed; fails on a final state other than that.
@@ -283,6 +309,7 @@ t1=$(bench_now_ns)
 cpu1=$(cpu_ticks "$coord_pid")
 done_n=$(jq -r .counts.done "$work/reply")
 [[ $done_n == "$shards" ]] || bench_die "wave $wave completed with $done_n of $shards shards done"
+wave_detail "$wave"
 # mean go-ahead-to-report time of a shard (the agent's work: runner, SQLite, report delivery)
 shard_ms=$(jq -r "$jq_ms"'[.stages[].shards[] | (.finished_at | ms) - (.started_at | ms)] |
     if length > 0 then add / length | floor else 0 end' "$work/reply")
@@ -340,8 +367,7 @@ if ((do_pause)); then
         (($(jq -r '.counts.running // 0' "$work/reply") == 0))
     }
     bench_poll 600 in_flight_done || bench_die "in-flight steps of $wave did not report"
-    st=$(api GET "/v1/waves/$wave")
-    [[ $st == 200 ]] || bench_die "wave $wave: HTTP $st"
+    wave_detail "$wave"
     read -r started_after last_ms in_flight < <(jq -r --argjson p "$paused_ms" "$jq_ms"'
         [.stages[].shards[] | {s: (.started_at | ms), f: (.finished_at | ms)}] as $x |
         [$x[] | select(.s != null and .s > $p)] as $late |

@@ -359,12 +359,12 @@ static int api_wave_list(void *ctx, const struct http_request *req, struct http_
     int rc = svc_wave_list(api->svc, &f, &waves, &n, e);
     json_t *arr = json_array();
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct store_wave_detail d = {0};
-        rc = svc_wave_get(api->svc, waves[i].id, &d, e);
+        size_t counts[WSHARD_STATE_COUNT]; /* from the index: no shard is read */
+        rc = svc_wave_counts(api->svc, waves[i].id, counts, e);
         if (rc == 0) {
-            json_array_append_new(arr, api_summary(&d));
+            json_array_append_new(
+                arr, http_encode_wave_summary(&waves[i], http_encode_state_counts(counts)));
         }
-        store_wave_detail_cleanup(&d);
     }
     store_waves_free(waves, n);
     if (rc != 0) {

@@ -422,6 +422,16 @@ json_t *http_encode_plan(const struct wave_plan *plan, const struct migset *set,
 
 /* ---- waves -------------------------------------------------------------------------- */
 
+json_t *http_encode_state_counts(const size_t counts[WSHARD_STATE_COUNT])
+{
+    json_t *o = json_object();
+    for (int s = 0; s < WSHARD_STATE_COUNT; s++) {
+        json_object_set_new(o, wave_shard_state_name((enum wave_shard_state)s),
+                            json_integer((json_int_t)counts[s]));
+    }
+    return o;
+}
+
 static json_t *counts_json(const struct store_wave_shard *shards, size_t n, int stage_idx)
 {
     size_t counts[WSHARD_STATE_COUNT] = {0};
@@ -430,12 +440,7 @@ static json_t *counts_json(const struct store_wave_shard *shards, size_t n, int 
             counts[shards[i].state]++;
         }
     }
-    json_t *o = json_object();
-    for (int s = 0; s < WSHARD_STATE_COUNT; s++) {
-        json_object_set_new(o, wave_shard_state_name((enum wave_shard_state)s),
-                            json_integer((json_int_t)counts[s]));
-    }
-    return o;
+    return http_encode_state_counts(counts);
 }
 
 json_t *http_encode_wave_summary(const struct store_wave *w, json_t *counts)

@@ -27,6 +27,8 @@ json_t *http_encode_migset(const struct migset *set);
 /* The dry-run document. */
 json_t *http_encode_plan(const struct wave_plan *plan, const struct migset *set,
                          const struct planner_result *r);
+/* {"pending": n, "leased": n, ...}: every shard state with its count. */
+json_t *http_encode_state_counts(const size_t counts[WSHARD_STATE_COUNT]);
 /* Wave summary (no stages, no plan), from a row and optional counts (NULL = omitted). */
 json_t *http_encode_wave_summary(const struct store_wave *w, json_t *counts);
 /* Wave detail: summary + counts + stages with shards + plan. */

@@ -103,6 +103,10 @@ int svc_wave_get(struct svc *s, const char *id, struct store_wave_detail *out, s
 /* Newest first; filter may be NULL. *out: store_waves_free. */
 int svc_wave_list(struct svc *s, const struct store_wave_filter *filter, struct store_wave **out,
                   size_t *n, struct svc_error *e);
+/* How many of the wave's shards are in each state (without reading the shards).
+ * SVC_NOT_FOUND. */
+int svc_wave_counts(struct svc *s, const char *id, size_t counts[WSHARD_STATE_COUNT],
+                    struct svc_error *e);
 /* Events with id > after_id (at most STORE_EVENTS_MAX_LIMIT). *out: store_events_free. */
 int svc_wave_events(struct svc *s, const char *id, int64_t after_id, struct store_event **out,
                     size_t *n, struct svc_error *e);

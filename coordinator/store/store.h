@@ -261,6 +261,11 @@ struct store_wave_filter {
     bool active_only; /* only active waves (wave_state_is_active) */
 };
 
+/* How many of the wave's shards are in each state (counts indexed by the state), from
+ * the (wave_id, state) index without reading the shards. SW_ENOTFOUND for an unknown id. */
+int store_wave_counts(struct store *st, const char *id, size_t counts[WSHARD_STATE_COUNT],
+                      struct sw_err *err);
+
 /* The wave's revision (bumped by every store_apply_decision): a cheap check whether a
  * wave read earlier is still current. SW_ENOTFOUND for an unknown id. */
 int store_wave_revision(struct store *st, const char *id, int64_t *revision, struct sw_err *err);

@@ -299,3 +299,30 @@ int store_wave_revision(struct store *st, const char *id, int64_t *revision, str
     store_stmt_done(st, q);
     return rc;
 }
+
+int store_wave_counts(struct store *st, const char *id, size_t counts[WSHARD_STATE_COUNT],
+                      struct sw_err *err)
+{
+    int64_t revision = 0;
+    sqlite3_stmt *q = NULL;
+    memset(counts, 0, WSHARD_STATE_COUNT * sizeof counts[0]);
+    int rc = store_wave_revision(st, id, &revision, err); /* SW_ENOTFOUND */
+    if (rc == 0) {
+        rc = store_stmt(st, &q, err,
+                        "SELECT state, count(*) FROM wave_shards WHERE wave_id = ? GROUP BY state",
+                        "s", id);
+    }
+    while (rc == 0 && (rc = store_step(st, q, "reading wave_shards", err)) == 1) {
+        enum wave_shard_state state = WSHARD_PENDING;
+        const char *name = (const char *)sqlite3_column_text(q, 0);
+        rc =
+            name != NULL && wave_shard_state_parse(name, &state) == 0
+                ? 0
+                : sw_err_set(err, SW_EINTERNAL, "store %s: wave %s: bad shard state", st->path, id);
+        if (rc == 0) {
+            counts[state] += (size_t)store_col_int(q, 1);
+        }
+    }
+    store_stmt_done(st, q);
+    return rc;
+}
