@@ -309,11 +309,12 @@ t1=$(bench_now_ns)
 cpu1=$(cpu_ticks "$coord_pid")
 done_n=$(jq -r .counts.done "$work/reply")
 [[ $done_n == "$shards" ]] || bench_die "wave $wave completed with $done_n of $shards shards done"
+# peaks during the wave, before the one detail read below (10,000 shards of JSON)
+coord_rss=$(proc_kib "$coord_pid" VmHWM)
 wave_detail "$wave"
 # mean go-ahead-to-report time of a shard (the agent's work: runner, SQLite, report delivery)
 shard_ms=$(jq -r "$jq_ms"'[.stages[].shards[] | (.finished_at | ms) - (.started_at | ms)] |
     if length > 0 then add / length | floor else 0 end' "$work/reply")
-coord_rss=$(proc_kib "$coord_pid" VmHWM)
 agent_rss=$(proc_kib "${agent_pids[0]}" VmHWM)
 agent2_rss=$(proc_kib "${agent_pids[1]}" VmHWM)
 ((agent2_rss > agent_rss)) && agent_rss=$agent2_rss
