@@ -197,8 +197,8 @@ static void log_timestamp(char *buf, size_t cap)
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000L) % 1000);
 }
 
 void log_write(enum log_level level, const char *kv, const char *fmt, ...)
@@ -220,7 +220,7 @@ void log_write(enum log_level level, const char *kv, const char *fmt, ...)
     }
     n = log_parse_kv(kv, pairs, n, LOG_MAX_KEYS);
 
-    char ts[40];
+    char ts[96]; /* room for any int year: optimised builds check -Wformat-truncation */
     log_timestamp(ts, sizeof ts);
     struct log_line l = {.len = 0};
     line_pair(&l, "ts", 2, ts, strlen(ts), true);
