@@ -16,6 +16,8 @@
 # Prints a table (method, shards, steps, median seconds, per-shard ms, ratio to the
 # floor); the last line is ratio_to_floor=<shardwave median / floor median>.
 # Exit status: 0 measured, 1 a run failed (the reason on stderr), 2 usage.
+# Environment: BENCH_WAVE_TIMEOUT_S (default 1800) bounds how long one wave may take; on
+# expiry the logs' last lines are printed and the run fails.
 set -euo pipefail
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$bench_dir/.." && pwd)
@@ -378,7 +380,7 @@ run_shardwave()
     st=$(api POST /v1/waves "$body")
     [[ $st == 201 ]] || bench_die "wave create: HTTP $st: $(cat "$work/reply")"
     wave=$(jq -r .id "$work/reply")
-    local deadline=$((SECONDS + 1800)) state
+    local deadline=$((SECONDS + ${BENCH_WAVE_TIMEOUT_S:-1800})) state
     while :; do
         state=$(wave_state "$wave") || state=unknown
         case $state in
@@ -389,7 +391,14 @@ run_shardwave()
             return 1
             ;;
         esac
-        ((SECONDS < deadline)) || bench_die "wave $wave still $state after 30 minutes"
+        if ((SECONDS >= deadline)); then
+            local f
+            for f in "$dir"/coordinator.log "$dir"/agent-*.log; do
+                bench_msg "--- last lines of $f"
+                tail -n 15 "$f" >&2 || true
+            done
+            bench_die "wave $wave still $state after ${BENCH_WAVE_TIMEOUT_S:-1800} s"
+        fi
         sleep 0.05
     done
     t1=$(bench_now_ns)

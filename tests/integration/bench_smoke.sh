@@ -18,7 +18,7 @@ fail()
 smoke()
 {
     local engine=$1
-    bash "$repo/bench/fleet.sh" --engine "$engine" --shards 3 --runs 1 --parallel 2 \
+    BENCH_WAVE_TIMEOUT_S=90 bash "$repo/bench/fleet.sh" --engine "$engine" --shards 3 --runs 1 --parallel 2 \
         ${SW_BIN_DIR:+--bin-dir "$SW_BIN_DIR"} >"$out" 2>&1 || fail "$engine: fleet.sh exited $?"
     grep -Eq '^floor: .* +3 +12 +[0-9.]+ +[0-9.]+ +1\.00x$' "$out" || fail "$engine: no floor row"
     grep -Eq '^shardwave: 2 agents x 1, max_parallel 2 +3 +12 +[0-9.]+ +[0-9.]+ +[0-9.]+x$' "$out" ||
