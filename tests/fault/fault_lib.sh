@@ -36,31 +36,11 @@ fault_poll()
     done
 }
 
-# The first start of a test's coordinator: when its port was taken between
-# coord_free_port and the bind (tests run in parallel), a new port for it and the agents.
+# The first start of a test's coordinator (coord_start moves it, and the agents' configs,
+# to a new free port when another test took its port first).
 fault_coord_first_start()
 {
-    local attempt old
-    for attempt in 1 2 3 4 5; do
-        "$COORD_BIN" --config "$COORD_TMP/coordinator.conf" >>"$COORD_LOG" 2>&1 &
-        COORD_PID=$!
-        fault_poll 20 "the coordinator's /healthz" fault_coord_up
-        kill -0 "$COORD_PID" 2>/dev/null && return 0
-        wait "$COORD_PID" 2>/dev/null || true
-        grep -q "cannot listen" "$COORD_LOG" || e2e_fail "the coordinator exited during startup"
-        old=$COORD_PORT
-        COORD_PORT=$(coord_free_port)
-        coord_log "port $old taken (attempt $attempt): moving to $COORD_PORT"
-        sed -i "s/127.0.0.1:$old/127.0.0.1:$COORD_PORT/" "$COORD_TMP/coordinator.conf" \
-            "$COORD_TMP"/agent-*.conf
-    done
-    e2e_fail "the coordinator could not listen"
-}
-
-# Healthy, or exited (the caller checks which).
-fault_coord_up()
-{
-    coord_healthy || ! kill -0 "$COORD_PID" 2>/dev/null
+    coord_start
 }
 
 fault_start()

@@ -145,16 +145,35 @@ coord_healthy()
     curl -s -o /dev/null -m 2 "http://127.0.0.1:$COORD_PORT/healthz"
 }
 
+# Starts the coordinator and waits for /healthz. Tests run in parallel, so the port chosen
+# by coord_free_port can be taken before the coordinator binds it: then the coordinator (and
+# any agent configs in COORD_TMP) move to a new port and it starts again.
 coord_start()
 {
-    "$COORD_BIN" --config "$COORD_TMP/coordinator.conf" >>"$COORD_LOG" 2>&1 &
-    COORD_PID=$!
-    local deadline=$((SECONDS + 20))
-    until coord_healthy; do
-        kill -0 "$COORD_PID" 2>/dev/null || coord_fail "the coordinator exited during startup"
-        ((SECONDS < deadline)) || coord_fail "the coordinator did not answer /healthz"
-        sleep 0.05
+    local attempt old deadline log_from
+    for attempt in 1 2 3 4 5; do
+        log_from=$(($(stat -c %s "$COORD_LOG" 2>/dev/null || echo 0) + 1))
+        "$COORD_BIN" --config "$COORD_TMP/coordinator.conf" >>"$COORD_LOG" 2>&1 &
+        COORD_PID=$!
+        deadline=$((SECONDS + 20))
+        until coord_healthy; do
+            if ! kill -0 "$COORD_PID" 2>/dev/null; then
+                break
+            fi
+            ((SECONDS < deadline)) || coord_fail "the coordinator did not answer /healthz"
+            sleep 0.05
+        done
+        kill -0 "$COORD_PID" 2>/dev/null && return 0
+        wait "$COORD_PID" 2>/dev/null || true
+        tail -c "+$log_from" "$COORD_LOG" | grep -q "cannot listen" ||
+            coord_fail "the coordinator exited during startup"
+        old=$COORD_PORT
+        COORD_PORT=$(coord_free_port)
+        coord_log "port $old taken (attempt $attempt): moving to $COORD_PORT"
+        sed -i "s/127.0.0.1:$old/127.0.0.1:$COORD_PORT/" "$COORD_TMP/coordinator.conf" \
+            "$COORD_TMP"/agent-*.conf 2>/dev/null || true
     done
+    coord_fail "the coordinator could not listen on a free port"
 }
 
 coord_stop()
