@@ -298,27 +298,6 @@ CONF
     done
 }
 
-# api METHOD PATH [BODY|@FILE] -> reply in $work/reply, HTTP status on stdout
-api()
-{
-    local -a args=(-s -S -m 60 -o "$work/reply" -w '%{http_code}' -X "$1"
-        -H "Authorization: Bearer $op_token")
-    [[ -n ${3:-} ]] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
-    curl "${args[@]}" "http://127.0.0.1:$coord_port$2" || echo "curl-failed"
-}
-
-# Succeeds once /healthz answers; fails at once (ends the poll) if the coordinator exited.
-coord_alive_and_healthy()
-{
-    kill -0 "$coord_pid" 2>/dev/null || return 2
-    curl -s -o /dev/null -m 2 "http://127.0.0.1:$coord_port/healthz"
-}
-
-agents_registered()
-{
-    grep -q "registered with" "$1/agent-1.log" 2>/dev/null &&
-        grep -q "registered with" "$1/agent-2.log" 2>/dev/null
-}
 
 start_wave_processes()
 {

@@ -128,3 +128,29 @@ bench_free_port()
         fi
     done
 }
+
+# The coordinator and agents of a benchmark run. These use the caller's globals: work (reply
+# file dir), op_token, coord_port, coord_pid, and BENCH_API_TIMEOUT_S (default 60).
+
+# api METHOD PATH [BODY|@FILE] -> reply in $work/reply, HTTP status on stdout
+api()
+{
+    local -a args=(-s -S -m "${BENCH_API_TIMEOUT_S:-60}" -o "$work/reply" -w '%{http_code}'
+        -X "$1" -H "Authorization: Bearer $op_token")
+    [[ -n ${3:-} ]] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+    curl "${args[@]}" "http://127.0.0.1:$coord_port$2" || echo "curl-failed"
+}
+
+# Succeeds once /healthz answers; fails at once (ends the poll) if the coordinator exited.
+coord_alive_and_healthy()
+{
+    kill -0 "$coord_pid" 2>/dev/null || return 2
+    curl -s -o /dev/null -m 2 "http://127.0.0.1:$coord_port/healthz"
+}
+
+# Both agents of DIR logged their registration.
+agents_registered()
+{
+    grep -q "registered with" "$1/agent-1.log" 2>/dev/null &&
+        grep -q "registered with" "$1/agent-2.log" 2>/dev/null
+}

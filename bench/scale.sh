@@ -145,26 +145,7 @@ echo "CREATE TABLE scale_one (id INTEGER PRIMARY KEY);" >"$work/set1/V1__scale_o
 cp "$work/set1/V1__scale_one.sql" "$work/set2/"
 echo "CREATE TABLE scale_two (id INTEGER PRIMARY KEY);" >"$work/set2/V2__scale_two.sql"
 
-# api METHOD PATH [BODY|@FILE] -> reply in $work/reply, HTTP status on stdout
-api()
-{
-    local -a args=(-s -S -m 120 -o "$work/reply" -w '%{http_code}' -X "$1"
-        -H "Authorization: Bearer $op_token")
-    [[ -n ${3:-} ]] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
-    curl "${args[@]}" "http://127.0.0.1:$coord_port$2" || echo "curl-failed"
-}
-
-coord_alive_and_healthy()
-{
-    kill -0 "$coord_pid" 2>/dev/null || return 2
-    curl -s -o /dev/null -m 2 "http://127.0.0.1:$coord_port/healthz"
-}
-
-agents_registered()
-{
-    grep -q "registered with" "$1/agent-1.log" 2>/dev/null &&
-        grep -q "registered with" "$1/agent-2.log" 2>/dev/null
-}
+BENCH_API_TIMEOUT_S=${BENCH_API_TIMEOUT_S:-120} # waves of 10,000 shards answer slowly
 
 write_configs()
 {
