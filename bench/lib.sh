@@ -132,6 +132,7 @@ bench_free_port()
 # The coordinator and agents of a benchmark run. These use the caller's globals: work (reply
 # file dir), op_token, coord_port, coord_pid, and BENCH_API_TIMEOUT_S (default 60).
 
+# shellcheck disable=SC2154 # work, op_token, coord_port, coord_pid are the caller's
 # api METHOD PATH [BODY|@FILE] -> reply in $work/reply, HTTP status on stdout
 api()
 {
@@ -142,6 +143,7 @@ api()
 }
 
 # Succeeds once /healthz answers; fails at once (ends the poll) if the coordinator exited.
+# shellcheck disable=SC2154
 coord_alive_and_healthy()
 {
     kill -0 "$coord_pid" 2>/dev/null || return 2
