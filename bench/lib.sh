@@ -156,3 +156,37 @@ agents_registered()
     grep -q "registered with" "$1/agent-1.log" 2>/dev/null &&
         grep -q "registered with" "$1/agent-2.log" 2>/dev/null
 }
+
+# bench_start_wave DIR SET WRITE_CONFIGS POLL_S: starts a coordinator (fresh store in DIR,
+# configs written by the caller's WRITE_CONFIGS DIR after coord_port is chosen) and two
+# agents, uploads the migration set SET; sets coord_port, coord_pid, agent_pids and digest.
+# shellcheck disable=SC2154,SC2034 # bin_dir, work, agent_pids in; digest out (the caller's)
+bench_start_wave()
+{
+    local dir=$1 set=$2 write_configs=$3 poll_s=$4 i attempt st
+    mkdir -p "$dir"
+    # a free port can be taken by someone else before the coordinator binds it: retry
+    for attempt in 1 2 3; do
+        coord_port=$(bench_free_port)
+        "$write_configs" "$dir"
+        "$bin_dir/shardwave-coordinator" --config "$dir/coordinator.conf" >"$dir/coordinator.log" 2>&1 &
+        coord_pid=$!
+        bench_poll "$poll_s" coord_alive_and_healthy && break
+        tail -n 5 "$dir/coordinator.log" >&2
+        kill -TERM "$coord_pid" 2>/dev/null || true
+        wait "$coord_pid" 2>/dev/null || true
+        coord_pid=""
+        ((attempt < 3)) || bench_die "the coordinator did not answer /healthz ($dir/coordinator.log)"
+    done
+    for i in 1 2; do
+        "$bin_dir/shardwave-agent" --config "$dir/agent-$i.conf" >"$dir/agent-$i.log" 2>&1 &
+        agent_pids+=($!)
+    done
+    bench_poll "$poll_s" agents_registered "$dir" ||
+        bench_die "the agents did not register ($dir/agent-*.log)"
+    (cd "$set" && for f in *.sql; do jq -n --arg n "$f" --rawfile c "$f" '{name: $n, content: $c}'; done) |
+        jq -s '{files: .}' >"$dir/upload.json"
+    st=$(api POST /v1/migration-sets "@$dir/upload.json")
+    [[ $st == 200 || $st == 201 ]] || bench_die "upload: HTTP $st: $(cat "$work/reply")"
+    digest=$(jq -r .digest "$work/reply")
+}

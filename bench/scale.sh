@@ -176,30 +176,7 @@ CONF
 # Starts a coordinator (fresh store in DIR) and two agents, uploads SET; sets $digest.
 start_processes()
 {
-    local dir=$1 set=$2 i attempt st
-    mkdir -p "$dir"
-    for attempt in 1 2 3; do
-        coord_port=$(bench_free_port)
-        write_configs "$dir"
-        "$bin_dir/shardwave-coordinator" --config "$dir/coordinator.conf" >"$dir/coordinator.log" 2>&1 &
-        coord_pid=$!
-        bench_poll 120 coord_alive_and_healthy && break
-        tail -n 5 "$dir/coordinator.log" >&2
-        kill -TERM "$coord_pid" 2>/dev/null || true
-        wait "$coord_pid" 2>/dev/null || true
-        coord_pid=""
-        ((attempt < 3)) || bench_die "the coordinator did not answer /healthz ($dir/coordinator.log)"
-    done
-    for i in 1 2; do
-        "$bin_dir/shardwave-agent" --config "$dir/agent-$i.conf" >"$dir/agent-$i.log" 2>&1 &
-        agent_pids+=($!)
-    done
-    bench_poll 60 agents_registered "$dir" || bench_die "the agents did not register ($dir/agent-*.log)"
-    (cd "$set" && for f in *.sql; do jq -n --arg n "$f" --rawfile c "$f" '{name: $n, content: $c}'; done) |
-        jq -s '{files: .}' >"$dir/upload.json"
-    st=$(api POST /v1/migration-sets "@$dir/upload.json")
-    [[ $st == 200 || $st == 201 ]] || bench_die "upload: HTTP $st: $(cat "$work/reply")"
-    digest=$(jq -r .digest "$work/reply")
+    bench_start_wave "$1" "$2" write_configs 120
 }
 
 create_wave()
