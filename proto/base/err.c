@@ -26,6 +26,7 @@ static const struct {
     {SW_EINTERNAL, "internal_error", 70},
     {SW_EAUTH, "unauthorized", 12},
     {SW_EPROTO, "protocol_mismatch", 13},
+    {SW_EFENCED, "not_leader", 14},
 };
 
 int sw_err_set(struct sw_err *err, int code, const char *fmt, ...)

@@ -24,7 +24,8 @@ enum sw_code {
     SW_EINTERNAL = -13, /* a bug: invariant broken */
     SW_EAUTH = -14,     /* credentials missing, unknown or not allowed (HTTP 401/403) */
     SW_EPROTO = -15,    /* peer speaks another protocol major (HTTP 409 protocol_mismatch) */
-    SW_ECODE_MIN = -15,
+    SW_EFENCED = -16,   /* this coordinator lost the leader lease; its write was refused */
+    SW_ECODE_MIN = -16,
 };
 
 #define SW_ERR_MSG_MAX  2048

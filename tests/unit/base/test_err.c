@@ -87,6 +87,7 @@ static void test_code_tables(void **state)
         {SW_EINTERNAL, "internal_error"},
         {SW_EAUTH, "unauthorized"},
         {SW_EPROTO, "protocol_mismatch"},
+        {SW_EFENCED, "not_leader"},
         {-99, "unknown_error"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
