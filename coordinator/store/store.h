@@ -45,9 +45,20 @@ struct store;
 
 struct store_open_opts {
     int busy_timeout_ms; /* waiting for another writer; 0 = STORE_DEFAULT_BUSY_TIMEOUT_MS */
+    /* PostgreSQL only: the password when the URL carries none (e.g. read from a
+     * store_password_file or $SHARDWAVE_STORE_PASSWORD by the caller); NULL = none. */
+    const char *password;
 };
 
-/* Opens (creating if needed) the primary handle on the store file `path`: takes an
+/* `path` names the store: a file path (or "sqlite:PATH") selects SQLite, the embedded
+ * default; a "postgres://" or "postgresql://" URL (libpq URI) selects PostgreSQL. On
+ * PostgreSQL the database must exist; no flock is taken (several coordinators may open
+ * one store; the leader lease decides who writes), the schema is migrated under the
+ * engine's advisory lock, and a lost connection fails the call in flight with
+ * SW_ECONNECT (nothing half-written) and is re-established by the next call.
+ * Passwords never appear in errors or store_path() (redacted like engine DSNs).
+ *
+ * Opens (creating if needed) the primary handle on the store file `path`: takes an
  * exclusive process lock (flock on "<path>.lock", held until store_close), migrates
  * the store's schema with shardwave's own engine (history in shardwave_schema_history
  * inside the store), then opens the handle (WAL, foreign keys, busy timeout).
@@ -64,7 +75,8 @@ int store_open_secondary(const char *path, const struct store_open_opts *opts, s
                          struct sw_err *err);
 /* Closes the handle (and releases the process lock of a primary). NULL is a no-op. */
 void store_close(struct store *st);
-/* The store file path; borrowed, valid until store_close. */
+/* The store file path, or the PostgreSQL URL with any password redacted; borrowed,
+ * valid until store_close. */
 const char *store_path(const struct store *st);
 
 /* ---- meta (small key/value settings of the store itself) --------------------------- */
@@ -311,6 +323,44 @@ int store_apply_decision(struct store *st, const struct store_decision *d, int64
  * caller (store_events_free); NULL when *n is 0. */
 int store_events_list(struct store *st, const char *wave_id, int64_t after_id, size_t limit,
                       struct store_event **out, size_t *n, struct sw_err *err);
+
+/* ---- leadership and fencing (issue 10) ----------------------------------------------- */
+
+#define STORE_URL_MAX 512
+
+/* The leader lease row. Times are on the store's clock (PostgreSQL clock_timestamp(),
+ * SQLite julianday('now')), so clock skew between coordinators does not matter. */
+struct store_leader {
+    char holder[STORE_ACTOR_MAX + 1]; /* coordinator id */
+    char url[STORE_URL_MAX + 1];      /* its advertised base URL */
+    int64_t epoch;                    /* +1 each time leadership changes hands */
+    int64_t expires_ms;               /* on the store's clock */
+    int64_t now_ms;                   /* the store's clock when read */
+};
+
+/* Reads the lease row. SW_ENOTFOUND when no coordinator ever led. */
+int store_leader_get(struct store *st, struct store_leader *out, struct sw_err *err);
+/* One transaction: takes the lease when nobody holds it, it expired (store clock), or
+ * `holder` already holds it (renewal keeps the epoch; a takeover increments it), and sets
+ * expires = store now + ttl_ms. SW_ECONFLICT when another holder's lease is live (*out
+ * then describes that holder). Not fenced (it is what moves the epoch). */
+int store_leader_claim(struct store *st, const char *holder, const char *url, int64_t ttl_ms,
+                       struct store_leader *out, struct sw_err *err);
+/* Graceful step-down: expires the lease now if `holder` still holds `epoch` (else a
+ * no-op returning 0). The epoch is kept, so the next claim by anyone increments it. */
+int store_leader_release(struct store *st, const char *holder, int64_t epoch, struct sw_err *err);
+/* Fencing. `epoch` points at a process-wide value the HA loop updates (0 = not leader).
+ * When set (non-NULL), every write transaction on this handle first checks, inside the
+ * same transaction, that the lease row's epoch equals *epoch (PostgreSQL: SELECT ... FOR
+ * SHARE on the lease row, so a takeover waits for in-flight writes and later writes see
+ * the new epoch; SQLite: the write lock already serialises it); otherwise it fails with
+ * SW_EFENCED ("store: not the leader: epoch N was superseded by M (leader X at URL)") and
+ * writes nothing. NULL = no fencing (the default: single-coordinator SQLite). The pointer
+ * is borrowed and must outlive the handle. Reads are never fenced. */
+void store_set_fence(struct store *st, const _Atomic int64_t *epoch);
+/* True when several coordinators may open this store at once (PostgreSQL: no flock, a
+ * leader is elected through the lease); false for SQLite (the flock makes it exclusive). */
+bool store_is_shared(const struct store *st);
 
 /* ---- agents and idempotent reports (agent protocol, issue 4) ----------------------- */
 
