@@ -305,6 +305,8 @@ struct store_decision {
                                             * from/to_version are written) */
     size_t n_events;
     const struct store_event *events; /* id ignored; wave_id "" = this wave */
+    int64_t *event_ids;               /* NULL, or n_events slots: the ids the events got
+                                       * (webhooks cite them; filled on success) */
     const char *report_id;            /* non-NULL: recorded as seen in the same transaction */
 };
 

@@ -115,14 +115,24 @@ static int store_decision_shard(struct store *st, const char *wave_id,
     return rc;
 }
 
+/* Appends one event; *id (may be NULL) receives the id it got. */
 static int store_event_insert(struct store *st, const char *wave_id, const struct store_event *e,
-                              struct sw_err *err)
+                              int64_t *id, struct sw_err *err)
 {
-    return store_run(st, err,
-                     "INSERT INTO events (wave_id, at_ms, actor, kind, from_state, to_state, "
-                     "shard_id, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     "sissssss", e->wave_id[0] ? e->wave_id : wave_id, e->at_ms, e->actor, e->kind,
-                     e->from_state, e->to_state, e->shard_id, e->message);
+    sqlite3_stmt *q = NULL;
+    int rc = store_stmt(st, &q, err,
+                        "INSERT INTO events (wave_id, at_ms, actor, kind, from_state, to_state, "
+                        "shard_id, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        "sissssss", e->wave_id[0] ? e->wave_id : wave_id, e->at_ms, e->actor,
+                        e->kind, e->from_state, e->to_state, e->shard_id, e->message);
+    if (rc == 0 && (rc = store_step(st, q, "appending an event", err)) == 1) {
+        if (id != NULL) {
+            *id = store_col_int(q, 0);
+        }
+        rc = store_step(st, q, "appending an event", err);
+    }
+    store_stmt_done(st, q);
+    return rc > 0 ? 0 : rc;
 }
 
 static int store_decision_report(struct store *st, const struct store_decision *d,
@@ -154,7 +164,8 @@ static int store_decision_txn(struct store *st, const struct store_decision *d,
         rc = store_decision_shard(st, d->wave_id, &d->shards[i], err);
     }
     for (size_t i = 0; rc == 0 && i < d->n_events; i++) {
-        rc = store_event_insert(st, d->wave_id, &d->events[i], err);
+        rc = store_event_insert(st, d->wave_id, &d->events[i],
+                                d->event_ids != NULL ? &d->event_ids[i] : NULL, err);
     }
     if (rc == 0 && new_revision != NULL) {
         sqlite3_stmt *q = NULL;
