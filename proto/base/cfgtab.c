@@ -250,6 +250,7 @@ static int set_from_text(const struct cfgtab_entry *e, void *cfg, const char *te
         return set_string(e, cfg, text, where, err);
     case CFGTAB_LIST:
         return set_list_text(e, cfg, text, where, err);
+    case CFGTAB_SECTION:
     case CFGTAB_TYPE_COUNT:
         return sw_err_set(err, SW_EINTERNAL, "%s: bad setting type", where);
     }
@@ -298,6 +299,8 @@ static const char *type_wanted(enum cfgtab_type t)
         return "an integer or a duration string such as \"30s\"";
     case CFGTAB_LIST:
         return "a list of strings such as [\"a\", \"b\"]";
+    case CFGTAB_SECTION:
+        return "a group or a list";
     case CFGTAB_TYPE_COUNT:
         break;
     }
@@ -380,6 +383,11 @@ static int set_from_setting(const struct cfgtab_entry *e, void *cfg, const confi
         return set_string(e, cfg, config_setting_get_string(s), where, err);
     case CFGTAB_LIST:
         return set_list_setting(e, cfg, s, where, err);
+    case CFGTAB_SECTION:
+        if (type != CONFIG_TYPE_GROUP && type != CONFIG_TYPE_LIST) {
+            return wrong_type(e, s, where, err);
+        }
+        return 0; /* the owner parses it */
     case CFGTAB_TYPE_COUNT:
         break;
     }
@@ -405,7 +413,7 @@ const char *cfgtab_env_name(const struct cfgtab *t, const struct cfgtab_entry *e
         return "";
     }
     buf[0] = '\0';
-    if ((e->flags & CFGTAB_NO_ENV) != 0 || t->env_prefix == NULL) {
+    if ((e->flags & CFGTAB_NO_ENV) != 0 || t->env_prefix == NULL || e->type == CFGTAB_SECTION) {
         return buf;
     }
     int n = snprintf(buf, cap, "%s%s", t->env_prefix, e->path);
@@ -634,6 +642,7 @@ void cfgtab_cleanup(const struct cfgtab *t, void *cfg)
         case CFGTAB_BOOL:
             *(bool *)field_at(cfg, e) = false;
             break;
+        case CFGTAB_SECTION:
         case CFGTAB_TYPE_COUNT:
             break;
         }

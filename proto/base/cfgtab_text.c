@@ -35,6 +35,8 @@ bool cfgtab_field_equal(const struct cfgtab_entry *e, const void *a, const void 
         }
         return same;
     }
+    case CFGTAB_SECTION:
+        return true; /* the owner compares what it parsed */
     case CFGTAB_TYPE_COUNT:
         break;
     }
@@ -122,6 +124,7 @@ static int put_value(const struct cfgtab_entry *e, const void *cfg, struct sw_st
         }
         return rc != 0 ? rc : sw_strbuf_puts(out, "]", err);
     }
+    case CFGTAB_SECTION:
     case CFGTAB_TYPE_COUNT:
         break;
     }
@@ -133,6 +136,9 @@ int cfgtab_print(const struct cfgtab *t, const void *cfg, struct sw_strbuf *out,
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < t->n_entries; i++) {
         const struct cfgtab_entry *e = &t->entries[i];
+        if (e->type == CFGTAB_SECTION) {
+            continue; /* the owner prints it */
+        }
         bool is_unset = e->type == CFGTAB_STRING && *(char *const *)cfgtab_field(cfg, e) == NULL;
         if (is_unset) {
             rc = sw_strbuf_printf(out, err, "# %s is not set\n", e->path);
@@ -164,6 +170,8 @@ static const char *type_label(const struct cfgtab_entry *e)
         return cfgtab_unit_ms(e) == 1000 ? "duration, seconds" : "duration, milliseconds";
     case CFGTAB_LIST:
         return "list of strings";
+    case CFGTAB_SECTION:
+        return "section";
     case CFGTAB_TYPE_COUNT:
         break;
     }
@@ -187,6 +195,7 @@ static int help_bounds(const struct cfgtab_entry *e, struct sw_strbuf *out, stru
     case CFGTAB_LIST:
         return sw_strbuf_printf(out, err, ", %" PRId64 "..%" PRId64 " items", e->min, e->max);
     case CFGTAB_BOOL:
+    case CFGTAB_SECTION:
     case CFGTAB_TYPE_COUNT:
         break;
     }

@@ -24,6 +24,10 @@ enum cfgtab_type {
                            takes a suffix: "250ms", "30s", "5m", "2h" */
     CFGTAB_LIST,        /* struct cfgtab_list; an array or list of strings (env: a,b,c);
                            min/max bound the number of items */
+    CFGTAB_SECTION,     /* a group or list its owner parses from the same file itself
+                           (e.g. a list of webhooks): the table only knows the name (no
+                           field, default, environment or printing; offset, def, min and
+                           max are ignored) and lists it in --help */
     CFGTAB_TYPE_COUNT
 };
 

@@ -300,6 +300,38 @@ static void test_duration_parse(void **state)
     assert_int_equal(cfgtab_parse_duration("99999999999999999999h", 1, &ms, &err), SW_EINVAL);
 }
 
+/* A section is accepted by name only (its owner parses it), never printed or read from
+ * the environment, and must be a group or a list. */
+static void test_section(void **state)
+{
+    (void)state;
+    static const struct cfgtab_entry sec_entries[] = {
+        {"port", CFGTAB_INT, offsetof(struct tcfg, port), "7400", 1, 65535, 0, 0, "port", NULL},
+        {"hooks", CFGTAB_SECTION, 0, NULL, 0, 0, 0, CFGTAB_RELOADABLE, "webhooks", NULL},
+    };
+    static const struct cfgtab sec = {"test", "SW_T_", 2, sec_entries};
+    const char *const env[] = {"SW_T_HOOKS=x", NULL};
+    struct tcfg c = {0};
+    struct sw_err err = {0};
+    struct cfgtab_source src = {
+        .text = "port = 1; hooks = ( { url = \"u\"; } );", .name = "t.conf", .env = env};
+    assert_int_equal(cfgtab_load(&sec, &src, &c, &err), 0);
+    assert_int_equal(c.port, 1);
+    struct sw_strbuf out;
+    sw_strbuf_init(&out, 1 << 16);
+    assert_int_equal(cfgtab_print(&sec, &c, &out, &err), 0);
+    assert_string_equal(sw_strbuf_str(&out), "port = 1;\n");
+    sw_strbuf_reset(&out);
+    assert_int_equal(cfgtab_help(&sec, &out, &err), 0);
+    assert_non_null(strstr(sw_strbuf_str(&out), "  hooks (section, reloadable)\n      webhooks\n"));
+    assert_null(strstr(sw_strbuf_str(&out), "SW_T_HOOKS"));
+    sw_strbuf_cleanup(&out);
+    cfgtab_cleanup(&sec, &c);
+    src.text = "hooks = 3;";
+    assert_int_equal(cfgtab_load(&sec, &src, &c, &err), SW_EINVAL);
+    assert_string_equal(err.msg, "t.conf:1: hooks: expected a group or a list, got an integer");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_env_override),   cmocka_unit_test(test_errors),
         cmocka_unit_test(test_file_path),      cmocka_unit_test(test_reload),
         cmocka_unit_test(test_print_and_help), cmocka_unit_test(test_duration_parse),
+        cmocka_unit_test(test_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
