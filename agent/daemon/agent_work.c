@@ -151,9 +151,9 @@ static void agent_work_on_event(void *ctx, const struct runner_event *ev)
         log_write(LOG_INFO, run->kv, "%s %s", ev->dir == MIGSET_UP ? "applying" : "undoing",
                   ev->script);
         break;
-    case RUNNER_EV_STEP_DONE:
-        agent_work_report_step(run, ev->version_text, ev->dir, WIRE_OUT_APPLIED,
-                               run->step_started_ms, ev->duration_ms, NULL);
+    case RUNNER_EV_STEP_DONE: /* one transaction per shard: all after the commit */
+        agent_work_report_step(run, ev->version_text, ev->dir, WIRE_OUT_APPLIED, ev->started_ms,
+                               ev->duration_ms, NULL);
         agent_work_set_progress(run->job, "", 0, 0);
         break;
     case RUNNER_EV_STEP_FAILED:
@@ -216,6 +216,7 @@ static void agent_work_opts(const struct agent_run *run, const struct migset *se
     o->on_event = agent_work_on_event;
     o->ctx = (void *)run;
     o->stop = (volatile int *)&run->job->stop;
+    o->one_transaction = l->transaction == WIRE_TXN_SHARD;
     if (!l->has_timeouts) {
         return;
     }

@@ -107,6 +107,11 @@ static void emit(const struct run_ctx *c, struct runner_event *ev)
     }
 }
 
+static bool is_stop_requested(const struct run_ctx *c)
+{
+    return c->opts->stop != NULL && *c->opts->stop;
+}
+
 static int read_status(struct engine *eng, const struct migset *set, struct runner_status *st,
                        struct sw_err *err)
 {
@@ -284,6 +289,31 @@ static void pause_before_retry(struct run_ctx *c, const struct plan_step *ps, si
     sw_clock_sleep_ms(pause + jitter, c->opts->stop);
 }
 
+/* "applying V3__x.sql: <error> (statement 2 of 3: INSERT INTO ...)". */
+static void describe_failure(const struct plan_step *ps, const struct engine_script_result *sres,
+                             struct sw_err *err)
+{
+    if (sres->n_total > 0 && sres->failed_idx < sres->n_total && sres->failed_excerpt[0] != '\0') {
+        char where[SW_ERR_MSG_MAX];
+        snprintf(where, sizeof where, " (statement %zu of %zu: %s)", sres->failed_idx + 1,
+                 sres->n_total, sres->failed_excerpt);
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len, "%s", where);
+    }
+    sw_err_prefix(err, "%s %s", ps->dir == MIGSET_UP ? "applying" : "undoing", ps->file->name);
+}
+
+static void step_event_init(struct runner_event *ev, enum runner_event_kind kind,
+                            const struct plan_step *ps, int64_t started_ms)
+{
+    *ev = (struct runner_event){.kind = kind,
+                                .version_text = ps->step->version_text,
+                                .description = ps->step->description,
+                                .script = ps->file->name,
+                                .dir = ps->dir,
+                                .started_ms = started_ms};
+}
+
 static int run_step(struct run_ctx *c, const struct plan_step *ps, struct sw_err *err)
 {
     bool txn = (engine_caps(c->eng) & ENGINE_CAP_TXN_DDL) && !ps->file->directives.no_transaction;
@@ -292,11 +322,8 @@ static int run_step(struct run_ctx *c, const struct plan_step *ps, struct sw_err
     int64_t row_id = 0;
     size_t start = ps->start_stmt;
     struct engine_script_result sres = {0};
-    struct runner_event ev = {.kind = RUNNER_EV_STEP_START,
-                              .version_text = ps->step->version_text,
-                              .description = ps->step->description,
-                              .script = ps->file->name,
-                              .dir = ps->dir};
+    struct runner_event ev;
+    step_event_init(&ev, RUNNER_EV_STEP_START, ps, started);
     emit(c, &ev);
     int rc = 0;
     size_t n_attempts = c->opts->lock_policy.n_attempts ? c->opts->lock_policy.n_attempts : 1;
@@ -308,8 +335,7 @@ static int run_step(struct run_ctx *c, const struct plan_step *ps, struct sw_err
             rc = txn ? attempt_txn(c, ps, started, &sres, err)
                      : attempt_nontxn(c, ps, started, &row_id, &start, &sres, err);
         }
-        if (rc == 0 || !sres.lock_timeout || attempt + 1 == n_attempts ||
-            (c->opts->stop != NULL && *c->opts->stop)) {
+        if (rc == 0 || !sres.lock_timeout || attempt + 1 == n_attempts || is_stop_requested(c)) {
             break;
         }
         if (!txn) {
@@ -326,14 +352,7 @@ static int run_step(struct run_ctx *c, const struct plan_step *ps, struct sw_err
         emit(c, &ev);
         return 0;
     }
-    if (sres.n_total > 0 && sres.failed_idx < sres.n_total && sres.failed_excerpt[0] != '\0') {
-        char where[SW_ERR_MSG_MAX];
-        snprintf(where, sizeof where, " (statement %zu of %zu: %s)", sres.failed_idx + 1,
-                 sres.n_total, sres.failed_excerpt);
-        size_t len = strlen(err->msg);
-        snprintf(err->msg + len, sizeof err->msg - len, "%s", where);
-    }
-    sw_err_prefix(err, "%s %s", ps->dir == MIGSET_UP ? "applying" : "undoing", ps->file->name);
+    describe_failure(ps, &sres, err);
     record_failure(c, ps, txn, row_id, started, &sres, err);
     ev.kind = RUNNER_EV_STEP_FAILED;
     ev.error = err;
@@ -344,7 +363,7 @@ static int run_step(struct run_ctx *c, const struct plan_step *ps, struct sw_err
 static int run_plan(struct run_ctx *c, const struct plan *p, struct sw_err *err)
 {
     for (size_t i = 0; i < p->n_steps; i++) {
-        if (c->opts->stop != NULL && *c->opts->stop) {
+        if (is_stop_requested(c)) {
             return sw_err_set(err, SW_ECONFLICT, "stopped before version %s: shutdown requested",
                               p->steps[i].step->version_text);
         }
@@ -354,6 +373,181 @@ static int run_plan(struct run_ctx *c, const struct plan *p, struct sw_err *err)
         }
     }
     return 0;
+}
+
+/* ---- one transaction per shard (runner_opts.one_transaction) ------------------------ */
+
+/* When and how long each step of the shard's transaction ran. */
+struct shard_step_time {
+    int64_t started_ms; /* wall clock */
+    int64_t duration_ms;
+    size_t n_stmts;
+};
+
+/* One shard transaction: per-step times for the events after it ends, and where it
+ * failed. */
+struct shard_txn {
+    const struct plan *p;
+    struct shard_step_time *times;    /* p->n_steps */
+    size_t failed_idx;                /* the failing step (the last one when COMMIT failed) */
+    bool is_stopped;                  /* stop requested: rolled back, no failure to record */
+    struct engine_script_result sres; /* of the failing step */
+};
+
+/* Every step must be able to run inside one transaction on this engine. */
+static int shard_txn_check(const struct run_ctx *c, const struct plan *p, struct sw_err *err)
+{
+    if ((engine_caps(c->eng) & ENGINE_CAP_TXN_DDL) == 0) {
+        int rc = sw_err_set(err, SW_ECONFLICT,
+                            "one transaction per shard needs transactional DDL; %s commits each "
+                            "DDL statement on its own",
+                            engine_name(c->eng));
+        sw_err_hint(err, "run this shard with transaction = \"step\"");
+        return rc;
+    }
+    for (size_t i = 0; i < p->n_steps; i++) {
+        const struct plan_step *ps = &p->steps[i];
+        if (ps->file->directives.no_transaction || ps->start_stmt > 0) {
+            int rc = sw_err_set(
+                err, SW_ECONFLICT, "%s %s: it cannot run inside the shard's one transaction",
+                ps->file->name, ps->start_stmt > 0 ? "resumes part-way" : "is no-transaction");
+            sw_err_hint(err, "run this shard with transaction = \"step\"");
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* One step and its `applied` row inside the shard's open transaction. */
+static int shard_txn_step(struct run_ctx *c, struct shard_txn *tx, size_t i, size_t attempt,
+                          struct sw_err *err)
+{
+    const struct plan_step *ps = &tx->p->steps[i];
+    struct shard_step_time *t = &tx->times[i];
+    struct runner_event ev;
+    int64_t t0 = sw_clock_mono_ms();
+    t->started_ms = sw_clock_wall_ms();
+    step_event_init(&ev, RUNNER_EV_STEP_START, ps, t->started_ms);
+    emit(c, &ev);
+    memset(&tx->sres, 0, sizeof tx->sres);
+    tx->failed_idx = i;
+    int rc = engine_set_timeouts(c->eng, step_lock_timeout_ms(c, ps, attempt),
+                                 step_statement_timeout_ms(c, ps), err);
+    if (rc == 0) {
+        rc = engine_exec_script(c->eng, ps->file->sql, ps->file->sql_len, 0, &tx->sres, err);
+    }
+    if (rc == 0) {
+        struct history_record rec;
+        record_init(&rec, c, ps, HISTORY_APPLIED, t->started_ms);
+        rec.finished_ms = sw_clock_wall_ms();
+        rec.stmt_done = (int)tx->sres.n_total;
+        rec.stmt_total = (int)tx->sres.n_total;
+        rc = history_insert(c->eng, &rec, NULL, err);
+    }
+    t->duration_ms = sw_clock_mono_ms() - t0;
+    t->n_stmts = tx->sres.n_total;
+    return rc;
+}
+
+/* BEGIN, every step, COMMIT; rolled back on any failure or a stop request. */
+static int shard_txn_attempt(struct run_ctx *c, struct shard_txn *tx, size_t attempt,
+                             struct sw_err *err)
+{
+    tx->failed_idx = 0;
+    tx->is_stopped = false;
+    memset(&tx->sres, 0, sizeof tx->sres);
+    int rc = engine_begin(c->eng, err);
+    if (rc != 0) {
+        return rc;
+    }
+    for (size_t i = 0; rc == 0 && i < tx->p->n_steps; i++) {
+        if (is_stop_requested(c)) {
+            tx->is_stopped = true;
+            rc = sw_err_set(err, SW_ECONFLICT,
+                            "stopped before version %s: shutdown requested (the shard's "
+                            "transaction was rolled back)",
+                            tx->p->steps[i].step->version_text);
+            break;
+        }
+        rc = shard_txn_step(c, tx, i, attempt, err);
+    }
+    if (rc == 0) {
+        tx->failed_idx = tx->p->n_steps - 1;
+        rc = engine_commit(c->eng, err);
+        if (rc != 0) {
+            sw_err_prefix(err, "committing the shard's transaction");
+        }
+    }
+    if (rc != 0) {
+        struct sw_err ignored;
+        engine_rollback(c->eng, &ignored); /* also after a failed COMMIT (SQLite keeps it) */
+    }
+    return rc;
+}
+
+/* The failing step's `failed` row (outside the rolled-back transaction) and event. */
+static void shard_txn_failed(struct run_ctx *c, const struct shard_txn *tx, struct sw_err *err)
+{
+    const struct plan_step *ps = &tx->p->steps[tx->failed_idx];
+    const struct shard_step_time *t = &tx->times[tx->failed_idx];
+    describe_failure(ps, &tx->sres, err);
+    if (tx->failed_idx > 0) {
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len,
+                 "; the shard's one transaction was rolled back with the %zu step%s before it",
+                 tx->failed_idx, tx->failed_idx == 1 ? "" : "s");
+    }
+    record_failure(c, ps, true, 0, t->started_ms, &tx->sres, err);
+    struct runner_event ev;
+    step_event_init(&ev, RUNNER_EV_STEP_FAILED, ps, t->started_ms);
+    ev.duration_ms = sw_clock_wall_ms() - t->started_ms;
+    ev.stmt_done = tx->sres.n_done;
+    ev.stmt_total = tx->sres.n_total;
+    ev.error = err;
+    emit(c, &ev);
+}
+
+/* After the commit: one STEP_DONE per step, in order. */
+static void shard_txn_done(struct run_ctx *c, const struct shard_txn *tx)
+{
+    for (size_t i = 0; i < tx->p->n_steps; i++) {
+        struct runner_event ev;
+        step_event_init(&ev, RUNNER_EV_STEP_DONE, &tx->p->steps[i], tx->times[i].started_ms);
+        ev.duration_ms = tx->times[i].duration_ms;
+        ev.stmt_done = tx->times[i].n_stmts;
+        ev.stmt_total = tx->times[i].n_stmts;
+        emit(c, &ev);
+    }
+}
+
+/* All steps in one transaction; a lock timeout retries the whole transaction. */
+static int run_plan_one_txn(struct run_ctx *c, const struct plan *p, struct sw_err *err)
+{
+    struct shard_txn tx = {.p = p};
+    if (p->n_steps == 0) {
+        return 0;
+    }
+    tx.times = calloc(p->n_steps, sizeof *tx.times);
+    if (tx.times == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    int rc = 0;
+    size_t n_attempts = c->opts->lock_policy.n_attempts ? c->opts->lock_policy.n_attempts : 1;
+    for (size_t attempt = 0; attempt < n_attempts; attempt++) {
+        rc = shard_txn_attempt(c, &tx, attempt, err);
+        if (rc == 0 || tx.is_stopped || !tx.sres.lock_timeout || attempt + 1 == n_attempts ||
+            is_stop_requested(c)) {
+            break;
+        }
+        pause_before_retry(c, &p->steps[tx.failed_idx], attempt, err);
+    }
+    if (rc == 0) {
+        shard_txn_done(c, &tx);
+    } else if (!tx.is_stopped) {
+        shard_txn_failed(c, &tx, err);
+    }
+    free(tx.times);
+    return rc;
 }
 
 static void emit_planned(struct run_ctx *c, const struct plan *p)
@@ -400,12 +594,18 @@ static int run_direction(struct engine *eng, const struct runner_opts *opts, pla
         goto out;
     }
     res->n_steps = p.n_steps;
+    if (opts->one_transaction && p.n_steps > 0) {
+        rc = shard_txn_check(&c, &p, err);
+        if (rc != 0) {
+            goto out;
+        }
+    }
     if (opts->dry_run) {
         emit_planned(&c, &p);
         version_format(&p.target, res->to_text, sizeof res->to_text);
         goto out;
     }
-    rc = run_plan(&c, &p, err);
+    rc = opts->one_transaction ? run_plan_one_txn(&c, &p, err) : run_plan(&c, &p, err);
     runner_status_cleanup(&st);
     struct sw_err reread_err;
     if (read_status(eng, opts->set, &st, &reread_err) == 0) {

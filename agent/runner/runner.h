@@ -55,6 +55,7 @@ struct runner_event {
     int attempt;              /* 1-based */
     int next_lock_timeout_ms; /* LOCK_RETRY: the next attempt's lock timeout */
     int pause_ms;             /* LOCK_RETRY: pause before it */
+    int64_t started_ms;       /* STEP_START/DONE/FAILED: wall clock when the step started */
     size_t stmt_done, stmt_total;
     const struct sw_err *error; /* STEP_FAILED, LOCK_RETRY */
 };
@@ -67,7 +68,13 @@ struct runner_opts {
     int lock_wait_ms;         /* waiting for the migrator lock (default 10000) */
     int statement_timeout_ms; /* default per step; 0 = none; a directive overrides */
     struct runner_lock_policy lock_policy;
-    bool dry_run;             /* plan and report, change nothing (takes no lock) */
+    bool dry_run; /* plan and report, change nothing (takes no lock) */
+    /* All pending steps of the run and their history rows in one transaction: a failure
+     * leaves the database wholly at its old version, and STEP_DONE events come only
+     * after the commit. Needs ENGINE_CAP_TXN_DDL and no no-transaction step; the run is
+     * refused (SW_ECONFLICT) before anything changes otherwise. A lock timeout retries
+     * the whole transaction. */
+    bool one_transaction;
     runner_event_fn on_event; /* may be NULL */
     void *ctx;
     volatile int *stop; /* checked between steps; may be NULL */

@@ -576,13 +576,14 @@ static int decode_host_label(const struct pctx *x, struct pnode root, struct wav
 
 static int decode_plan(const struct pctx *x, struct pnode root, struct wave_plan *p)
 {
-    static const char *const fields[] = {"name",       "target",       "direction",
-                                         "on_failure", "max_per_host", "host_label",
-                                         "scope",      "stages",       NULL};
+    static const char *const fields[] = {
+        "name",         "target",     "direction", "on_failure", "transaction",
+        "max_per_host", "host_label", "scope",     "stages",     NULL};
     static const char *const directions[2] = {"up", "down"};
     static const char *const on_failure[2] = {"halt", "rollback"};
+    static const char *const transactions[2] = {"step", "shard"};
     static const int64_t per_host_range[2] = {0, PLAN_MAX_PARALLEL};
-    int dir = 0, onf = 0;
+    int dir = 0, onf = 0, txn = 0;
     int64_t per_host = 0;
     bool is_set = false;
     memset(p, 0, sizeof *p);
@@ -591,6 +592,7 @@ static int decode_plan(const struct pctx *x, struct pnode root, struct wave_plan
         get_text(x, root, root_path(x), "name", WAVE_NAME_MAX, &p->name) != 0 ||
         decode_target(x, root, p) != 0 || get_choice(x, root, "direction", directions, &dir) != 0 ||
         get_choice(x, root, "on_failure", on_failure, &onf) != 0 ||
+        get_choice(x, root, "transaction", transactions, &txn) != 0 ||
         get_int(x, root, root_path(x), "max_per_host", per_host_range, &per_host, &is_set) != 0 ||
         decode_host_label(x, root, p) != 0 ||
         get_text(x, root, root_path(x), "scope", PLAN_TEXT_MAX, &p->scope) != 0 ||
@@ -600,6 +602,7 @@ static int decode_plan(const struct pctx *x, struct pnode root, struct wave_plan
     }
     p->direction = dir != 0 ? PLAN_DOWN : PLAN_UP;
     p->on_failure = onf != 0 ? PLAN_ON_FAILURE_ROLLBACK : PLAN_ON_FAILURE_HALT;
+    p->transaction = txn != 0 ? PLAN_TXN_SHARD : PLAN_TXN_STEP;
     p->max_per_host = (int)per_host;
     return 0;
 }
@@ -743,6 +746,8 @@ int plan_file_to_json(const struct wave_plan *p, json_t **out, struct sw_err *er
     rc = rc != 0 ? rc : encode_optional(o, "target", p->target);
     rc = rc != 0 ? rc : set_new(o, "direction", json_string(plan_direction_name(p->direction)));
     rc = rc != 0 ? rc : set_new(o, "on_failure", json_string(plan_on_failure_name(p->on_failure)));
+    rc = rc != 0 ? rc
+                 : set_new(o, "transaction", json_string(plan_transaction_name(p->transaction)));
     rc = rc != 0 ? rc : set_new(o, "max_per_host", json_integer(p->max_per_host));
     rc = rc != 0 ? rc
                  : set_new(o, "host_label",

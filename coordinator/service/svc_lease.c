@@ -89,11 +89,14 @@ static int svc_lease_steps(const struct migset *set, enum migset_engine engine, 
     return rc;
 }
 
-/* A migrate or rollback assignment for a claimed wave shard. */
-static int svc_lease_build(const struct store_wave *w, const struct store_wave_shard *ws,
+/* A migrate or rollback assignment for a claimed wave shard. The plan's transaction
+ * "shard" applies to migrate leases (the planner checked their files); rollbacks run step
+ * by step. */
+static int svc_lease_build(const struct svc_view *v, const struct store_wave_shard *ws,
                            const struct migset *set, enum migset_engine engine, int64_t ttl_ms,
                            struct wire_lease *l, struct sw_err *err)
 {
+    const struct store_wave *w = &v->detail.wave;
     bool is_rollback = ws->state == WSHARD_RB_LEASED;
     bool going_down = (w->direction == PLAN_DOWN) != is_rollback;
     const char *target = is_rollback ? ws->from_version : ws->to_version;
@@ -112,6 +115,8 @@ static int svc_lease_build(const struct store_wave *w, const struct store_wave_s
     l->direction = going_down ? MIGSET_DOWN : MIGSET_UP;
     l->has_timeouts = true;
     l->timeouts = svc_default_timeouts;
+    l->transaction =
+        v->plan.transaction == PLAN_TXN_SHARD && !is_rollback ? WIRE_TXN_SHARD : WIRE_TXN_STEP;
     int rc = version_parse_str(target, &t, err);
     if (rc == 0) {
         rc = version_parse_str(from, &f, err);
@@ -225,8 +230,7 @@ static int svc_take_wave(struct svc *s, struct store *st, struct svc_take *t, st
     }
     for (size_t k = 0; rc == 0 && k < c.n; k++) {
         struct wire_lease *l = &t->out->leases[t->out->n_leases++];
-        rc = svc_lease_build(&v->detail.wave, &c.rows[k], set, c.engines[k], s->lease_ttl_ms, l,
-                             err);
+        rc = svc_lease_build(v, &c.rows[k], set, c.engines[k], s->lease_ttl_ms, l, err);
         log_info("wave=%s shard=%s agent=%s lease %s: %s", v->detail.wave.id, c.rows[k].shard_id,
                  t->agent, c.rows[k].lease_id, wire_lease_kind_name(l->kind));
     }

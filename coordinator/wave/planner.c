@@ -473,16 +473,53 @@ static int note_busy(struct plan_ctx *c, const char *id)
     return 0;
 }
 
-/* Checks the shard's engine has a file for each step; sets has_down from the reverse. */
+/* Engines whose DDL is transactional, so a shard's steps can share one transaction
+ * (plan transaction "shard"); MySQL/MariaDB commits each DDL statement on its own. */
+static const bool engine_has_txn_ddl[MIGSET_ENGINE_COUNT] = {
+    [MIGSET_ENGINE_PG] = true, [MIGSET_ENGINE_MYSQL] = false, [MIGSET_ENGINE_SQLITE] = true};
+
+static int refuse_shard_txn_engine(struct plan_ctx *c, const struct planner_shard *ps)
+{
+    int rc = sw_err_set(c->err, SW_EINVAL,
+                        "transaction \"shard\" needs transactional DDL: shard %s is %s, which "
+                        "commits each DDL statement on its own",
+                        ps->id, migset_engine_name(ps->engine));
+    sw_err_hint(c->err, "use transaction = \"step\" (the default) for waves with MySQL/MariaDB "
+                        "shards, or a scope without them");
+    return rc;
+}
+
+static int refuse_shard_txn_file(struct plan_ctx *c, const struct planner_shard *ps,
+                                 const struct migset_file *f)
+{
+    int rc = sw_err_set(c->err, SW_EINVAL,
+                        "transaction \"shard\": %s is no-transaction and cannot share the "
+                        "shard's transaction (shard %s)",
+                        f->name, ps->id);
+    sw_err_hint(c->err, "run this set with transaction = \"step\" (the default)");
+    return rc;
+}
+
+/* Checks the shard's engine has a file for each step; sets has_down from the reverse.
+ * With transaction "shard", the engine's DDL must be transactional and no file
+ * no-transaction. */
 static int check_files(struct plan_ctx *c, struct planner_shard *ps)
 {
     bool up = c->in->plan->direction == PLAN_UP;
+    bool one_txn = c->in->plan->transaction == PLAN_TXN_SHARD;
     enum migset_dir dir = up ? MIGSET_UP : MIGSET_DOWN;
     enum migset_dir rev = up ? MIGSET_DOWN : MIGSET_UP;
     ps->has_down = true;
+    if (one_txn && !engine_has_txn_ddl[ps->engine]) {
+        return refuse_shard_txn_engine(c, ps);
+    }
     for (size_t k = 0; k < ps->n_steps; k++) {
         const struct migset_step *step = migset_step_at(c->in->set, ps->first_step + k);
-        if (migset_step_file(step, dir, ps->engine) == NULL) {
+        const struct migset_file *f = migset_step_file(step, dir, ps->engine);
+        if (one_txn && f != NULL && f->directives.no_transaction) {
+            return refuse_shard_txn_file(c, ps, f);
+        }
+        if (f == NULL) {
             const char *engine = migset_engine_name(ps->engine);
             int rc = sw_err_set(c->err, SW_ECONFLICT,
                                 "version %s has no %s file for engine %s (shard %s)",

@@ -143,6 +143,17 @@ const char *plan_direction_name(enum plan_direction d)
     return "?";
 }
 
+const char *plan_transaction_name(enum plan_transaction t)
+{
+    switch (t) {
+    case PLAN_TXN_STEP:
+        return "step";
+    case PLAN_TXN_SHARD:
+        return "shard";
+    }
+    return "?";
+}
+
 const char *plan_on_failure_name(enum plan_on_failure f)
 {
     switch (f) {

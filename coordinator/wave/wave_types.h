@@ -111,12 +111,18 @@ struct plan_stage {
 
 enum plan_direction { PLAN_UP, PLAN_DOWN };
 enum plan_on_failure { PLAN_ON_FAILURE_HALT, PLAN_ON_FAILURE_ROLLBACK };
+/* How a shard's steps commit: each step with its history row in its own transaction
+ * (the default), or every pending step of the shard in one transaction, so a shard that
+ * fails stays wholly at its old version (PostgreSQL and SQLite shards only; no
+ * no-transaction steps). */
+enum plan_transaction { PLAN_TXN_STEP, PLAN_TXN_SHARD };
 
 struct wave_plan {
     char *name;   /* optional, for humans */
     char *target; /* target version text; NULL = latest of the set */
     enum plan_direction direction;
     enum plan_on_failure on_failure;
+    enum plan_transaction transaction;
     int max_per_host; /* 0 = no per-host cap */
     char *host_label; /* label naming the database host, default "host" */
     char *scope;      /* optional label expression limiting the wave's shards */
@@ -127,7 +133,8 @@ struct wave_plan {
 void plan_stage_cleanup(struct plan_stage *s);
 void wave_plan_cleanup(struct wave_plan *p);
 const char *plan_direction_name(enum plan_direction d);   /* "up", "down" */
-const char *plan_on_failure_name(enum plan_on_failure f); /* "halt", "rollback" */
+const char *plan_on_failure_name(enum plan_on_failure f);   /* "halt", "rollback" */
+const char *plan_transaction_name(enum plan_transaction t); /* "step", "shard" */
 
 /* ---- waves ------------------------------------------------------------------------- */
 

@@ -13,9 +13,17 @@ static const struct wire_range max_range = {1, WIRE_MAX_LEASES};
 static const char *const engine_names[MIGSET_ENGINE_COUNT] = {
     [MIGSET_ENGINE_PG] = "pg", [MIGSET_ENGINE_MYSQL] = "mysql", [MIGSET_ENGINE_SQLITE] = "sqlite"};
 
+static const char *const transaction_names[WIRE_TXN_COUNT] = {
+    [WIRE_TXN_STEP] = "step", [WIRE_TXN_SHARD] = "shard"};
+
+const char *wire_transaction_name(enum wire_transaction t)
+{
+    return (unsigned)t < WIRE_TXN_COUNT ? transaction_names[t] : "?";
+}
+
 /* Members only some kinds carry. */
-static const char *const steps_members[] = {"direction",     "target", "expected_from",
-                                            "migration_set", "steps",  NULL};
+static const char *const steps_members[] = {
+    "direction", "target", "expected_from", "migration_set", "steps", "transaction", NULL};
 static const char *const sql_member[] = {"sql", NULL};
 
 /* ---- lease request ---- */
@@ -203,6 +211,12 @@ static int lease_migrate_put(struct wire_cx *cx, const struct wire_lease *l)
     if (rc == 0) {
         rc = timeouts_put(cx, &l->timeouts);
     }
+    if (rc == 0 && l->transaction != WIRE_TXN_STEP) { /* the default stays off the wire */
+        rc =
+            (unsigned)l->transaction < WIRE_TXN_COUNT
+                ? wire_put_cstr(cx, "transaction", WIRE_STR_NAME, transaction_names[l->transaction])
+                : wire_fail(cx, "transaction", SW_EINVAL, "out of range");
+    }
     return rc == 0 ? wire_put_objs(cx, &steps_objs, l->steps, l->n_steps, NULL) : rc;
 }
 
@@ -276,6 +290,11 @@ static int lease_migrate_get(struct wire_cx *cx, struct wire_lease *l)
         rc = timeouts_get(cx, &l->timeouts);
     }
     if (rc == 0) {
+        size_t txn = WIRE_TXN_STEP;
+        rc = wire_get_enum(cx, "transaction", false, transaction_names, WIRE_TXN_COUNT, &txn);
+        l->transaction = (enum wire_transaction)txn;
+    }
+    if (rc == 0) {
         rc = wire_get_objs(cx, &steps_objs, NULL, &steps, &l->n_steps);
         l->steps = steps;
     }
@@ -343,9 +362,10 @@ static int lease_get(struct wire_cx *cx, void *elem, const void *arg)
 
 /* ---- lease response ---- */
 
-static const char *const lease_fields[] = {
-    "lease",  "kind",          "wave",          "shard",    "engine", "lease_ttl_ms", "direction",
-    "target", "expected_from", "migration_set", "timeouts", "steps",  "sql",          NULL};
+static const char *const lease_fields[] = {"lease",         "kind",          "wave",      "shard",
+                                           "engine",        "lease_ttl_ms",  "direction", "target",
+                                           "expected_from", "migration_set", "timeouts",  "steps",
+                                           "sql",           "transaction",   NULL};
 static const struct wire_objs leases_objs = {
     .key = "leases",
     .required = true,

@@ -53,11 +53,20 @@ struct wire_step {
     bool no_transaction;
 };
 
+/* How a migrate or rollback lease's steps commit: "step" (each step with its history row
+ * in its own transaction; the default, omitted on the wire) or "shard" (every pending
+ * step of the shard and their history rows in one transaction: a failure leaves the
+ * shard wholly at its old version). The plan's `transaction` setting. */
+enum wire_transaction { WIRE_TXN_STEP, WIRE_TXN_SHARD, WIRE_TXN_COUNT };
+/* "step", "shard". */
+const char *wire_transaction_name(enum wire_transaction t);
+
 /* One assignment. Fields by kind (others are refused as "not allowed for kind K"):
  *   all:                lease, kind, shard, engine, lease_ttl_ms (1..WIRE_MAX_MS);
  *                       wave (required except for inventory, where it is optional)
  *   migrate, rollback:  direction, target, expected_from, migration_set (64 hex),
- *                       timeouts, steps (0..WIRE_MAX_STEPS) — all required
+ *                       timeouts, steps (0..WIRE_MAX_STEPS) — all required;
+ *                       transaction ("step" or "shard", optional: "step")
  *   gate:               sql (required, non-empty), timeouts (optional)
  *   inventory:          timeouts (optional) */
 struct wire_lease {
@@ -74,6 +83,7 @@ struct wire_lease {
     char migration_set[CHECKSUM_HEX_LEN + 1];
     size_t n_steps;
     struct wire_step *steps; /* owned */
+    enum wire_transaction transaction;
     /* migrate, rollback (required); gate, inventory (optional) */
     bool has_timeouts;
     struct wire_timeouts timeouts;

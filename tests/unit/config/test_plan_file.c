@@ -30,7 +30,8 @@ static const char api_example[] =
 /* The same plan, every field explicit, as plan_file_to_json writes it. */
 static const char api_example_full[] =
     "{\"name\": \"add user status\", \"target\": \"7\", \"direction\": \"up\", \"on_failure\": "
-    "\"halt\", \"max_per_host\": 2, \"host_label\": \"host\", \"scope\": \"region=eu\", "
+    "\"halt\", \"transaction\": \"step\", \"max_per_host\": 2, \"host_label\": \"host\", "
+    "\"scope\": \"region=eu\", "
     "\"stages\": ["
     "{\"name\": \"canary\", \"select\": \"tier=canary\", \"max_parallel\": 1, \"max_failures\": 0, "
     "\"bake_seconds\": 300, \"gate\": {\"sql\": \"SELECT count(*) = 0 FROM users WHERE status IS "
@@ -152,8 +153,8 @@ static void test_defaults(void **state)
     assert_null(p.target);
     assert_null(p.scope);
     json_t *j = encode(&p);
-    assert_json_equal(j, "{\"direction\": \"up\", \"on_failure\": \"halt\", \"max_per_host\": 0, "
-                         "\"host_label\": \"host\", \"stages\": ["
+    assert_json_equal(j, "{\"direction\": \"up\", \"on_failure\": \"halt\", \"transaction\": "
+                         "\"step\", \"max_per_host\": 0, \"host_label\": \"host\", \"stages\": ["
                          "{\"name\": \"one\", \"count\": 1, \"max_parallel\": 1, "
                          "\"bake_seconds\": 0}, "
                          "{\"name\": \"two\", \"rest\": true, \"max_parallel\": 1, "
@@ -166,6 +167,35 @@ static void test_defaults(void **state)
     assert_string_equal(p.target, "7");
     assert_int_equal(p.direction, PLAN_DOWN);
     assert_int_equal(p.on_failure, PLAN_ON_FAILURE_ROLLBACK);
+    assert_int_equal(p.transaction, PLAN_TXN_STEP);
+    wave_plan_cleanup(&p);
+}
+
+/* transaction = "shard" in both formats, and back to JSON. */
+static void test_transaction(void **state)
+{
+    (void)state;
+    struct wave_plan p;
+    struct sw_err err = {0};
+    const char *text = "{\"transaction\": \"shard\", \"stages\": [{\"name\": \"all\", "
+                       "\"rest\": true}]}";
+    assert_int_equal(plan_file_from_json_text(text, strlen(text), &p, &err), 0);
+    assert_int_equal(p.transaction, PLAN_TXN_SHARD);
+    json_t *j = encode(&p);
+    assert_string_equal(json_string_value(json_object_get(j, "transaction")), "shard");
+    struct wave_plan again;
+    assert_int_equal(plan_file_from_json(j, &again, &err), 0);
+    assert_int_equal(again.transaction, PLAN_TXN_SHARD);
+    json_decref(j);
+    wave_plan_cleanup(&again);
+    wave_plan_cleanup(&p);
+    const char *conf = "transaction = \"shard\";\nstages = ( { name = \"all\"; rest = true; } );";
+    assert_int_equal(plan_file_parse(conf, "plan.conf", &p, &err), 0);
+    assert_int_equal(p.transaction, PLAN_TXN_SHARD);
+    wave_plan_cleanup(&p);
+    conf = "transaction = \"step\";\nstages = ( { name = \"all\"; rest = true; } );";
+    assert_int_equal(plan_file_parse(conf, "plan.conf", &p, &err), 0);
+    assert_int_equal(p.transaction, PLAN_TXN_STEP);
     wave_plan_cleanup(&p);
 }
 
@@ -232,6 +262,10 @@ static const struct error_case json_cases[] = {
      "plan.direction: must be \"up\" or \"down\", got \"sideways\""},
     {"{\"on_failure\": \"panic\", \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
      "plan.on_failure: must be \"halt\" or \"rollback\", got \"panic\""},
+    {"{\"transaction\": \"wave\", \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
+     "plan.transaction: must be \"step\" or \"shard\", got \"wave\""},
+    {"{\"transaction\": true, \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
+     "plan.transaction: expected a string, got a boolean"},
     {"{\"target\": 7, \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
      "plan.target: expected a string, got an integer"},
     {"{\"target\": \"1..2\", \"stages\": [{\"name\": \"all\", \"rest\": true}]}",
@@ -279,6 +313,8 @@ static const struct error_case conf_cases[] = {
      "plan.conf:2: stages[0].gate.http: must be an http:// or https:// URL"},
     {"\n\ndirection = \"sideways\";\nstages = ( { name = \"a\"; rest = true; } );",
      "plan.conf:3: direction: must be \"up\" or \"down\", got \"sideways\""},
+    {"\ntransaction = \"stage\";\nstages = ( { name = \"a\"; rest = true; } );",
+     "plan.conf:2: transaction: must be \"step\" or \"shard\", got \"stage\""},
     {"target = 7;\nstages = ( { name = \"a\"; rest = true; } );",
      "plan.conf:1: target: expected a string, got an integer"},
     {"stages = { rest = true; };", "plan.conf:1: stages: expected an array, got an object"},
@@ -323,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_api_example), cmocka_unit_test(test_conf_example),
         cmocka_unit_test(test_defaults),    cmocka_unit_test(test_json_errors),
         cmocka_unit_test(test_conf_errors), cmocka_unit_test(test_json_text_and_file),
+        cmocka_unit_test(test_transaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

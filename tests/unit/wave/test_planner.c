@@ -312,6 +312,48 @@ static void test_missing_engine_variant(void **state)
     planner_result_cleanup(&r);
 }
 
+/* transaction "shard": refused for MySQL/MariaDB shards and for no-transaction files;
+ * fine for pg and sqlite shards with transactional files. */
+static void test_transaction_shard(void **state)
+{
+    struct fixture *f = *state;
+    struct planner_result r = {0};
+    struct sw_err err = {0};
+    f->plan.transaction = PLAN_TXN_SHARD;
+    assert_int_equal(run(f, NULL, 0, &r, &err), SW_EINVAL);
+    assert_string_equal(err.msg, "transaction \"shard\" needs transactional DDL: shard t-10 is "
+                                 "mysql, which commits each DDL statement on its own");
+    assert_string_equal(err.hint, "use transaction = \"step\" (the default) for waves with "
+                                  "MySQL/MariaDB shards, or a scope without them");
+    planner_result_cleanup(&r);
+
+    f->plan.scope = (char *)"host notin (db-0)"; /* no mysql shard */
+    assert_int_equal(run(f, NULL, 0, &r, &err), 0);
+    assert_int_equal(r.stages[0].n_shards + r.stages[1].n_shards + r.stages[2].n_shards, 40);
+    planner_result_cleanup(&r);
+
+    static const char idx_sql[] = "-- shardwave: no-transaction\nCREATE INDEX i ON t (c);\n";
+    const struct migset_mem_file files[] = {
+        {"V1__a.sql", "SELECT 1;\n", 10},
+        {"V2__b.sql", "SELECT 1;\n", 10},
+        {"V2__b.pg.sql", idx_sql, sizeof idx_sql - 1},
+        {"V3__c.sql", "SELECT 1;\n", 10},
+    };
+    struct migset_load_opts opts = {.skip_manifest = true};
+    migset_free(f->set);
+    f->set = NULL;
+    assert_int_equal(migset_load_files(files, 4, &opts, &f->set, &err), 0);
+    assert_int_equal(run(f, NULL, 0, &r, &err), SW_EINVAL);
+    assert_string_equal(err.msg, "transaction \"shard\": V2__b.pg.sql is no-transaction and cannot "
+                                 "share the shard's transaction (shard t-01)");
+    assert_string_equal(err.hint, "run this set with transaction = \"step\" (the default)");
+    planner_result_cleanup(&r);
+
+    f->plan.transaction = PLAN_TXN_STEP; /* the same set plans step by step */
+    assert_int_equal(run(f, NULL, 0, &r, &err), 0);
+    planner_result_cleanup(&r);
+}
+
 static void test_busy_shards(void **state)
 {
     struct fixture *f = *state;
@@ -597,6 +639,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_canary_ten_percent_rest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_shard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scope_and_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skipped_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_warnings, setup, teardown),

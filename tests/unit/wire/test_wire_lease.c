@@ -52,6 +52,15 @@ static const struct decode_case decode_cases[] = {
      "leases[1].steps[0].version: version '6..1': empty part"},
     {RESP(MIGRATE(STEP("6", HEX_A), ", 'sql': 'SELECT 1'")), SW_EINVAL,
      "leases[0].sql: not allowed for kind migrate"},
+    {RESP(MIGRATE(STEP("6", HEX_A), ", 'transaction': 'shard'")), 0, NULL},
+    {RESP(MIGRATE(STEP("6", HEX_A), ", 'transaction': 'step'")), 0, NULL},
+    {RESP(MIGRATE(STEP("6", HEX_A), ", 'transaction': 'wave'")), SW_EINVAL,
+     "leases[0].transaction: expected one of step, shard"},
+    {RESP(MIGRATE(STEP("6", HEX_A), ", 'transaction': true")), SW_EINVAL,
+     "leases[0].transaction: expected one of step, shard"},
+    {RESP("{'lease': 'l-1', 'kind': 'gate', 'wave': 'w-1', 'shard': 's', 'engine': 'pg', "
+          "'lease_ttl_ms': 1, 'sql': 'SELECT 1', 'transaction': 'shard'}"),
+     SW_EINVAL, "leases[0].transaction: not allowed for kind gate"},
     {RESP(MIGRATE("", ", 'colour': 1")), SW_EINVAL, "leases[0].colour: unknown field"},
     {RESP(MIGRATE("{'version': '6', 'script': 'x.sql', 'checksum': '" HEX_A "', 'sql': ''}", "")),
      SW_EINVAL, "leases[0].steps[0].description: required field missing"},
@@ -262,6 +271,44 @@ static void test_lease_resp_round_trip(void **state)
     free(again);
 }
 
+/* transaction "shard" travels; "step" (the default) stays off the wire. */
+static void test_lease_transaction(void **state)
+{
+    (void)state;
+    struct wire_timeouts t = {.lock_wait_ms = 1, .n_lock_timeouts = 1, .lock_timeouts_ms = {200}};
+    struct wire_lease l = {.lease = "l-1",
+                           .kind = WIRE_LEASE_ROLLBACK,
+                           .wave = "w-1",
+                           .shard = "s",
+                           .engine = MIGSET_ENGINE_SQLITE,
+                           .lease_ttl_ms = 1000,
+                           .direction = MIGSET_DOWN,
+                           .target = "0",
+                           .expected_from = "2",
+                           .migration_set = HEX_A,
+                           .has_timeouts = true,
+                           .timeouts = t,
+                           .transaction = WIRE_TXN_SHARD};
+    struct wire_lease_resp m = {.n_leases = 1, .leases = &l};
+    struct wire_lease_resp d;
+    struct sw_err err = {0};
+    char *text = NULL;
+    assert_int_equal(wire_lease_resp_encode(&m, &text, &err), 0);
+    assert_non_null(strstr(text, "\"transaction\":\"shard\""));
+    assert_int_equal(wire_lease_resp_decode(text, strlen(text), &d, &err), 0);
+    assert_int_equal(d.leases[0].transaction, WIRE_TXN_SHARD);
+    wire_lease_resp_cleanup(&d);
+    free(text);
+    l.transaction = WIRE_TXN_STEP;
+    assert_int_equal(wire_lease_resp_encode(&m, &text, &err), 0);
+    assert_null(strstr(text, "transaction"));
+    assert_int_equal(wire_lease_resp_decode(text, strlen(text), &d, &err), 0);
+    assert_int_equal(d.leases[0].transaction, WIRE_TXN_STEP);
+    wire_lease_resp_cleanup(&d);
+    free(text);
+    assert_string_equal(wire_transaction_name(WIRE_TXN_SHARD), "shard");
+}
+
 static json_t *step_json(const char *sql)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s}", "version", "1", "description", "", "script",
@@ -376,7 +423,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decode_table),          cmocka_unit_test(test_lease_req),
         cmocka_unit_test(test_lease_resp_round_trip), cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_encode_checks),
+        cmocka_unit_test(test_encode_checks),         cmocka_unit_test(test_lease_transaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
