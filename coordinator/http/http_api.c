@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/plan_file.h"
+#include "http/http_dash.h"
 #include "http/http_encode.h"
 #include "http/http_metrics.h"
 #include "http/http_policy.h"
@@ -447,6 +448,8 @@ static int api_rollback(void *ctx, const struct http_request *req, struct http_r
 
 static const struct http_route api_routes[] = {
     {HTTP_GET, "/healthz", HTTP_ROLE_PUBLIC, false, false, api_health},
+    {HTTP_GET, "/", HTTP_ROLE_PUBLIC, false, false, http_dash_index},
+    {HTTP_GET, "/ui/{file}", HTTP_ROLE_PUBLIC, false, false, http_dash_asset},
     {HTTP_GET, "/metrics", HTTP_ROLE_READ, false, false, http_metrics_get},
     {HTTP_GET, "/v1/fleet", HTTP_ROLE_READ, false, false, api_fleet_list},
     {HTTP_POST, "/v1/fleet/reload", HTTP_ROLE_OPERATOR, false, true, api_fleet_reload},
@@ -459,6 +462,7 @@ static const struct http_route api_routes[] = {
     {HTTP_GET, "/v1/waves", HTTP_ROLE_READ, false, false, api_wave_list},
     {HTTP_GET, "/v1/waves/{id}", HTTP_ROLE_READ, false, false, api_wave_get},
     {HTTP_GET, "/v1/waves/{id}/events", HTTP_ROLE_READ, false, false, api_wave_events},
+    {HTTP_GET, "/v1/waves/{id}/grid", HTTP_ROLE_READ, false, false, http_dash_wave_grid},
     {HTTP_POST, "/v1/waves/{id}/pause", HTTP_ROLE_OPERATOR, false, true, api_pause},
     {HTTP_POST, "/v1/waves/{id}/resume", HTTP_ROLE_OPERATOR, false, true, api_resume},
     {HTTP_POST, "/v1/waves/{id}/abort", HTTP_ROLE_OPERATOR, false, true, api_abort},

@@ -136,6 +136,11 @@ const char *http_request_query(const struct http_request *req, const char *key)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
 int http_server_metrics_define(struct sw_metrics *m, struct sw_err *err)
 {
     static const struct sw_metric_def def = {
@@ -338,19 +343,31 @@ static enum MHD_Result send_early(struct MHD_Connection *conn, struct http_req_s
     return r;
 }
 
-/* Sends a handler's text reply (the server frees the text). */
+/* Sends a handler's text reply (the server frees the text unless it is static) or, with
+ * status 304, no body; adds the reply's ETag and extra headers. */
 static enum MHD_Result send_text(struct MHD_Connection *conn, int status, struct http_reply *reply)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(reply->text_len, reply->text, MHD_RESPMEM_MUST_FREE);
+    bool is_empty = status == 304 || reply->text == NULL;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        is_empty ? 0 : reply->text_len, is_empty ? NULL : reply->text,
+        reply->is_text_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
     if (resp == NULL) {
-        free(reply->text);
         return MHD_NO;
     }
-    reply->text = NULL;
-    MHD_add_response_header(resp, "Content-Type",
-                            reply->content_type != NULL ? reply->content_type
-                                                        : "text/plain; charset=utf-8");
+    if (!is_empty && !reply->is_text_static) {
+        reply->text = NULL; /* the response frees it */
+    }
+    if (!is_empty) {
+        MHD_add_response_header(resp, "Content-Type",
+                                reply->content_type != NULL ? reply->content_type
+                                                            : "text/plain; charset=utf-8");
+    }
+    if (reply->etag[0] != '\0') {
+        MHD_add_response_header(resp, "ETag", reply->etag);
+    }
+    for (size_t i = 0; reply->headers != NULL && reply->headers[i] != NULL; i += 2) {
+        MHD_add_response_header(resp, reply->headers[i], reply->headers[i + 1]);
+    }
     enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return r;
@@ -385,14 +402,19 @@ static enum MHD_Result run_handler(struct http_server *srv, struct MHD_Connectio
     if (parse_body(st, &e) != 0 ||
         st->route->handler(srv->cfg.handler_ctx, &st->req, &reply, &e) != 0) {
         json_decref(reply.body);
-        free(reply.text);
+        if (!reply.is_text_static) {
+            free(reply.text);
+        }
         r = send_error(conn, st, &e);
         goto out;
     }
     st->status = reply.status != 0 ? reply.status : 200;
-    if (reply.text != NULL) {
+    if (reply.text != NULL || st->status == 304) {
         json_decref(reply.body);
         r = send_text(conn, st->status, &reply);
+        if (!reply.is_text_static) {
+            free(reply.text); /* a 304's text, unsent */
+        }
         goto out;
     }
     if (reply.body == NULL) {

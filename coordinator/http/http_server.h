@@ -46,6 +46,10 @@ struct http_request {
 
 /* Borrowed query argument value (e.g. ?state=running) or NULL. */
 const char *http_request_query(const struct http_request *req, const char *key);
+/* Borrowed request header value (e.g. "If-None-Match") or NULL. */
+const char *http_request_header(const struct http_request *req, const char *name);
+
+#define HTTP_ETAG_MAX 96
 
 struct http_reply {
     int status;   /* 200 when left 0 */
@@ -55,6 +59,10 @@ struct http_reply {
     char *text;
     size_t text_len;
     const char *content_type;
+    bool is_text_static; /* text is static storage: sent as it is, never freed */
+    /* Optional extra headers: a NULL-terminated list of name, value pairs (static). */
+    const char *const *headers;
+    char etag[HTTP_ETAG_MAX]; /* sent as ETag unless ""; status 304 sends no body */
 };
 
 /* A handler fills out (status, body) and returns 0, or returns a negative code with e set.

@@ -107,6 +107,9 @@ int svc_wave_list(struct svc *s, const struct store_wave_filter *filter, struct 
  * SVC_NOT_FOUND. */
 int svc_wave_counts(struct svc *s, const char *id, size_t counts[WSHARD_STATE_COUNT],
                     struct svc_error *e);
+/* The wave's revision (bumped by every persisted decision): a cheap check whether a
+ * wave read earlier is still current, without reading its shards. SVC_NOT_FOUND. */
+int svc_wave_revision(struct svc *s, const char *id, int64_t *revision, struct svc_error *e);
 /* Events with id > after_id (at most STORE_EVENTS_MAX_LIMIT). *out: store_events_free. */
 int svc_wave_events(struct svc *s, const char *id, int64_t after_id, struct store_event **out,
                     size_t *n, struct svc_error *e);

@@ -405,6 +405,18 @@ int svc_wave_counts(struct svc *s, const char *id, size_t counts[WSHARD_STATE_CO
                    : 0;
 }
 
+int svc_wave_revision(struct svc *s, const char *id, int64_t *revision, struct svc_error *e)
+{
+    struct store *st = NULL;
+    int rc = svc_store_get(s, &st, &e->err);
+    if (rc == 0) {
+        rc = store_wave_revision(st, id, revision, &e->err);
+    }
+    svc_store_put(s, st);
+    return rc != 0 ? svc_error_from(e, rc == SW_ENOTFOUND ? SVC_NOT_FOUND : SVC_INTERNAL, &e->err)
+                   : 0;
+}
+
 int svc_wave_events(struct svc *s, const char *id, int64_t after_id, struct store_event **out,
                     size_t *n, struct svc_error *e)
 {

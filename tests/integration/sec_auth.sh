@@ -13,6 +13,8 @@ coord_start
 # method path role (the role the route needs: public, read, operator, agent)
 ROUTES=(
     "GET /healthz public"
+    "GET / public"
+    "GET /ui/{file} public"
     "GET /metrics read"
     "GET /v1/fleet read"
     "POST /v1/fleet/reload operator"
@@ -25,6 +27,7 @@ ROUTES=(
     "GET /v1/waves read"
     "GET /v1/waves/{id} read"
     "GET /v1/waves/{id}/events read"
+    "GET /v1/waves/{id}/grid read"
     "POST /v1/waves/{id}/pause operator"
     "POST /v1/waves/{id}/resume operator"
     "POST /v1/waves/{id}/abort operator"
@@ -66,6 +69,7 @@ for r in "${ROUTES[@]}"; do
     url=${path//\{id\}/w-00000000}
     url=${url//\{digest\}/$(printf '0%.0s' {1..64})}
     url=${url//\{lease\}/l-00000000}
+    url=${url//\{file\}/app.js}
     for caller in none unknown read operator agent; do
         want=$(expected "$need" "$caller")
         body=""
