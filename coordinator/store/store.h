@@ -48,6 +48,8 @@ struct store_open_opts {
     /* PostgreSQL only: the password when the URL carries none (e.g. read from a
      * store_password_file or $SHARDWAVE_STORE_PASSWORD by the caller); NULL = none. */
     const char *password;
+    /* The leader epoch to fence writes on (see store_set_fence); NULL = no fencing. */
+    const _Atomic int64_t *fence;
 };
 
 /* `path` names the store: a file path (or "sqlite:PATH") selects SQLite, the embedded

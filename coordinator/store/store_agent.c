@@ -18,12 +18,12 @@ int store_agent_put(struct store *st, const struct store_agent *a, struct sw_err
                      "sssii", a->id, a->version, a->pools, (int64_t)a->capacity, a->last_seen_ms);
 }
 
-static int store_agent_row(struct store *st, sqlite3_stmt *q, struct store_agent *a,
+static int store_agent_row(struct store *st, struct store_q *q, struct store_agent *a,
                            struct sw_err *err)
 {
     *a = (struct store_agent){0};
-    a->capacity = (int)store_col_int(q, 3);
-    a->last_seen_ms = store_col_int(q, 4);
+    a->capacity = (int)store_col_int(st, q, 3);
+    a->last_seen_ms = store_col_int(st, q, 4);
     int rc = store_col_copy(st, q, 0, a->id, sizeof a->id, err);
     if (rc == 0) {
         rc = store_col_copy(st, q, 1, a->version, sizeof a->version, err);
@@ -50,7 +50,7 @@ static int store_array_room(struct store *st, void **items, size_t n, size_t *ca
 
 int store_agents_list(struct store *st, struct store_agent **out, size_t *n, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     size_t cap = 0;
     *out = NULL;
     *n = 0;
@@ -76,11 +76,11 @@ int store_agents_list(struct store *st, struct store_agent **out, size_t *n, str
 
 #define STORE_LEASE_SELECT "SELECT id, wave_id, shard_id, agent_id, expires_ms FROM leases "
 
-static int store_lease_row(struct store *st, sqlite3_stmt *q, struct store_lease *l,
+static int store_lease_row(struct store *st, struct store_q *q, struct store_lease *l,
                            struct sw_err *err)
 {
     *l = (struct store_lease){0};
-    l->expires_ms = store_col_int(q, 4);
+    l->expires_ms = store_col_int(st, q, 4);
     int rc = store_col_copy(st, q, 0, l->id, sizeof l->id, err);
     if (rc == 0) {
         rc = store_col_copy(st, q, 1, l->wave_id, sizeof l->wave_id, err);
@@ -94,7 +94,7 @@ static int store_lease_row(struct store *st, sqlite3_stmt *q, struct store_lease
 int store_leases_expired(struct store *st, int64_t now_ms, struct store_lease **out, size_t *n,
                          struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     size_t cap = 0;
     *out = NULL;
     *n = 0;
@@ -120,7 +120,7 @@ int store_leases_expired(struct store *st, int64_t now_ms, struct store_lease **
 int store_lease_get(struct store *st, const char *lease_id, struct store_lease *out,
                     struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     *out = (struct store_lease){0};
     int rc = store_stmt(st, &q, err, STORE_LEASE_SELECT "WHERE id = ?", "s", lease_id);
     if (rc == 0) {

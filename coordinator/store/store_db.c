@@ -1,220 +1,158 @@
 /*
- * SQLite plumbing for the store modules: statements with bound parameters, steps,
- * column copies and transactions, with every failure mapped to one error shape.
+ * The backend-neutral side of the store's SQL plumbing: every helper of store_impl.h
+ * dispatches to the handle's backend (store_db_sqlite.c, store_db_pg.c); transactions
+ * add the leader fence; column copies report one error shape.
  */
 #include "store_impl.h"
 
-#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-int store_db_error(struct store *st, const char *what, struct sw_err *err)
-{
-    int rc = sqlite3_errcode(st->db);
-    int code = SW_EDB;
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        code = SW_ELOCKED;
-        break;
-    case SQLITE_CONSTRAINT:
-        code = SW_ECONFLICT;
-        break;
-    case SQLITE_NOMEM:
-        code = SW_ENOMEM;
-        break;
-    default:
-        break;
-    }
-    return sw_err_set(err, code, "store %s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
-}
-
-static int store_bind_va(struct store *st, sqlite3_stmt *stmt, const char *types, va_list ap,
-                         struct sw_err *err)
-{
-    for (int i = 0; types[i] != '\0'; i++) {
-        int rc = SQLITE_MISUSE;
-        const char *s = NULL;
-        const void *blob = NULL;
-        size_t len = 0;
-        switch (types[i]) {
-        case 's':
-            s = va_arg(ap, const char *);
-            rc = s ? sqlite3_bind_text(stmt, i + 1, s, -1, SQLITE_TRANSIENT)
-                   : sqlite3_bind_null(stmt, i + 1);
-            break;
-        case 'i':
-            rc = sqlite3_bind_int64(stmt, i + 1, (sqlite3_int64)va_arg(ap, int64_t));
-            break;
-        case 'b':
-            rc = sqlite3_bind_int(stmt, i + 1, va_arg(ap, int) ? 1 : 0);
-            break;
-        case 'z':
-            blob = va_arg(ap, const void *);
-            len = va_arg(ap, size_t);
-            rc = sqlite3_bind_blob64(stmt, i + 1, len ? blob : "", (sqlite3_uint64)len,
-                                     SQLITE_TRANSIENT);
-            break;
-        default:
-            return sw_err_set(err, SW_EINTERNAL, "store: bad bind type '%c'", types[i]);
-        }
-        if (rc != SQLITE_OK) {
-            return store_db_error(st, "binding a parameter", err);
-        }
-    }
-    return 0;
-}
-
-/* A prepared statement for sql: a free cached one (statements are cached by the
- * address of their SQL text, which is always a literal), else a new one that is
- * cached when there is room. */
-static int store_prepare(struct store *st, const char *sql, sqlite3_stmt **out, struct sw_err *err)
-{
-    struct store_cached_stmt *slot = NULL;
-    for (size_t i = 0; i < st->n_cached; i++) {
-        if (st->cache[i].sql == sql && !st->cache[i].in_use) {
-            st->cache[i].in_use = true;
-            *out = st->cache[i].stmt;
-            return 0;
-        }
-    }
-    if (st->n_cached < STORE_STMT_CACHE) {
-        slot = &st->cache[st->n_cached];
-    }
-    *out = NULL;
-    if (sqlite3_prepare_v3(st->db, sql, -1, slot ? SQLITE_PREPARE_PERSISTENT : 0, out, NULL) !=
-        SQLITE_OK) {
-        int rc = store_db_error(st, "preparing a statement", err);
-        sqlite3_finalize(*out);
-        *out = NULL;
-        return rc;
-    }
-    if (slot != NULL) {
-        *slot = (struct store_cached_stmt){.sql = sql, .stmt = *out, .in_use = true};
-        st->n_cached++;
-    }
-    return 0;
-}
-
-void store_stmt_done(struct store *st, sqlite3_stmt *stmt)
-{
-    if (stmt == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < st->n_cached; i++) {
-        if (st->cache[i].stmt == stmt) {
-            sqlite3_reset(stmt);
-            sqlite3_clear_bindings(stmt);
-            st->cache[i].in_use = false;
-            return;
-        }
-    }
-    sqlite3_finalize(stmt);
-}
-
-void store_stmt_cache_clear(struct store *st)
-{
-    for (size_t i = 0; i < st->n_cached; i++) {
-        sqlite3_finalize(st->cache[i].stmt);
-    }
-    st->n_cached = 0;
-}
-
-int store_stmt(struct store *st, sqlite3_stmt **out, struct sw_err *err, const char *sql,
+int store_stmt(struct store *st, struct store_q **out, struct sw_err *err, const char *sql,
                const char *types, ...)
 {
-    int rc = store_prepare(st, sql, out, err);
-    if (rc != 0) {
-        return rc;
-    }
     va_list ap;
     va_start(ap, types);
-    rc = store_bind_va(st, *out, types, ap, err);
+    int rc = st->ops->stmt(st, out, sql, types, ap, err);
     va_end(ap);
-    if (rc != 0) {
-        store_stmt_done(st, *out);
-        *out = NULL;
-    }
     return rc;
 }
 
-int store_step(struct store *st, sqlite3_stmt *stmt, const char *what, struct sw_err *err)
+void store_stmt_done(struct store *st, struct store_q *q)
 {
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        return 1;
+    if (q != NULL) {
+        st->ops->done(st, q);
     }
-    if (rc == SQLITE_DONE) {
-        return 0;
+}
+
+int store_step(struct store *st, struct store_q *q, const char *what, struct sw_err *err)
+{
+    return st->ops->step(st, q, what, err);
+}
+
+/* Prepares, binds and steps once; no rows expected. */
+static int store_run_va(struct store *st, const char *sql, const char *types, va_list ap,
+                        struct sw_err *err)
+{
+    struct store_q *q = NULL;
+    int rc = st->ops->stmt(st, &q, sql, types, ap, err);
+    if (rc == 0) {
+        rc = st->ops->step(st, q, "writing", err);
+        rc = rc > 0 ? 0 : rc;
     }
-    return store_db_error(st, what, err);
+    store_stmt_done(st, q);
+    return rc;
 }
 
 int store_run(struct store *st, struct sw_err *err, const char *sql, const char *types, ...)
 {
-    sqlite3_stmt *stmt = NULL;
-    int rc = store_prepare(st, sql, &stmt, err);
-    if (rc != 0) {
-        return rc;
-    }
-    va_list ap;
-    va_start(ap, types);
-    rc = store_bind_va(st, stmt, types, ap, err);
-    va_end(ap);
+    bool own_txn = st->fence != NULL && !st->in_txn;
+    int rc = own_txn ? store_begin(st, err) : 0;
     if (rc == 0) {
-        rc = store_step(st, stmt, "writing", err);
-        rc = rc > 0 ? 0 : rc;
+        va_list ap;
+        va_start(ap, types);
+        rc = store_run_va(st, sql, types, ap, err);
+        va_end(ap);
     }
-    store_stmt_done(st, stmt);
+    if (own_txn && rc == 0) {
+        rc = store_commit(st, err); /* keeps store_changes of the statement */
+    } else if (own_txn) {
+        store_rollback(st);
+    }
     return rc;
 }
 
 int64_t store_changes(struct store *st)
 {
-    return (int64_t)sqlite3_changes64(st->db);
+    return st->ops->changes(st);
+}
+
+/* The fence: inside the write transaction, the lease row must still carry the epoch
+ * this process leads with (store.h, store_set_fence). */
+static int store_fence_check(struct store *st, struct sw_err *err)
+{
+    struct store_q *q = NULL;
+    int64_t mine = atomic_load(st->fence);
+    int rc = store_stmt(st, &q, err, st->ops->sql_fence, "");
+    if (rc == 0) {
+        rc = store_step(st, q, "checking the leader lease", err);
+    }
+    if (rc == 0) {
+        rc = sw_err_set(err, SW_EFENCED, "store: not the leader: no leader lease");
+    } else if (rc == 1) {
+        int64_t epoch = store_col_int(st, q, 0);
+        const char *holder = store_col_text(st, q, 1);
+        const char *url = store_col_text(st, q, 2);
+        rc = epoch == mine && mine > 0
+                 ? 0
+                 : sw_err_set(err, SW_EFENCED,
+                              "store: not the leader: epoch %lld was superseded by %lld "
+                              "(leader %s at %s)",
+                              (long long)mine, (long long)epoch,
+                              holder && holder[0] ? holder : "none", url && url[0] ? url : "-");
+        if (rc != 0) {
+            sw_err_hint(err, "retry at the leader");
+        }
+    }
+    store_stmt_done(st, q);
+    return rc;
+}
+
+static int store_begin_write(struct store *st, bool fenced, struct sw_err *err)
+{
+    int rc = st->ops->begin(st, fenced ? STORE_TXN_WRITE : STORE_TXN_LEASE, err);
+    if (rc != 0) {
+        return rc;
+    }
+    st->in_txn = true;
+    if (fenced && st->fence != NULL) {
+        rc = store_fence_check(st, err);
+    }
+    if (rc != 0) {
+        store_rollback(st);
+    }
+    return rc;
 }
 
 int store_begin(struct store *st, struct sw_err *err)
 {
-    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        return store_db_error(st, "starting a transaction", err);
-    }
-    return 0;
+    return store_begin_write(st, true, err);
+}
+
+int store_begin_lease(struct store *st, struct sw_err *err)
+{
+    return store_begin_write(st, false, err);
 }
 
 int store_begin_read(struct store *st, struct sw_err *err)
 {
-    if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        return store_db_error(st, "starting a read transaction", err);
-    }
-    return 0;
+    int rc = st->ops->begin(st, STORE_TXN_READ, err);
+    st->in_txn = rc == 0;
+    return rc;
 }
 
 int store_commit(struct store *st, struct sw_err *err)
 {
-    if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        int rc = store_db_error(st, "committing", err);
-        store_rollback(st);
-        return rc;
-    }
-    return 0;
+    int rc = st->ops->commit(st, err);
+    st->in_txn = false;
+    return rc;
 }
 
 void store_rollback(struct store *st)
 {
-    if (!sqlite3_get_autocommit(st->db)) {
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-    }
+    st->ops->rollback(st);
+    st->in_txn = false;
 }
 
-int store_col_copy(struct store *st, sqlite3_stmt *stmt, int col, char *buf, size_t cap,
+int store_col_copy(struct store *st, struct store_q *q, int col, char *buf, size_t cap,
                    struct sw_err *err)
 {
-    const unsigned char *v = sqlite3_column_text(stmt, col);
-    size_t len = v ? (size_t)sqlite3_column_bytes(stmt, col) : 0;
+    const char *v = st->ops->col_text(q, col);
+    size_t len = v ? st->ops->col_bytes(q, col) : 0;
     if (len >= cap) {
         return sw_err_set(err, SW_EINTERNAL, "store %s: column %s: %zu bytes, at most %zu expected",
-                          st->path, sqlite3_column_name(stmt, col), len, cap - 1);
+                          st->path, st->ops->col_name(q, col), len, cap - 1);
     }
     if (len > 0) {
         memcpy(buf, v, len);
@@ -223,18 +161,43 @@ int store_col_copy(struct store *st, sqlite3_stmt *stmt, int col, char *buf, siz
     return 0;
 }
 
-int store_col_dup(struct store *st, sqlite3_stmt *stmt, int col, char **out, struct sw_err *err)
+int store_col_dup(struct store *st, struct store_q *q, int col, char **out, struct sw_err *err)
 {
+    const char *v = st->ops->col_text(q, col);
     *out = NULL;
-    if (sqlite3_column_type(stmt, col) == SQLITE_NULL) {
+    if (v == NULL) {
         return 0;
     }
-    const unsigned char *v = sqlite3_column_text(stmt, col);
-    *out = v ? strdup((const char *)v) : NULL;
+    *out = strdup(v);
     return *out ? 0 : sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);
 }
 
-int64_t store_col_int(sqlite3_stmt *stmt, int col)
+int64_t store_col_int(struct store *st, struct store_q *q, int col)
 {
-    return (int64_t)sqlite3_column_int64(stmt, col);
+    return st->ops->col_int(q, col);
+}
+
+const char *store_col_text(struct store *st, struct store_q *q, int col)
+{
+    return st->ops->col_text(q, col);
+}
+
+const void *store_col_blob(struct store *st, struct store_q *q, int col, size_t *len)
+{
+    return st->ops->col_blob(q, col, len);
+}
+
+int store_now_ms(struct store *st, int64_t *now_ms, struct sw_err *err)
+{
+    struct store_q *q = NULL;
+    *now_ms = 0;
+    int rc = store_stmt(st, &q, err, st->ops->sql_now_ms, "");
+    if (rc == 0 && (rc = store_step(st, q, "reading the store clock", err)) == 1) {
+        *now_ms = store_col_int(st, q, 0);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = sw_err_set(err, SW_EINTERNAL, "store %s: the clock query returned no row", st->path);
+    }
+    store_stmt_done(st, q);
+    return rc;
 }

@@ -32,7 +32,7 @@ void store_events_free(struct store_event *events, size_t n)
 static int store_decision_check(struct store *st, const struct store_decision *d,
                                 struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     enum wave_state found = WAVE_PENDING;
     int rc =
         store_stmt(st, &q, err, "SELECT state, revision FROM waves WHERE id = ?", "s", d->wave_id);
@@ -42,8 +42,8 @@ static int store_decision_check(struct store *st, const struct store_decision *d
     if (rc == 0) {
         rc = sw_err_set(err, SW_ENOTFOUND, "wave %s not found", d->wave_id);
     } else if (rc == 1) {
-        const char *state = (const char *)sqlite3_column_text(q, 0);
-        int64_t revision = store_col_int(q, 1);
+        const char *state = store_col_text(st, q, 0);
+        int64_t revision = store_col_int(st, q, 1);
         rc = state != NULL && wave_state_parse(state, &found) == 0
                  ? 0
                  : sw_err_set(err, SW_EINTERNAL, "store %s: wave %s: bad state", st->path,
@@ -119,7 +119,7 @@ static int store_decision_shard(struct store *st, const char *wave_id,
 static int store_event_insert(struct store *st, const char *wave_id, const struct store_event *e,
                               int64_t *id, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     int rc = store_stmt(st, &q, err,
                         "INSERT INTO events (wave_id, at_ms, actor, kind, from_state, to_state, "
                         "shard_id, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -127,7 +127,7 @@ static int store_event_insert(struct store *st, const char *wave_id, const struc
                         e->kind, e->from_state, e->to_state, e->shard_id, e->message);
     if (rc == 0 && (rc = store_step(st, q, "appending an event", err)) == 1) {
         if (id != NULL) {
-            *id = store_col_int(q, 0);
+            *id = store_col_int(st, q, 0);
         }
         rc = store_step(st, q, "appending an event", err);
     }
@@ -168,10 +168,10 @@ static int store_decision_txn(struct store *st, const struct store_decision *d,
                                 d->event_ids != NULL ? &d->event_ids[i] : NULL, err);
     }
     if (rc == 0 && new_revision != NULL) {
-        sqlite3_stmt *q = NULL;
+        struct store_q *q = NULL;
         rc = store_stmt(st, &q, err, "SELECT revision FROM waves WHERE id = ?", "s", d->wave_id);
         if (rc == 0 && (rc = store_step(st, q, "reading waves", err)) == 1) {
-            *new_revision = store_col_int(q, 0);
+            *new_revision = store_col_int(st, q, 0);
             rc = 0;
         }
         store_stmt_done(st, q);
@@ -197,12 +197,12 @@ int store_apply_decision(struct store *st, const struct store_decision *d, int64
 
 /* ---- reading events ---- */
 
-static int store_event_row(struct store *st, sqlite3_stmt *q, struct store_event *e,
+static int store_event_row(struct store *st, struct store_q *q, struct store_event *e,
                            struct sw_err *err)
 {
     *e = (struct store_event){0};
-    e->id = store_col_int(q, 0);
-    e->at_ms = store_col_int(q, 2);
+    e->id = store_col_int(st, q, 0);
+    e->at_ms = store_col_int(st, q, 2);
     int rc = store_col_copy(st, q, 1, e->wave_id, sizeof e->wave_id, err);
     if (rc == 0) {
         rc = store_col_copy(st, q, 3, e->actor, sizeof e->actor, err);
@@ -228,7 +228,7 @@ static int store_event_row(struct store *st, sqlite3_stmt *q, struct store_event
 static int store_events_read(struct store *st, const char *wave_id, int64_t after_id, size_t limit,
                              struct store_event **out, size_t *n, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     size_t cap = 0;
     int rc = store_stmt(st, &q, err,
                         "SELECT id, wave_id, at_ms, actor, kind, from_state, to_state, shard_id, "
@@ -281,7 +281,7 @@ int store_events_list(struct store *st, const char *wave_id, int64_t after_id, s
 
 int store_report_seen(struct store *st, const char *report_id, bool *seen, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     *seen = false;
     int rc =
         store_stmt(st, &q, err, "SELECT 1 FROM seen_reports WHERE report_id = ?", "s", report_id);

@@ -49,7 +49,7 @@ static int store_fleet_grow(struct store *st, struct store_fleet *out, size_t *c
 }
 
 /* Reads one row of the shard query into the next slot of out. */
-static int store_fleet_row(struct store *st, sqlite3_stmt *q, struct store_fleet *out,
+static int store_fleet_row(struct store *st, struct store_q *q, struct store_fleet *out,
                            struct sw_err *err)
 {
     size_t i = out->fleet.n_shards;
@@ -60,15 +60,15 @@ static int store_fleet_row(struct store *st, sqlite3_stmt *q, struct store_fleet
     *ss = (struct shard_status){0};
     *m = (struct store_shard_meta){0};
     out->fleet.n_shards++; /* from here on fleet_cleanup frees what the slot holds */
-    const char *engine = (const char *)sqlite3_column_text(q, 1);
-    const char *health = (const char *)sqlite3_column_text(q, 6);
+    const char *engine = store_col_text(st, q, 1);
+    const char *health = store_col_text(st, q, 6);
     if (engine == NULL || migset_engine_parse(engine, strlen(engine), &s->engine) != 0 ||
         health == NULL || shard_health_parse(health, &ss->health) != 0) {
         return sw_err_set(err, SW_EINTERNAL, "store %s: shard %s: bad engine or health", st->path,
-                          (const char *)sqlite3_column_text(q, 0));
+                          store_col_text(st, q, 0));
     }
-    m->in_fleet_file = store_col_int(q, 3) != 0;
-    ss->last_seen_ms = store_col_int(q, 7);
+    m->in_fleet_file = store_col_int(st, q, 3) != 0;
+    ss->last_seen_ms = store_col_int(st, q, 7);
     int rc = store_col_dup(st, q, 0, &s->id, err);
     if (rc == 0) {
         rc = store_col_dup(st, q, 2, &s->pool, err);
@@ -93,7 +93,7 @@ static int store_fleet_row(struct store *st, sqlite3_stmt *q, struct store_fleet
 
 static int store_fleet_read_shards(struct store *st, struct store_fleet *out, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     size_t cap = 0;
     int rc = store_stmt(st, &q, err,
                         "SELECT id, engine, pool, from_fleet_file, registered_by, version, health, "
@@ -111,7 +111,7 @@ static int store_fleet_read_shards(struct store *st, struct store_fleet *out, st
     return rc;
 }
 
-static int store_label_add(struct store *st, struct fleet_shard *s, sqlite3_stmt *q,
+static int store_label_add(struct store *st, struct fleet_shard *s, struct store_q *q,
                            struct sw_err *err)
 {
     if (s->n_labels == FLEET_MAX_LABELS) {
@@ -132,7 +132,7 @@ static int store_label_add(struct store *st, struct fleet_shard *s, sqlite3_stmt
 
 static int store_fleet_read_labels(struct store *st, struct store_fleet *out, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     int rc = store_stmt(st, &q, err,
                         "SELECT l.shard_id, l.key, l.value FROM shard_labels l "
                         "JOIN shards s ON s.id = l.shard_id WHERE s.is_removed = 0 "
@@ -140,7 +140,7 @@ static int store_fleet_read_labels(struct store *st, struct store_fleet *out, st
                         "");
     while (rc == 0 && (rc = store_step(st, q, "reading labels", err)) == 1) {
         rc = 0; /* a row */
-        long idx = fleet_find(&out->fleet, (const char *)sqlite3_column_text(q, 0));
+        long idx = fleet_find(&out->fleet, store_col_text(st, q, 0));
         if (idx >= 0) {
             rc = store_label_add(st, &out->fleet.shards[idx], q, err);
         }
@@ -203,7 +203,7 @@ enum store_shard_diff { STORE_SHARD_NEW, STORE_SHARD_SAME, STORE_SHARD_CHANGED }
 static int store_labels_same(struct store *st, const struct fleet_shard *s, bool *same,
                              struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     size_t i = 0;
     *same = true;
     int rc = store_stmt(st, &q, err,
@@ -211,9 +211,8 @@ static int store_labels_same(struct store *st, const struct fleet_shard *s, bool
                         s->id);
     while (rc == 0 && (rc = store_step(st, q, "reading labels", err)) == 1) {
         rc = 0; /* a row */
-        if (i >= s->n_labels ||
-            strcmp((const char *)sqlite3_column_text(q, 0), s->labels[i].key) != 0 ||
-            strcmp((const char *)sqlite3_column_text(q, 1), s->labels[i].value) != 0) {
+        if (i >= s->n_labels || strcmp(store_col_text(st, q, 0), s->labels[i].key) != 0 ||
+            strcmp(store_col_text(st, q, 1), s->labels[i].value) != 0) {
             *same = false;
         }
         i++;
@@ -228,17 +227,16 @@ static int store_labels_same(struct store *st, const struct fleet_shard *s, bool
 static int store_shard_diff(struct store *st, const struct fleet_shard *s,
                             enum store_shard_diff *diff, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     bool same = false;
     *diff = STORE_SHARD_NEW;
     int rc = store_stmt(st, &q, err, "SELECT engine, pool, is_removed FROM shards WHERE id = ?",
                         "s", s->id);
     if (rc == 0 && (rc = store_step(st, q, "reading a shard", err)) == 1) {
         rc = 0;
-        if (store_col_int(q, 2) == 0) {
-            same = strcmp((const char *)sqlite3_column_text(q, 0), migset_engine_name(s->engine)) ==
-                       0 &&
-                   strcmp((const char *)sqlite3_column_text(q, 1), s->pool) == 0;
+        if (store_col_int(st, q, 2) == 0) {
+            same = strcmp(store_col_text(st, q, 0), migset_engine_name(s->engine)) == 0 &&
+                   strcmp(store_col_text(st, q, 1), s->pool) == 0;
             *diff = STORE_SHARD_CHANGED;
         }
     }
@@ -380,14 +378,14 @@ static int store_sync_upsert(struct store *st, const struct fleet *file, int64_t
 static int store_sync_find_removed(struct store *st, const struct fleet *file,
                                    struct store_sync_result *out, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     int rc = store_stmt(st, &q, err,
                         "SELECT id FROM shards WHERE from_fleet_file = 1 AND is_removed = 0 "
                         "ORDER BY id",
                         "");
     while (rc == 0 && (rc = store_step(st, q, "reading shards", err)) == 1) {
         rc = 0; /* a row */
-        const char *id = (const char *)sqlite3_column_text(q, 0);
+        const char *id = store_col_text(st, q, 0);
         rc = fleet_find(file, id) >= 0
                  ? 0
                  : store_strlist_add(st, &out->removed, &out->n_removed, id, err);
@@ -423,10 +421,10 @@ static int store_sync_remove(struct store *st, int64_t now_ms, struct store_sync
 
 static int store_sync_count(struct store *st, size_t *n, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     int rc = store_stmt(st, &q, err, "SELECT count(*) FROM shards WHERE is_removed = 0", "");
     if (rc == 0 && (rc = store_step(st, q, "counting shards", err)) == 1) {
-        *n = (size_t)store_col_int(q, 0);
+        *n = (size_t)store_col_int(st, q, 0);
         rc = 0;
     }
     store_stmt_done(st, q);

@@ -25,7 +25,7 @@ void store_migset_cleanup(struct store_migset *m)
 
 int store_migset_exists(struct store *st, const char *digest, bool *exists, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     *exists = false;
     int rc = store_stmt(st, &q, err, "SELECT 1 FROM migration_sets WHERE digest = ?", "s", digest);
     if (rc == 0) {
@@ -85,7 +85,7 @@ int store_migset_put(struct store *st, const struct store_migset_info *info,
 static int store_migset_read_info(struct store *st, const char *digest,
                                   struct store_migset_info *info, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     int rc = store_stmt(st, &q, err,
                         "SELECT latest, n_steps, created_ms FROM migration_sets WHERE digest = ?",
                         "s", digest);
@@ -96,8 +96,8 @@ static int store_migset_read_info(struct store *st, const char *digest,
         rc = sw_err_set(err, SW_ENOTFOUND, "migration set %s is not known", digest);
     } else if (rc == 1) {
         snprintf(info->digest, sizeof info->digest, "%s", digest);
-        info->n_steps = (size_t)store_col_int(q, 1);
-        info->created_ms = store_col_int(q, 2);
+        info->n_steps = (size_t)store_col_int(st, q, 1);
+        info->created_ms = store_col_int(st, q, 2);
         rc = store_col_copy(st, q, 0, info->latest, sizeof info->latest, err);
     }
     store_stmt_done(st, q);
@@ -105,12 +105,12 @@ static int store_migset_read_info(struct store *st, const char *digest,
 }
 
 /* Copies the current row's name and content into file slot i of out. */
-static int store_migset_file_row(struct store *st, sqlite3_stmt *q, struct store_migset *out,
+static int store_migset_file_row(struct store *st, struct store_q *q, struct store_migset *out,
                                  size_t i, struct sw_err *err)
 {
     int rc = store_col_dup(st, q, 0, &out->owned_[2 * i], err);
-    const void *blob = sqlite3_column_blob(q, 1);
-    size_t len = (size_t)sqlite3_column_bytes(q, 1);
+    size_t len = 0;
+    const void *blob = store_col_blob(st, q, 1, &len);
     char *content = malloc(len + 1);
     out->owned_[2 * i + 1] = content;
     if (rc != 0 || content == NULL || out->owned_[2 * i] == NULL) {
@@ -128,7 +128,7 @@ static int store_migset_file_row(struct store *st, sqlite3_stmt *q, struct store
 static int store_migset_read_files(struct store *st, const char *digest, struct store_migset *out,
                                    struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     size_t cap = 0;
     int rc = store_stmt(st, &q, err,
                         "SELECT name, content FROM migration_files WHERE digest = ? ORDER BY name",

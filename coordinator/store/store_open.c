@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -102,84 +103,98 @@ static int store_check_not_newer(struct engine *eng, const struct migset *set, s
     return rc;
 }
 
-/* Brings the store's schema to the latest compiled-in version with the runner. */
-static int store_migrate(const char *path, struct sw_err *err)
+/* Brings the store's schema to the latest compiled-in version with the runner, on
+ * the engine DSN `dsn` (sqlite://PATH or a PostgreSQL conninfo holding the password;
+ * `name` is what messages show). PostgreSQL serialises concurrent coordinators on the
+ * engine's advisory migrator lock. */
+static int store_migrate(const char *dsn, const char *name, struct sw_err *err)
 {
     struct migset *set = NULL;
     struct engine *eng = NULL;
     struct runner_result res = {0};
     struct runner_opts ro;
-    char dsn[PATH_MAX + 16];
     struct migset_load_opts lo = {.origin = "store schema"};
     int rc = migset_load_files(store_migrations, store_n_migrations, &lo, &set, err);
-    if (rc != 0) {
-        goto out;
+    if (rc == 0) {
+        rc = engine_open(dsn, 0, &eng, err);
     }
-    if ((size_t)snprintf(dsn, sizeof dsn, "sqlite://%s", path) >= sizeof dsn) {
-        rc = sw_err_set(err, SW_EINVAL, "path too long");
-        goto out;
+    if (rc == 0) {
+        runner_opts_init(&ro, set);
+        ro.agent = "shardwave-coordinator";
+        ro.lock_wait_ms = 60000; /* other coordinators migrating the same PostgreSQL store */
+        rc = store_check_not_newer(eng, set, err);
     }
-    rc = engine_open(dsn, 0, &eng, err);
-    if (rc != 0) {
-        goto out;
-    }
-    runner_opts_init(&ro, set);
-    ro.agent = "shardwave-coordinator";
-    rc = store_check_not_newer(eng, set, err);
     if (rc == 0) {
         rc = runner_migrate(eng, &ro, NULL, &res, err);
     }
-out:
     engine_close(eng);
     migset_free(set);
     if (rc != 0) {
-        sw_err_prefix(err, "store %s: schema migration", path);
+        sw_err_prefix(err, "store %s: schema migration", name);
     }
     return rc;
 }
 
-static int store_pragma(struct store *st, const char *sql, struct sw_err *err)
+/* Fails unless the store schema exists (a secondary opened before the primary). */
+static int store_check_schema(struct store *st, struct sw_err *err)
 {
-    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        return store_db_error(st, sql, err);
+    struct store_q *q = NULL;
+    int rc = store_stmt(st, &q, err, st->ops->sql_has_schema, "");
+    if (rc == 0 && (rc = store_step(st, q, "reading the schema", err)) == 1) {
+        rc = store_col_int(st, q, 0) == 1 ? 0
+                                          : sw_err_set(err, SW_ECONFLICT,
+                                                       "store %s: no store schema (open the "
+                                                       "primary handle first)",
+                                                       st->path);
     }
-    return 0;
+    store_stmt_done(st, q);
+    return rc;
 }
 
-/* Opens the SQLite handle: WAL, foreign keys, busy timeout; checks the schema. */
-static int store_connect(struct store *st, const struct store_open_opts *opts, struct sw_err *err)
+/* Whether `path` names a PostgreSQL store (a libpq URI). */
+static bool store_is_pg_url(const char *path)
 {
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(st->path, &st->db, flags, NULL) != SQLITE_OK) {
-        return st->db ? store_db_error(st, "opening", err)
-                      : sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);
+    return strncasecmp(path, "postgres://", 11) == 0 || strncasecmp(path, "postgresql://", 13) == 0;
+}
+
+static int store_open_sqlite(struct store *st, const char *file, const struct store_open_opts *opts,
+                             bool primary, struct sw_err *err)
+{
+    char dsn[PATH_MAX + 16];
+    if ((st->path = strdup(file)) == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "store %s: out of memory", file);
     }
-    int busy_ms =
-        opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : STORE_DEFAULT_BUSY_TIMEOUT_MS;
-    sqlite3_extended_result_codes(st->db, 1);
-    sqlite3_busy_timeout(st->db, busy_ms);
-    int rc = store_pragma(st, "PRAGMA journal_mode = WAL", err);
+    int rc = primary ? store_lock(file, &st->lock_fd, err) : 0;
+    if (rc == 0 && primary) {
+        rc = (size_t)snprintf(dsn, sizeof dsn, "sqlite://%s", file) >= sizeof dsn
+                 ? sw_err_set(err, SW_EINVAL, "store %s: path too long", file)
+                 : store_migrate(dsn, file, err);
+    }
+    return rc != 0 ? rc : store_lite_connect(st, opts, err);
+}
+
+/* PostgreSQL: no flock (several coordinators share the store; the leader lease
+ * decides who writes). The conninfo carries the password; only the redacted URL is
+ * kept for messages. */
+static int store_open_pg(struct store *st, const char *url, const struct store_open_opts *opts,
+                         bool primary, struct sw_err *err)
+{
+    char redacted[STORE_URL_MAX + 1];
+    char *conninfo = NULL;
+    engine_dsn_redact(url, redacted, sizeof redacted);
+    if ((st->path = strdup(redacted)) == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "store %s: out of memory", redacted);
+    }
+    int rc = store_pg_conninfo(url, opts ? opts->password : NULL, &conninfo, err);
+    if (rc == 0 && primary) {
+        rc = store_migrate(conninfo, st->path, err);
+    }
     if (rc == 0) {
-        rc = store_pragma(st, "PRAGMA foreign_keys = ON", err);
+        int busy_ms = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms
+                                                        : STORE_DEFAULT_BUSY_TIMEOUT_MS;
+        rc = store_pg_connect(st, conninfo, busy_ms, err);
     }
-    if (rc == 0) {
-        rc = store_pragma(st, "PRAGMA synchronous = NORMAL", err);
-    }
-    if (rc != 0) {
-        return rc;
-    }
-    sqlite3_stmt *stmt = NULL;
-    rc = store_stmt(st, &stmt, err,
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'waves'",
-                    "");
-    if (rc == 0 && (rc = store_step(st, stmt, "reading the schema", err)) == 1) {
-        rc = store_col_int(stmt, 0) == 1 ? 0
-                                         : sw_err_set(err, SW_ECONFLICT,
-                                                      "store %s: no store schema (open the primary "
-                                                      "handle first)",
-                                                      st->path);
-    }
-    store_stmt_done(st, stmt);
+    store_pg_conninfo_free(conninfo);
     return rc;
 }
 
@@ -187,22 +202,28 @@ static int store_open_common(const char *path, const struct store_open_opts *opt
                              struct store **out, struct sw_err *err)
 {
     *out = NULL;
-    if (path == NULL || path[0] == '\0' || strchr(path, '?') != NULL) {
-        return sw_err_set(err, SW_EINVAL, "store path must be a file path without '?', got '%s'",
+    bool is_pg = path != NULL && store_is_pg_url(path);
+    if (path != NULL && strncmp(path, "sqlite:", 7) == 0) {
+        path += strncmp(path, "sqlite://", 9) == 0 ? 9 : 7;
+    }
+    if (path == NULL || path[0] == '\0' || (!is_pg && strchr(path, '?') != NULL)) {
+        return sw_err_set(err, SW_EINVAL,
+                          "store path must be a file path without '?' or a postgres:// URL, "
+                          "got '%s'",
                           path ? path : "");
     }
     struct store *st = calloc(1, sizeof *st);
-    if (st == NULL || (st->path = strdup(path)) == NULL) {
-        free(st);
-        return sw_err_set(err, SW_ENOMEM, "store %s: out of memory", path);
+    if (st == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "store: out of memory");
     }
     st->lock_fd = -1;
-    int rc = primary ? store_lock(path, &st->lock_fd, err) : 0;
-    if (rc == 0 && primary) {
-        rc = store_migrate(path, err);
-    }
+    int rc = is_pg ? store_open_pg(st, path, opts, primary, err)
+                   : store_open_sqlite(st, path, opts, primary, err);
     if (rc == 0) {
-        rc = store_connect(st, opts, err);
+        rc = store_check_schema(st, err);
+    }
+    if (rc == 0 && opts != NULL && opts->fence != NULL) {
+        st->fence = opts->fence;
     }
     if (rc != 0) {
         store_close(st);
@@ -229,8 +250,9 @@ void store_close(struct store *st)
     if (st == NULL) {
         return;
     }
-    store_stmt_cache_clear(st);
-    sqlite3_close_v2(st->db);
+    if (st->ops != NULL) {
+        st->ops->close(st);
+    }
     if (st->lock_fd >= 0) {
         close(st->lock_fd); /* releases the flock */
     }
@@ -243,9 +265,19 @@ const char *store_path(const struct store *st)
     return st->path;
 }
 
+bool store_is_shared(const struct store *st)
+{
+    return st->pg != NULL;
+}
+
+void store_set_fence(struct store *st, const _Atomic int64_t *epoch)
+{
+    st->fence = epoch;
+}
+
 int store_meta_get(struct store *st, const char *key, char **value, struct sw_err *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    struct store_q *stmt = NULL;
     *value = NULL;
     int rc = store_stmt(st, &stmt, err, "SELECT value FROM meta WHERE key = ?", "s", key);
     if (rc == 0 && (rc = store_step(st, stmt, "reading meta", err)) == 1) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "store_impl.h"
 #include "sw/strbuf.h"
@@ -66,7 +67,7 @@ void store_waves_free(struct store_wave *waves, size_t n)
 int store_shard_active_wave(struct store *st, const char *shard_id, char wave_id[WAVE_ID_MAX + 1],
                             struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     wave_id[0] = '\0';
     int rc = store_stmt(st, &q, err,
                         "SELECT w.id FROM wave_shards ws JOIN waves w ON w.id = ws.wave_id "
@@ -82,7 +83,7 @@ int store_shard_active_wave(struct store *st, const char *shard_id, char wave_id
 int store_busy_shards(struct store *st, const char *exclude_wave_id, struct store_busy_shard **out,
                       size_t *n, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     size_t cap = 0;
     *out = NULL;
     *n = 0;
@@ -173,9 +174,11 @@ static int store_wave_new_id(struct store *st, char id[WAVE_ID_MAX + 1], struct 
 {
     for (int attempt = 0; attempt < 8; attempt++) {
         unsigned char r[4];
-        sqlite3_randomness((int)sizeof r, r);
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+            return sw_err_set(err, SW_EIO, "store %s: no random bytes for a wave id", st->path);
+        }
         snprintf(id, WAVE_ID_MAX + 1, "w-%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
-        sqlite3_stmt *q = NULL;
+        struct store_q *q = NULL;
         int rc = store_stmt(st, &q, err, "SELECT 1 FROM waves WHERE id = ?", "s", id);
         if (rc == 0) {
             rc = store_step(st, q, "reading waves", err);
@@ -265,7 +268,7 @@ static int store_wave_create_txn(struct store *st, struct store_wave *w,
         rc = sw_err_set(err, SW_ENOTFOUND, "migration set %s is not known", w->digest);
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        sqlite3_stmt *q = NULL;
+        struct store_q *q = NULL;
         rc = store_stmt(st, &q, err, "SELECT 1 FROM shards WHERE id = ?", "s", shards[i].shard_id);
         if (rc == 0) {
             rc = store_step(st, q, "reading shards", err);

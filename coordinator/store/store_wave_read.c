@@ -44,19 +44,19 @@ static const char *store_phase_name(int i)
     return wave_stage_phase_name((enum wave_stage_phase)i);
 }
 
-static int store_wave_enums(struct store *st, sqlite3_stmt *q, struct store_wave *w,
+static int store_wave_enums(struct store *st, struct store_q *q, struct store_wave *w,
                             struct sw_err *err)
 {
     int dir = 0;
     int onf = 0;
     int phase = 0;
-    const char *state = (const char *)sqlite3_column_text(q, 6);
-    if (store_enum_parse((const char *)sqlite3_column_text(q, 4), PLAN_DOWN + 1,
-                         store_direction_name, &dir) != 0 ||
-        store_enum_parse((const char *)sqlite3_column_text(q, 5), PLAN_ON_FAILURE_ROLLBACK + 1,
+    const char *state = store_col_text(st, q, 6);
+    if (store_enum_parse(store_col_text(st, q, 4), PLAN_DOWN + 1, store_direction_name, &dir) !=
+            0 ||
+        store_enum_parse(store_col_text(st, q, 5), PLAN_ON_FAILURE_ROLLBACK + 1,
                          store_on_failure_name, &onf) != 0 ||
-        store_enum_parse((const char *)sqlite3_column_text(q, 8), STAGE_PHASE_COUNT,
-                         store_phase_name, &phase) != 0 ||
+        store_enum_parse(store_col_text(st, q, 8), STAGE_PHASE_COUNT, store_phase_name, &phase) !=
+            0 ||
         state == NULL || wave_state_parse(state, &w->state) != 0) {
         return sw_err_set(err, SW_EINTERNAL,
                           "store %s: wave %s: bad direction, on_failure, "
@@ -70,7 +70,7 @@ static int store_wave_enums(struct store *st, sqlite3_stmt *q, struct store_wave
 }
 
 /* Reads one row of STORE_WAVE_SELECT into *w (zeroed first; w owns its strings). */
-static int store_wave_row(struct store *st, sqlite3_stmt *q, struct store_wave *w,
+static int store_wave_row(struct store *st, struct store_q *q, struct store_wave *w,
                           struct sw_err *err)
 {
     *w = (struct store_wave){0};
@@ -96,11 +96,11 @@ static int store_wave_row(struct store *st, sqlite3_stmt *q, struct store_wave *
     if (rc == 0) {
         rc = store_col_dup(st, q, 11, &w->reason, err);
     }
-    w->current_stage = (int)store_col_int(q, 7);
-    w->phase_until_ms = store_col_int(q, 9);
-    w->created_ms = store_col_int(q, 13);
-    w->updated_ms = store_col_int(q, 14);
-    w->revision = store_col_int(q, 15);
+    w->current_stage = (int)store_col_int(st, q, 7);
+    w->phase_until_ms = store_col_int(st, q, 9);
+    w->created_ms = store_col_int(st, q, 13);
+    w->updated_ms = store_col_int(st, q, 14);
+    w->revision = store_col_int(st, q, 15);
     return rc;
 }
 
@@ -134,7 +134,7 @@ static int store_steps_parse(struct store *st, const char *text, struct store_wa
     return 0;
 }
 
-static int store_shard_texts(struct store *st, sqlite3_stmt *q, struct store_wave_shard *s,
+static int store_shard_texts(struct store *st, struct store_q *q, struct store_wave_shard *s,
                              struct sw_err *err)
 {
     int rc = store_col_copy(st, q, 0, s->shard_id, sizeof s->shard_id, err);
@@ -160,31 +160,31 @@ static int store_shard_texts(struct store *st, sqlite3_stmt *q, struct store_wav
 }
 
 /* Reads one row of STORE_SHARD_SELECT into *s (zeroed first). */
-static int store_shard_row(struct store *st, sqlite3_stmt *q, struct store_wave_shard *s,
+static int store_shard_row(struct store *st, struct store_q *q, struct store_wave_shard *s,
                            struct sw_err *err)
 {
     *s = (struct store_wave_shard){0};
     int rc = store_shard_texts(st, q, s, err);
-    const char *state = (const char *)sqlite3_column_text(q, 2);
+    const char *state = store_col_text(st, q, 2);
     if (rc == 0 && (state == NULL || wave_shard_state_parse(state, &s->state) != 0)) {
         rc = sw_err_set(err, SW_EINTERNAL, "store %s: shard %s: bad state", st->path, s->shard_id);
     }
     if (rc == 0) {
-        rc = store_steps_parse(st, (const char *)sqlite3_column_text(q, 5), s, err);
+        rc = store_steps_parse(st, store_col_text(st, q, 5), s, err);
     }
-    s->stage_idx = (int)store_col_int(q, 1);
-    s->has_down = store_col_int(q, 7) != 0;
-    s->lease_expires_ms = store_col_int(q, 10);
-    s->attempts = (int)store_col_int(q, 11);
-    s->started_ms = store_col_int(q, 13);
-    s->finished_ms = store_col_int(q, 14);
-    s->finished_seq = store_col_int(q, 15);
+    s->stage_idx = (int)store_col_int(st, q, 1);
+    s->has_down = store_col_int(st, q, 7) != 0;
+    s->lease_expires_ms = store_col_int(st, q, 10);
+    s->attempts = (int)store_col_int(st, q, 11);
+    s->started_ms = store_col_int(st, q, 13);
+    s->finished_ms = store_col_int(st, q, 14);
+    s->finished_seq = store_col_int(st, q, 15);
     return rc;
 }
 
 int store_wave_get_row(struct store *st, const char *id, struct store_wave *out, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     *out = (struct store_wave){0};
     int rc = store_stmt(st, &q, err, STORE_WAVE_SELECT "WHERE id = ?", "s", id);
     if (rc == 0) {
@@ -204,7 +204,7 @@ int store_wave_get_row(struct store *st, const char *id, struct store_wave *out,
 
 static int store_wave_read_shards(struct store *st, struct store_wave_detail *d, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     size_t cap = 0;
     int rc = store_stmt(st, &q, err,
                         STORE_SHARD_SELECT "WHERE wave_id = ? ORDER BY stage_idx, "
@@ -249,7 +249,7 @@ int store_wave_get(struct store *st, const char *id, struct store_wave_detail *o
 int store_wave_list(struct store *st, const struct store_wave_filter *filter,
                     struct store_wave **out, size_t *n, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     size_t cap = 0;
     bool by_state = filter != NULL && filter->by_state;
     bool active_only = filter != NULL && filter->active_only;
@@ -284,7 +284,7 @@ int store_wave_list(struct store *st, const struct store_wave_filter *filter,
 
 int store_wave_revision(struct store *st, const char *id, int64_t *revision, struct sw_err *err)
 {
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     *revision = 0;
     int rc = store_stmt(st, &q, err, "SELECT revision FROM waves WHERE id = ?", "s", id);
     if (rc == 0) {
@@ -293,7 +293,7 @@ int store_wave_revision(struct store *st, const char *id, int64_t *revision, str
     if (rc == 0) {
         rc = sw_err_set(err, SW_ENOTFOUND, "wave %s not found", id);
     } else if (rc == 1) {
-        *revision = store_col_int(q, 0);
+        *revision = store_col_int(st, q, 0);
         rc = 0;
     }
     store_stmt_done(st, q);
@@ -304,7 +304,7 @@ int store_wave_counts(struct store *st, const char *id, size_t counts[WSHARD_STA
                       struct sw_err *err)
 {
     int64_t revision = 0;
-    sqlite3_stmt *q = NULL;
+    struct store_q *q = NULL;
     memset(counts, 0, WSHARD_STATE_COUNT * sizeof counts[0]);
     int rc = store_wave_revision(st, id, &revision, err); /* SW_ENOTFOUND */
     if (rc == 0) {
@@ -314,13 +314,13 @@ int store_wave_counts(struct store *st, const char *id, size_t counts[WSHARD_STA
     }
     while (rc == 0 && (rc = store_step(st, q, "reading wave_shards", err)) == 1) {
         enum wave_shard_state state = WSHARD_PENDING;
-        const char *name = (const char *)sqlite3_column_text(q, 0);
+        const char *name = store_col_text(st, q, 0);
         rc =
             name != NULL && wave_shard_state_parse(name, &state) == 0
                 ? 0
                 : sw_err_set(err, SW_EINTERNAL, "store %s: wave %s: bad shard state", st->path, id);
         if (rc == 0) {
-            counts[state] += (size_t)store_col_int(q, 1);
+            counts[state] += (size_t)store_col_int(st, q, 1);
         }
     }
     store_stmt_done(st, q);

@@ -1,5 +1,6 @@
-/* Unit tests for coordinator/store/ on temporary SQLite files: open and lock, schema
- * migration, fleet sync, migration sets, waves, apply_decision, events, persistence. */
+/* Unit tests for coordinator/store/, run against both backends (store_backend.h):
+ * open and lock, schema migration, fleet sync, migration sets, waves, apply_decision,
+ * events, persistence. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,19 +9,18 @@
 #include <cmocka.h>
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../proto/tmpdir.h"
 #include "store/store.h"
+#include "store_backend.h"
 
 struct fixture {
-    char *dir;
-    char *path;
+    struct store_backend b;
+    const char *path; /* b.path */
     struct store *st;
 };
 
@@ -35,8 +35,8 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     struct sw_err err = {0};
-    f->dir = tmpdir_new();
-    f->path = tmpdir_path(f->dir, "store.db");
+    assert_int_equal(store_backend_create(&f->b), 0);
+    f->path = f->b.path;
     expect_ok(store_open(f->path, NULL, &f->st, &err), &err);
     *state = f;
     return 0;
@@ -46,26 +46,23 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     store_close(f->st);
-    free(f->path);
-    tmpdir_remove(f->dir);
+    store_backend_drop(&f->b);
     free(f);
     return 0;
 }
 
-/* One integer from a SQL query on the store file, through a separate connection. */
-static int64_t query_int(const char *path, const char *sql)
+/* One integer from a SQL query on the store, through a separate connection. */
+static int64_t query_int(const struct fixture *f, const char *sql)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    }
-    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    int64_t v = store_backend_int(&f->b, sql);
+    assert_int_not_equal(v, -1);
     return v;
+}
+
+/* What messages call the store: its path, or its URL with the password redacted. */
+static const char *store_name(const struct fixture *f, char *buf, size_t cap)
+{
+    return f->b.is_pg ? engine_dsn_redact(f->path, buf, cap) : f->path;
 }
 
 /* ---- fixtures: fleets, sets, waves ---- */
@@ -178,34 +175,54 @@ static void test_schema_migrated(void **state)
 {
     struct fixture *f = *state;
     struct sw_err err = {0};
-    assert_int_equal(query_int(f->path, "SELECT count(*) FROM shardwave_schema_history "
-                                        "WHERE state = 'applied' AND version = '1'"),
+    assert_int_equal(query_int(f, "SELECT count(*) FROM shardwave_schema_history "
+                                  "WHERE state = 'applied' AND version = '1'"),
                      1);
-    assert_int_equal(query_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name IN "
-                                        "('shards', 'waves', 'wave_shards', 'events', 'leases', "
-                                        "'agents', 'seen_reports', 'meta', 'migration_files')"),
-                     9);
-    assert_int_equal(query_int(f->path, "SELECT count(*) FROM pragma_journal_mode "
-                                        "WHERE journal_mode = 'wal'"),
+    assert_int_equal(query_int(f, "SELECT count(*) FROM shardwave_schema_history "
+                                  "WHERE state = 'applied' AND description = 'leader lease'"),
                      1);
+    const char *tables = f->b.is_pg ? "SELECT count(*) FROM pg_tables WHERE schemaname = "
+                                      "current_schema() AND tablename IN "
+                                    : "SELECT count(*) FROM sqlite_master WHERE name IN ";
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s%s", tables,
+             "('shards', 'waves', 'wave_shards', 'events', 'leases', 'agents', 'seen_reports', "
+             "'meta', 'migration_files', 'leader')");
+    assert_int_equal(query_int(f, sql), 10);
+    if (!f->b.is_pg) {
+        assert_int_equal(query_int(f, "SELECT count(*) FROM pragma_journal_mode "
+                                      "WHERE journal_mode = 'wal'"),
+                         1);
+    }
+    int64_t n_versions = query_int(f, "SELECT count(*) FROM shardwave_schema_history");
+    assert_true(n_versions >= 4);
     store_close(f->st);
     f->st = NULL;
     expect_ok(store_open(f->path, NULL, &f->st, &err), &err); /* idempotent reopen */
-    assert_int_equal(query_int(f->path, "SELECT count(*) FROM shardwave_schema_history"), 3);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM shardwave_schema_history"), n_versions);
 }
 
-static void test_second_primary_refused(void **state)
+/* SQLite: one primary at a time (flock). PostgreSQL: several coordinators share the
+ * store, so a second primary opens (and finds the schema migrated). */
+static void test_second_primary(void **state)
 {
     struct fixture *f = *state;
     struct store *other = NULL;
     struct store *secondary = NULL;
     struct sw_err err = {0};
     char want[4096];
-    assert_int_equal(store_open(f->path, NULL, &other, &err), SW_ELOCKED);
-    assert_null(other);
-    snprintf(want, sizeof want, "store %s is in use by another coordinator (pid %ld)", f->path,
-             (long)getpid());
-    assert_string_equal(err.msg, want);
+    if (f->b.is_pg) {
+        expect_ok(store_open(f->path, NULL, &other, &err), &err);
+        assert_true(store_is_shared(other));
+        store_close(other);
+    } else {
+        assert_false(store_is_shared(f->st));
+        assert_int_equal(store_open(f->path, NULL, &other, &err), SW_ELOCKED);
+        assert_null(other);
+        snprintf(want, sizeof want, "store %s is in use by another coordinator (pid %ld)", f->path,
+                 (long)getpid());
+        assert_string_equal(err.msg, want);
+    }
     expect_ok(store_open_secondary(f->path, NULL, &secondary, &err), &err);
     expect_ok(store_meta_put(secondary, "k", "v", &err), &err);
     store_close(secondary);
@@ -220,10 +237,13 @@ static void test_second_primary_refused(void **state)
     assert_null(v);
 }
 
-/* A second process (a second coordinator) is refused too. */
+/* A second process (a second coordinator) is refused too (SQLite only). */
 static void test_other_process_refused(void **state)
 {
     struct fixture *f = *state;
+    if (f->b.is_pg) {
+        skip(); /* no flock on a shared store */
+    }
     fflush(NULL);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -245,15 +265,19 @@ static void test_other_process_refused(void **state)
 static void test_secondary_needs_schema(void **state)
 {
     struct fixture *f = *state;
+    struct store_backend empty;
     struct store *st = NULL;
     struct sw_err err = {0};
-    char *path = tmpdir_path(f->dir, "empty.db");
     char want[4096];
-    assert_int_equal(store_open_secondary(path, NULL, &st, &err), SW_ECONFLICT);
-    snprintf(want, sizeof want, "store %s: no store schema (open the primary handle first)", path);
+    char name[1024];
+    (void)f;
+    assert_int_equal(store_backend_create(&empty), 0);
+    assert_int_equal(store_open_secondary(empty.path, NULL, &st, &err), SW_ECONFLICT);
+    snprintf(want, sizeof want, "store %s: no store schema (open the primary handle first)",
+             empty.is_pg ? engine_dsn_redact(empty.path, name, sizeof name) : empty.path);
     assert_string_equal(err.msg, want);
     assert_null(st);
-    free(path);
+    store_backend_drop(&empty);
 }
 
 /* ---- fleet ---- */
@@ -551,7 +575,7 @@ static void test_busy_shards(void **state)
     snprintf(want, sizeof want, "shard t-b is in active wave %s", w1);
     assert_string_equal(err.msg, want);
     assert_string_equal(w.id, "");
-    assert_int_equal(query_int(f->path, "SELECT count(*) FROM waves"), 1);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM waves"), 1);
 
     /* unknown shard and unknown set */
     shards[1] = wave_shard("t-zz", 1);
@@ -641,8 +665,8 @@ static void test_apply_decision(void **state)
     assert_int_equal(d.shards[0].lease_expires_ms, 61500);
     assert_int_equal(d.shards[0].attempts, 1);
     assert_int_equal(d.shards[1].state, WSHARD_PENDING);
-    assert_int_equal(query_int(f->path, "SELECT count(*) FROM leases WHERE id = 'l-1' AND "
-                                        "shard_id = 't-a' AND expires_ms = 61500"),
+    assert_int_equal(query_int(f, "SELECT count(*) FROM leases WHERE id = 'l-1' AND "
+                                  "shard_id = 't-a' AND expires_ms = 61500"),
                      1);
     bool seen = false;
     expect_ok(store_report_seen(f->st, "r-1", &seen, &err), &err);
@@ -680,7 +704,7 @@ static void test_apply_decision(void **state)
     assert_int_equal(d.wave.state, WAVE_RUNNING);
     assert_int_equal(d.wave.revision, 2);
     store_wave_detail_cleanup(&d);
-    assert_int_equal(query_int(f->path, "SELECT count(*) FROM events"), 3);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM events"), 3);
 
     /* the lease is released with the shard's lease id */
     expect_ok(store_wave_get(f->st, wid, &d, &err), &err);
@@ -693,7 +717,7 @@ static void test_apply_decision(void **state)
         .wave_id = wid, .expected_state = WAVE_RUNNING, .n_shards = 1, .shards = &s0};
     expect_ok(store_apply_decision(f->st, &dec, &rev, &err), &err);
     assert_int_equal(rev, 3);
-    assert_int_equal(query_int(f->path, "SELECT count(*) FROM leases"), 0);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM leases"), 0);
     store_wave_detail_cleanup(&d);
 }
 
@@ -761,15 +785,12 @@ static void test_events_append_only(void **state)
     sync_fleet(f->st, ids, 1);
     put_set(f->st, digest);
     create_wave(f->st, digest, ids, 1, 1000, wid);
-    sqlite3 *db = NULL;
-    char *msg = NULL;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_not_equal(sqlite3_exec(db, "UPDATE events SET actor = 'x'", NULL, NULL, &msg),
-                         SQLITE_OK);
-    assert_string_equal(msg, "events are append-only");
-    sqlite3_free(msg);
-    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM events", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    struct sw_err err = {0};
+    assert_int_equal(store_backend_exec(&f->b, "UPDATE events SET actor = 'x'", &err), SW_EDB);
+    assert_non_null(strstr(err.msg, "events are append-only"));
+    assert_int_equal(store_backend_exec(&f->b, "DELETE FROM events", &err), SW_EDB);
+    assert_non_null(strstr(err.msg, "events are append-only"));
+    assert_int_equal(query_int(f, "SELECT count(*) FROM events"), 1);
 }
 
 /* Everything survives closing and reopening the store. */
@@ -881,7 +902,7 @@ static void test_concurrent_decisions(void **state)
     struct store_wave w = {0};
     expect_ok(store_wave_get_row(f->st, wid, &w, &err), &err);
     assert_int_equal(w.revision, 1 + n_ok);
-    assert_int_equal(query_int(f->path, "SELECT count(*) FROM events WHERE actor = 'racer'"), n_ok);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM events WHERE actor = 'racer'"), n_ok);
     store_wave_cleanup(&w);
 }
 
@@ -948,23 +969,23 @@ static void test_newer_schema_refused(void **state)
 {
     struct fixture *f = *state;
     struct sw_err err = {0};
-    sqlite3 *db = NULL;
+    char name[1024];
     store_close(f->st);
     f->st = NULL;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "INSERT INTO shardwave_schema_history (version, description, "
-                                  "direction, script, checksum, state) SELECT '99', 'future', "
-                                  "direction, 'V99__future.sql', checksum, state FROM "
-                                  "shardwave_schema_history WHERE version = '1'",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    int64_t latest =
+        query_int(f, "SELECT max(CAST(version AS INTEGER)) FROM shardwave_schema_history");
+    expect_ok(store_backend_exec(&f->b,
+                                 "INSERT INTO shardwave_schema_history (version, description, "
+                                 "direction, script, checksum, state) SELECT '99', 'future', "
+                                 "direction, 'V99__future.sql', checksum, state FROM "
+                                 "shardwave_schema_history WHERE version = '1'",
+                                 &err),
+              &err);
     char want[4096];
     snprintf(want, sizeof want,
              "store %s: schema migration: schema version 99 was applied by a newer coordinator "
-             "(this one knows up to 3)",
-             f->path);
+             "(this one knows up to %lld)",
+             store_name(f, name, sizeof name), (long long)latest);
     assert_int_equal(store_open(f->path, NULL, &f->st, &err), SW_ECONFLICT);
     assert_string_equal(err.msg, want);
     assert_null(f->st);
@@ -975,7 +996,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_schema_migrated),
-        T(test_second_primary_refused),
+        T(test_second_primary),
         T(test_other_process_refused),
         T(test_secondary_needs_schema),
         T(test_fleet_sync),
@@ -993,5 +1014,7 @@ int main(void)
         T(test_newer_schema_refused),
     };
 #undef T
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    store_backend_require();
+    return cmocka_run_group_tests_name(
+        store_backend_is_pg() ? "store on PostgreSQL" : "store on SQLite", tests, NULL, NULL);
 }
