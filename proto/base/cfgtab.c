@@ -318,6 +318,9 @@ static int set_list_setting(const struct cfgtab_entry *e, void *cfg, const confi
                             const char *where, struct sw_err *err)
 {
     int type = config_setting_type(s);
+    if (type == CONFIG_TYPE_STRING && (e->flags & CFGTAB_LIST_TEXT) != 0) {
+        return set_list_text(e, cfg, config_setting_get_string(s), where, err);
+    }
     if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
         return wrong_type(e, s, where, err);
     }

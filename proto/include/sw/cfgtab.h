@@ -36,6 +36,8 @@ enum cfgtab_flag {
     CFGTAB_RELOADABLE = 1u << 1, /* may change on reload */
     CFGTAB_SECRET = 1u << 2,     /* never printed: "<redacted>" */
     CFGTAB_NO_ENV = 1u << 3,     /* no environment override */
+    CFGTAB_LIST_TEXT = 1u << 4,  /* CFGTAB_LIST: a plain string is accepted too, read
+                                    like the environment form "a, b" (one item or several) */
 };
 
 struct cfgtab_list {

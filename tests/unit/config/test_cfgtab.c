@@ -332,6 +332,49 @@ static void test_section(void **state)
     assert_string_equal(err.msg, "t.conf:1: hooks: expected a group or a list, got an integer");
 }
 
+/* CFGTAB_LIST_TEXT: a list setting that also takes one string ("a" or "a, b"). */
+struct ucfg {
+    struct cfgtab_list urls;
+};
+
+static const struct cfgtab_entry url_entries[] = {
+    {"urls", CFGTAB_LIST, offsetof(struct ucfg, urls), NULL, 1, 3, 0,
+     CFGTAB_REQUIRED | CFGTAB_LIST_TEXT, "urls", NULL},
+};
+static const struct cfgtab url_table = {"test", "SW_U_", 1, url_entries};
+
+static void test_list_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t n;
+        const char *first;
+        const char *last;
+    } cases[] = {
+        {"urls = \"http://a:1\";", 1, "http://a:1", "http://a:1"},
+        {"urls = \"http://a:1, http://b:2\";", 2, "http://a:1", "http://b:2"},
+        {"urls = [\"http://a:1\", \"http://b:2\", \"http://c:3\"];", 3, "http://a:1", "http://c:3"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ucfg c = {0};
+        struct sw_err err = {0};
+        struct cfgtab_source src = {.text = cases[i].text, .name = "u.conf", .env = no_env};
+        assert_int_equal(cfgtab_load(&url_table, &src, &c, &err), 0);
+        assert_int_equal(c.urls.n_items, cases[i].n);
+        assert_string_equal(c.urls.items[0], cases[i].first);
+        assert_string_equal(c.urls.items[c.urls.n_items - 1], cases[i].last);
+        cfgtab_cleanup(&url_table, &c);
+    }
+    struct ucfg c = {0};
+    struct sw_err err = {0};
+    struct cfgtab_source src = {.text = "urls = 3;", .name = "u.conf", .env = no_env};
+    assert_int_equal(cfgtab_load(&url_table, &src, &c, &err), SW_EINVAL);
+    assert_string_equal(err.msg,
+                        "u.conf:1: urls: expected a list of strings such as [\"a\", \"b\"], got an "
+                        "integer");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,7 +382,7 @@ int main(void)
         cmocka_unit_test(test_env_override),   cmocka_unit_test(test_errors),
         cmocka_unit_test(test_file_path),      cmocka_unit_test(test_reload),
         cmocka_unit_test(test_print_and_help), cmocka_unit_test(test_duration_parse),
-        cmocka_unit_test(test_section),
+        cmocka_unit_test(test_section),        cmocka_unit_test(test_list_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
