@@ -15,7 +15,12 @@ PKGS=(
     # promtool (tests/integration/metrics.sh: `promtool check metrics` on /metrics);
     # ~19 MB download, the server it ships is never started by us
     prometheus
+    # the dashboard's browser tests (tests/integration/dashboard_*.sh): headless chromium
+    # driven by playwright-core (npm ci in tests/browser, below)
+    chromium
 )
+# node and npm for those tests, unless a node is already installed (with its own npm)
+command -v node >/dev/null || PKGS+=(nodejs npm)
 # The fuzz phase of tests/run.sh (tests/fuzz/run.sh): clang and its libFuzzer and sanitizer
 # runtime. Kept apart from PKGS: the container build stage does not need them.
 FUZZ_PKGS=(clang-14 libclang-rt-14-dev)
@@ -26,7 +31,23 @@ for p in "${PKGS[@]}" "${FUZZ_PKGS[@]}"; do
         missing+=("$p")
     fi
 done
-((${#missing[@]} == 0)) && exit 0
+# The browser tests' playwright-core at the version tests/browser/package-lock.json pins
+# (from the npm registry; no browser download: the tests use Debian's chromium). Runs when
+# node_modules is missing or older than the lock file.
+browser_modules()
+{
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+    [[ -f $dir/package-lock.json ]] || return 0
+    [[ $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]] && return 0
+    echo "install-deps: npm ci in $dir" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
+if ((${#missing[@]} == 0)); then
+    browser_modules
+    exit 0
+fi
 
 if [[ $(id -u) -ne 0 ]]; then
     echo "install-deps: missing packages: ${missing[*]}" >&2
@@ -44,3 +65,4 @@ if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+browser_modules
