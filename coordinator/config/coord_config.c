@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sw/numparse.h"
 
@@ -17,13 +18,17 @@
 static int check_listen(const void *field, struct sw_err *err);
 static int check_log_level(const void *field, struct sw_err *err);
 static int check_log_format(const void *field, struct sw_err *err);
+static int check_store_path(const void *field, struct sw_err *err);
 
 #define F(name) offsetof(struct coord_config, name)
 static const struct cfgtab_entry coord_entries[] = {
     {"listen", CFGTAB_STRING, F(listen), "127.0.0.1:7400", 3, 300, 0, 0,
      "address of the HTTP API, host:port ([::1]:7400 for IPv6)", check_listen},
     {"store_path", CFGTAB_STRING, F(store_path), "/var/lib/shardwave/coordinator.db", 1,
-     PATH_MAX_BYTES, 0, 0, "SQLite database holding waves, events and registered shards", NULL},
+     PATH_MAX_BYTES, 0, 0,
+     "the store of waves, events and shards: a SQLite file path (the default), or a "
+     "postgres:// URL for coordinators sharing one PostgreSQL store (no password in it)",
+     check_store_path},
     {"fleet_file", CFGTAB_STRING, F(fleet_file), NULL, 1, PATH_MAX_BYTES, 0, R,
      "fleet file (libconfig) listing the shards; re-read on SIGHUP and POST /v1/fleet/reload",
      NULL},
@@ -110,6 +115,36 @@ static int check_log_format(const void *field, struct sw_err *err)
     const char *s = *(char *const *)field;
     if (log_format_parse(s, &format) != 0) {
         return sw_err_set(err, SW_EINVAL, "unknown log format '%s' (expected logfmt or json)", s);
+    }
+    return 0;
+}
+
+/* Whether a store_path names a PostgreSQL store. */
+static bool is_pg_url(const char *s)
+{
+    return strncasecmp(s, "postgres://", 11) == 0 || strncasecmp(s, "postgresql://", 13) == 0;
+}
+
+/* A postgres:// store_path must not carry a password: the effective config and the
+ * logs print store_path. Flags "user:secret@" in the authority and a password=
+ * parameter; the URL itself is parsed by libpq when the store opens. */
+static int check_store_path(const void *field, struct sw_err *err)
+{
+    const char *s = *(char *const *)field;
+    if (!is_pg_url(s)) {
+        return 0;
+    }
+    const char *auth = strstr(s, "://") + 3;
+    size_t auth_len = strcspn(auth, "/?#");
+    const char *at = memchr(auth, '@', auth_len);
+    bool has_pw = at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL;
+    for (const char *p = strchr(s, '?'); p != NULL && !has_pw; p = strchr(p + 1, '&')) {
+        has_pw = strncasecmp(p + 1, "password=", 9) == 0;
+    }
+    if (has_pw) {
+        sw_err_set(err, SW_EINVAL, "the store URL must not carry a password");
+        sw_err_hint(err, "give it to libpq: a pgpass file (PGPASSFILE, ~/.pgpass) or PGPASSWORD");
+        return SW_EINVAL;
     }
     return 0;
 }

@@ -19,7 +19,7 @@
 struct coord_config {
     /* From the table (setting name = field name unless noted). */
     char *listen;        /* "host:port", default "127.0.0.1:7400"; "[::1]:7400" for IPv6 */
-    char *store_path;    /* default /var/lib/shardwave/coordinator.db */
+    char *store_path;    /* default /var/lib/shardwave/coordinator.db; or postgres://... */
     char *fleet_file;    /* NULL = no fleet file (shards registered through the API) */
     char *tokens_file;   /* required */
     char *tls_cert_file; /* both or neither of cert and key */
