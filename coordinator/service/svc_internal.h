@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "service/service.h"
+#include "service/svc_notify.h"
 #include "service/svc_stats.h"
 #include "wave/wave_fsm.h"
 
@@ -112,6 +113,7 @@ struct svc {
     struct svc_view *views[SVC_VIEWS_MAX]; /* under wave_mu */
     size_t n_views;
     uint64_t fleet_gen; /* under wave_mu */
+    struct svc_notify_sink notify; /* webhook sink and expired-lease count (svc_notify.c) */
 };
 
 /* Borrows a store handle for this thread (opens a secondary when the pool is empty). */

@@ -13,6 +13,7 @@
 
 #include "config/plan_file.h"
 #include "service/svc_internal.h"
+#include "service/svc_notify.h"
 #include "sw/clock.h"
 #include "sw/log.h"
 #include "wave/wave_fsm.h"
@@ -93,6 +94,7 @@ static int svc_changed_shards(const struct svc_view *v, const struct wave_decisi
         struct store_wave_shard *ws = &(*out)[i];
         *ws = v->detail.shards[c->shard_idx]; /* shallow: strings stay the detail's */
         ws->state = c->to;
+        ws->failure = c->failure;
         if (!svc_holds_lease(c->to)) {
             ws->lease_id[0] = '\0';
             ws->lease_expires_ms = 0;
@@ -117,10 +119,11 @@ static int svc_changed_shards(const struct svc_view *v, const struct wave_decisi
 }
 
 /* Persists the decision: the wave row, changed shards, events and the report id in one
- * transaction. */
+ * transaction. event_ids (NULL, or one slot per extra event and record) receives the
+ * events' ids. */
 static int svc_persist(struct store *st, struct svc_view *v, const struct wave_decision *d,
                        const struct wave_event *wev, const struct svc_step_opts *o, int64_t now_ms,
-                       struct sw_err *err)
+                       int64_t *event_ids, struct sw_err *err)
 {
     struct store_event *events = NULL;
     struct store_wave_shard *shards = NULL;
@@ -149,6 +152,7 @@ static int svc_persist(struct store *st, struct svc_view *v, const struct wave_d
                                     .shards = shards,
                                     .n_events = n_events,
                                     .events = events,
+                                    .event_ids = event_ids,
                                     .report_id = o != NULL ? o->report_id : NULL};
         rc = store_apply_decision(st, &sd, NULL, err);
     }
@@ -281,7 +285,7 @@ static int svc_step_stale(struct store *st, struct svc_view *v, const struct svc
                                  .phase = v->view.phase,
                                  .phase_until_ms = v->view.phase_until_ms};
     struct wave_event ev = {.kind = WAVE_EV_TICK, .actor = o->actor};
-    return svc_persist(st, v, &none, &ev, o, sw_clock_wall_ms(), err);
+    return svc_persist(st, v, &none, &ev, o, sw_clock_wall_ms(), NULL, err);
 }
 
 static void svc_step_result(const struct svc_view *v, const struct wave_decision *d,
@@ -308,11 +312,17 @@ static int svc_step_persist_act(struct svc *s, struct store *st, struct svc_view
                    : 0;
     }
     struct svc_before before = {v->view.state, v->view.stage, v->view.phase};
-    int rc = svc_persist(st, v, d, ev, o, v->view.now_ms, &e->err);
+    size_t n_extra = o != NULL ? o->n_extra : 0;
+    int64_t *ids = calloc(n_extra + d->n_records + 1, sizeof *ids); /* webhooks cite them */
+    int rc = ids == NULL ? sw_err_set(&e->err, SW_ENOMEM, "out of memory")
+                         : svc_persist(st, v, d, ev, o, v->view.now_ms, ids, &e->err);
     if (rc != 0) {
+        free(ids);
         return svc_error_from(e, rc == SW_ECONFLICT ? SVC_CONFLICT : SVC_INTERNAL, &e->err);
     }
     svc_log_decision(v, &before, d, ev);
+    svc_notify_decision(s, v, d, ev, ids + n_extra, v->view.now_ms); /* after the commit */
+    free(ids);
     if (!wave_fsm_awaits_gate(d->state, d->phase)) {
         svc_gate_drop(s, v->detail.wave.id);
     }
@@ -418,6 +428,18 @@ int svc_wave_action(struct svc *s, const char *id, enum svc_action action, const
                     const char *reason, struct store_wave_detail *out, struct svc_error *e)
 {
     struct wave_event ev = {.kind = svc_action_event(action), .actor = actor, .detail = reason};
+    int rc = svc_step(s, id, &ev, NULL, e);
+    if (rc == 0 && out != NULL) {
+        rc = svc_wave_get(s, id, out, e);
+    }
+    return rc;
+}
+
+int svc_wave_resume(struct svc *s, const char *id, const char *actor, const char *reason,
+                    bool retry_failed, struct store_wave_detail *out, struct svc_error *e)
+{
+    struct wave_event ev = {
+        .kind = WAVE_EV_RESUME, .actor = actor, .detail = reason, .retry_failed = retry_failed};
     int rc = svc_step(s, id, &ev, NULL, e);
     if (rc == 0 && out != NULL) {
         rc = svc_wave_get(s, id, out, e);
