@@ -9,8 +9,9 @@
 #  3. layering (STYLE.md section 2): proto/ includes no agent/coordinator header,
 #     agent/ no coordinator header, coordinator/ (except cli/, and the store's schema
 #     migration in coordinator/store/store_open.c) no agent header,
-#     engine_impl.h only inside agent/engine/, and coordinator/wave/ none of the
-#     libmicrohttpd, SQLite, curl or pthread headers.
+#     engine_impl.h only inside agent/engine/, coordinator/wave/ none of the
+#     libmicrohttpd, SQLite, curl or pthread headers, and in coordinator/ only the store's
+#     backends include sqlite3.h (store_db_sqlite.c) and libpq-fe.h (store_db_pg.c).
 # This is a grep, not a parser: comment lines are skipped; an engine-name check
 # written some other way (a lookup table, a ternary) is not caught and is left to
 # review. Usage: tools/lint.sh [REPO_ROOT]. Exit 1 with file:line on any finding.
@@ -77,6 +78,14 @@ check '^coordinator/store/store_open\.c$' '' \
     'store_open.c may include only engine/engine.h and runner/runner.h of the agent'
 check '' '^agent/engine/' '#[[:space:]]*include[[:space:]]*"([^"]*/)?engine_impl\.h"' \
     'engine_impl.h is for the drivers and engine.c only'
+# The store's backends: only store_db_sqlite.c / store_db_pg.c talk to SQLite / libpq;
+# every other store module goes through the backend-neutral helpers of store_impl.h.
+check '^coordinator/' '^coordinator/store/store_db_sqlite\.c$' \
+    '#[[:space:]]*include[[:space:]]*<sqlite3\.h>' \
+    'coordinator code other than coordinator/store/store_db_sqlite.c includes sqlite3.h'
+check '^coordinator/' '^coordinator/store/store_db_pg\.c$' \
+    '#[[:space:]]*include[[:space:]]*<libpq-fe\.h>' \
+    'coordinator code other than coordinator/store/store_db_pg.c includes libpq-fe.h'
 check '^coordinator/wave/' '' \
     '#[[:space:]]*include[[:space:]]*<(microhttpd\.h|sqlite3\.h|curl/|pthread\.h)' \
     'coordinator/wave is pure: no HTTP, SQLite, curl or thread headers'
