@@ -1,3 +1,5 @@
 # The dashboard in a real browser: headless Debian chromium driven by playwright-core
 # (tests/browser/), against a real coordinator and agents over SQLite shards.
 sw_script_test(NAME dashboard_browser SCRIPT dashboard_browser.sh TIMEOUT 120)
+# 2,000 shards: the time to the first full render and per update (printed, not asserted).
+sw_script_test(NAME dashboard_scale SCRIPT dashboard_scale.sh TIMEOUT 120)
