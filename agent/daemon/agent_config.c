@@ -32,10 +32,28 @@ static int agent_config_check_format(const void *field, struct sw_err *err)
     return 0;
 }
 
+static int agent_config_check_urls(const void *field, struct sw_err *err)
+{
+    const struct cfgtab_list *urls = field;
+    for (size_t i = 0; i < urls->n_items; i++) {
+        const char *u = urls->items[i];
+        if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+            return sw_err_set(err, SW_EINVAL, "'%s' is not an http:// or https:// URL", u);
+        }
+        if (strlen(u) > 2000) {
+            return sw_err_set(err, SW_EINVAL, "URL %zu is longer than 2000 bytes", i + 1);
+        }
+    }
+    return 0;
+}
+
 #define F(x) offsetof(struct agent_config, x)
 static const struct cfgtab_entry agent_config_entries[] = {
-    {"coordinator_url", CFGTAB_STRING, F(coordinator_url), NULL, 1, 2048, 0, CFGTAB_REQUIRED,
-     "coordinator base URL, e.g. https://coordinator:7400", NULL},
+    {"coordinator_url", CFGTAB_LIST, F(coordinator_urls), NULL, 1, 16, 0,
+     CFGTAB_REQUIRED | CFGTAB_LIST_TEXT,
+     "coordinator base URL, e.g. https://coordinator:7400, or a list of every coordinator "
+     "sharing one store (the agent follows the leader)",
+     agent_config_check_urls},
     {"token", CFGTAB_STRING, F(token), NULL, 1, 4096, 0, CFGTAB_SECRET,
      "agent-role bearer token (prefer token_file or the environment)", NULL},
     {"token_file", CFGTAB_STRING, F(token_file), NULL, 1, 4096, 0, 0,

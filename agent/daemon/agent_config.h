@@ -13,11 +13,13 @@
 #include "sw/strbuf.h"
 
 struct agent_config {
-    char *coordinator_url; /* e.g. "http://127.0.0.1:7400" */
-    char *token;           /* secret: the agent-role bearer token (env SHARDWAVE_AGENT_TOKEN) */
-    char *token_file;      /* or a file holding it */
-    char *ca_file;         /* CA bundle for https; NULL = system default */
-    char *agent_id;        /* default: the host name */
+    /* setting coordinator_url: one base URL, e.g. "http://127.0.0.1:7400", or several
+     * coordinators sharing one store (a list, or "a, b"): the agent follows the leader */
+    struct cfgtab_list coordinator_urls;
+    char *token;      /* secret: the agent-role bearer token (env SHARDWAVE_AGENT_TOKEN) */
+    char *token_file; /* or a file holding it */
+    char *ca_file;    /* CA bundle for https; NULL = system default */
+    char *agent_id;   /* default: the host name */
     struct cfgtab_list pools;
     int64_t workers;
     char *state_dir; /* the on-disk report queue */

@@ -10,6 +10,7 @@
 #define SW_AGENT_DAEMON_AGENT_DAEMON_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,7 +51,8 @@ struct agent {
     int64_t lease_ttl_ms;
     int64_t heartbeat_ms;
     int64_t long_poll_ms;
-    struct sw_metrics *metrics; /* agent_metrics.h; NULL = none (counts are skipped) */
+    struct sw_metrics *metrics;    /* agent_metrics.h; NULL = none (counts are skipped) */
+    atomic_size_t coordinator_idx; /* the coordinator URL that answered last (agent_http) */
 };
 
 /* Sets up the shared parts (queue, DSN table, locks) from a loaded config. */

@@ -1,6 +1,7 @@
 /* libcurl JSON POSTs to the coordinator (see agent_http.h). */
 #include "daemon/agent_http.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,17 +9,44 @@
 
 #include <curl/curl.h>
 
+#include "sw/log.h"
 #include "sw/strbuf.h"
+
+#define AGENT_HTTP_URL_MAX 2048
 
 struct agent_http {
     CURL *curl;
     struct curl_slist *headers;
-    char *base_url;
+    char **urls; /* without a trailing '/' */
+    size_t n_urls;
+    atomic_size_t own_idx;
+    atomic_size_t *idx;               /* shared_idx or &own_idx */
+    char learned[AGENT_HTTP_URL_MAX]; /* a followed redirect off the list; "" = none */
     char *ca_file;
     int64_t connect_timeout_ms;
     int64_t request_timeout_ms;
     const volatile sig_atomic_t *abort_flag;
 };
+
+/* Copies the URLs without trailing '/'; false on ENOMEM. */
+static bool agent_http_copy_urls(struct agent_http *h, const struct agent_http_opts *opts)
+{
+    h->urls = calloc(opts->n_urls + 1, sizeof *h->urls);
+    if (h->urls == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < opts->n_urls; i++) {
+        size_t len = strlen(opts->urls[i]);
+        while (len > 0 && opts->urls[i][len - 1] == '/') {
+            len--;
+        }
+        if ((h->urls[i] = strndup(opts->urls[i], len)) == NULL) {
+            return false;
+        }
+        h->n_urls++;
+    }
+    return true;
+}
 
 int agent_http_new(const struct agent_http_opts *opts, struct agent_http **out, struct sw_err *err)
 {
@@ -31,7 +59,9 @@ int agent_http_new(const struct agent_http_opts *opts, struct agent_http **out, 
     }
     int n = snprintf(auth, sizeof auth, "Authorization: Bearer %s", opts->token);
     h->curl = curl_easy_init();
-    h->base_url = strdup(opts->base_url);
+    atomic_init(&h->own_idx, 0);
+    h->idx = opts->shared_idx != NULL ? opts->shared_idx : &h->own_idx;
+    bool has_urls = opts->n_urls > 0 && agent_http_copy_urls(h, opts);
     h->ca_file = opts->ca_file != NULL ? strdup(opts->ca_file) : NULL;
     h->headers = curl_slist_append(NULL, "Content-Type: application/json");
     h->headers = h->headers != NULL ? curl_slist_append(h->headers, "Expect:") : NULL;
@@ -42,7 +72,7 @@ int agent_http_new(const struct agent_http_opts *opts, struct agent_http **out, 
     memset(auth, 0, sizeof auth);
     if (n < 0 || (size_t)n >= sizeof auth) {
         rc = sw_err_set(err, SW_EINVAL, "coordinator token is too long");
-    } else if (h->curl == NULL || h->base_url == NULL || h->headers == NULL ||
+    } else if (h->curl == NULL || !has_urls || h->headers == NULL ||
                (opts->ca_file != NULL && h->ca_file == NULL)) {
         rc = sw_err_set(err, SW_ENOMEM, "out of memory creating the HTTP client");
     }
@@ -61,7 +91,10 @@ void agent_http_free(struct agent_http *h)
     }
     curl_easy_cleanup(h->curl);
     curl_slist_free_all(h->headers); /* holds the token: curl copies, we free */
-    free(h->base_url);
+    for (size_t i = 0; h->urls != NULL && i < h->n_urls; i++) {
+        free(h->urls[i]);
+    }
+    free(h->urls);
     free(h->ca_file);
     free(h);
 }
@@ -124,8 +157,119 @@ static void agent_http_setup(struct agent_http *h, const char *url, const char *
     }
 }
 
-int agent_http_post(struct agent_http *h, const char *path, const char *body, int64_t extra_wait_ms,
-                    struct agent_http_resp *resp, struct sw_err *err)
+/* The scheme and host of a URL into buf ("http://db1"), lowercased; false when it
+ * does not parse. */
+static bool agent_http_origin(const char *url, char *buf, size_t cap)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL;
+    char *host = NULL;
+    bool ok = u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+              curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK;
+    if (ok) {
+        int n = snprintf(buf, cap, "%s://%s", scheme, host);
+        ok = n > 0 && (size_t)n < cap;
+        for (char *p = buf; ok && *p != '\0'; p++) {
+            *p = (char)tolower((unsigned char)*p);
+        }
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+int agent_http_redirect_base(const char *location, const char *path, const char *const *urls,
+                             size_t n_urls, char *base, size_t cap, size_t *idx, bool *is_listed,
+                             struct sw_err *err)
+{
+    size_t ll = strlen(location);
+    size_t pl = strlen(path);
+    if (ll <= pl || strcmp(location + ll - pl, path) != 0 || ll - pl >= cap) {
+        return sw_err_set(err, SW_EPROTO, "coordinator redirected %s to %s: not the same request",
+                          path, location);
+    }
+    memcpy(base, location, ll - pl);
+    base[ll - pl] = '\0';
+    for (size_t i = 0; i < n_urls; i++) {
+        size_t ul = strlen(urls[i]);
+        while (ul > 0 && urls[i][ul - 1] == '/') {
+            ul--;
+        }
+        if (ul == ll - pl && strncmp(urls[i], base, ul) == 0) {
+            *idx = i;
+            *is_listed = true;
+            return 0;
+        }
+    }
+    char want[AGENT_HTTP_URL_MAX];
+    char have[AGENT_HTTP_URL_MAX];
+    for (size_t i = 0; agent_http_origin(base, want, sizeof want) && i < n_urls; i++) {
+        if (agent_http_origin(urls[i], have, sizeof have) && strcmp(want, have) == 0) {
+            *is_listed = false;
+            return 0;
+        }
+    }
+    sw_err_set(err, SW_EPROTO, "coordinator redirected to %s, which is not one of coordinator_url",
+               base);
+    sw_err_hint(err, "list every coordinator's advertise_url in the agent's coordinator_url");
+    return SW_EPROTO;
+}
+
+const char *agent_http_base(const struct agent_http *h)
+{
+    if (h->learned[0] != '\0') {
+        return h->learned;
+    }
+    return h->urls[atomic_load(h->idx) % h->n_urls];
+}
+
+/* Moves on to the next URL after `base` failed (unless another thread already did). */
+static void agent_http_next(struct agent_http *h)
+{
+    if (h->learned[0] != '\0') {
+        h->learned[0] = '\0';
+        return;
+    }
+    size_t cur = atomic_load(h->idx);
+    atomic_compare_exchange_strong(h->idx, &cur, (cur + 1) % h->n_urls);
+}
+
+/* A 307/308: go where it points, if allowed. */
+static int agent_http_follow(struct agent_http *h, const char *path, struct sw_err *err)
+{
+    char *location = NULL;
+    char base[AGENT_HTTP_URL_MAX];
+    size_t idx = 0;
+    bool is_listed = false;
+    curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &location);
+    if (location == NULL) {
+        return sw_err_set(err, SW_EPROTO, "coordinator %s answered a redirect without Location",
+                          agent_http_base(h));
+    }
+    int rc = agent_http_redirect_base(location, path, (const char *const *)h->urls, h->n_urls, base,
+                                      sizeof base, &idx, &is_listed, err);
+    if (rc != 0) {
+        return rc;
+    }
+    if (strcmp(base, agent_http_base(h)) != 0) {
+        log_info("coordinator %s is a follower: following the leader at %s", agent_http_base(h),
+                 base);
+    }
+    if (is_listed) {
+        h->learned[0] = '\0';
+        atomic_store(h->idx, idx);
+    } else {
+        snprintf(h->learned, sizeof h->learned, "%s", base);
+    }
+    return 0;
+}
+
+/* One POST to base + path. */
+static int agent_http_once(struct agent_http *h, const char *base, const char *path,
+                           const char *body, int64_t extra_wait_ms, struct agent_http_resp *resp,
+                           struct sw_err *err)
 {
     struct agent_http_sink sink = {0};
     struct sw_strbuf url;
@@ -133,7 +277,7 @@ int agent_http_post(struct agent_http *h, const char *path, const char *body, in
     memset(resp, 0, sizeof *resp);
     sw_strbuf_init(&sink.sb, AGENT_HTTP_MAX_BODY_BYTES);
     sw_strbuf_init(&url, 4096);
-    if (sw_strbuf_printf(&url, err, "%s%s", h->base_url, path) != 0) {
+    if (sw_strbuf_printf(&url, err, "%s%s", base, path) != 0) {
         rc = SW_EINVAL;
         goto out;
     }
@@ -145,7 +289,7 @@ int agent_http_post(struct agent_http *h, const char *path, const char *body, in
         goto out;
     }
     if (cc != CURLE_OK) {
-        rc = sw_err_set(err, SW_ECONNECT, "coordinator %s unreachable: %s", h->base_url,
+        rc = sw_err_set(err, SW_ECONNECT, "coordinator %s unreachable: %s", base,
                         curl_easy_strerror(cc));
         goto out;
     }
@@ -159,4 +303,35 @@ out:
     sw_strbuf_cleanup(&sink.sb);
     sw_strbuf_cleanup(&url);
     return rc;
+}
+
+int agent_http_post(struct agent_http *h, const char *path, const char *body, int64_t extra_wait_ms,
+                    struct agent_http_resp *resp, struct sw_err *err)
+{
+    size_t n_failed = 0;
+    size_t n_tries = h->n_urls + (h->learned[0] != '\0'); /* each coordinator once */
+    int n_redirects = 0;
+    for (;;) {
+        int rc = agent_http_once(h, agent_http_base(h), path, body, extra_wait_ms, resp, err);
+        bool is_retryable = rc == SW_ECONNECT || (rc == 0 && resp->status == 503);
+        if (is_retryable) {
+            agent_http_next(h); /* the next request starts elsewhere too */
+            if (++n_failed >= n_tries) {
+                return rc;
+            }
+            agent_http_resp_cleanup(resp);
+            continue;
+        }
+        if (rc != 0 || (resp->status != 307 && resp->status != 308)) {
+            return rc;
+        }
+        rc = ++n_redirects > AGENT_HTTP_MAX_REDIRECTS
+                 ? sw_err_set(err, SW_EPROTO, "coordinator %s: more than %d redirects for %s",
+                              agent_http_base(h), AGENT_HTTP_MAX_REDIRECTS, path)
+                 : agent_http_follow(h, path, err);
+        agent_http_resp_cleanup(resp);
+        if (rc != 0) {
+            return rc;
+        }
+    }
 }

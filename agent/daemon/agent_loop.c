@@ -130,7 +130,7 @@ static int agent_register(struct agent *a, struct agent_http *h, struct sw_retry
         int rc = agent_register_once(a, h, err);
         if (rc == 0) {
             log_info("registered with %s as %s (lease ttl %lld ms, heartbeat %lld ms)",
-                     a->cfg.coordinator_url, a->cfg.agent_id, (long long)a->lease_ttl_ms,
+                     agent_http_base(h), a->cfg.agent_id, (long long)a->lease_ttl_ms,
                      (long long)a->heartbeat_ms);
             return 0;
         }

@@ -57,7 +57,9 @@ static void agent_signals(void)
 int agent_http_for(const struct agent *a, bool abortable, struct agent_http **out,
                    struct sw_err *err)
 {
-    struct agent_http_opts opts = {.base_url = a->cfg.coordinator_url,
+    struct agent_http_opts opts = {.urls = (const char *const *)a->cfg.coordinator_urls.items,
+                                   .n_urls = a->cfg.coordinator_urls.n_items,
+                                   .shared_idx = (atomic_size_t *)&a->coordinator_idx,
                                    .token = a->cfg.token,
                                    .ca_file = a->cfg.ca_file,
                                    .connect_timeout_ms = a->cfg.connect_timeout_ms,
@@ -250,8 +252,10 @@ static int agent_main_run(struct agent *a)
         engine_global_cleanup();
         return sw_err_exit_code(rc);
     }
-    log_info("shardwave-agent %s starting: agent %s, %lld workers, coordinator %s",
-             SW_VERSION_STRING, a->cfg.agent_id, (long long)a->cfg.workers, a->cfg.coordinator_url);
+    log_info("shardwave-agent %s starting: agent %s, %lld workers, coordinator %s%s",
+             SW_VERSION_STRING, a->cfg.agent_id, (long long)a->cfg.workers,
+             a->cfg.coordinator_urls.items[0],
+             a->cfg.coordinator_urls.n_items > 1 ? " (and the other coordinators listed)" : "");
     int code = agent_run(a);
     agent_metrics_stop(metrics_srv);
     sw_metrics_free(a->metrics);

@@ -5,10 +5,13 @@
 #include "config/coord_config.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "sw/numparse.h"
 
@@ -18,6 +21,8 @@
 static int check_listen(const void *field, struct sw_err *err);
 static int check_log_level(const void *field, struct sw_err *err);
 static int check_log_format(const void *field, struct sw_err *err);
+static int check_coordinator_id(const void *field, struct sw_err *err);
+static int check_advertise_url(const void *field, struct sw_err *err);
 static int check_store_path(const void *field, struct sw_err *err);
 
 #define F(name) offsetof(struct coord_config, name)
@@ -54,6 +59,17 @@ static const struct cfgtab_entry coord_entries[] = {
      "error, warn, info, debug or trace", check_log_level},
     {"log_format", CFGTAB_STRING, F(log_format_name), "logfmt", 1, 16, 0, 0,
      "log line format: logfmt, or json for log shippers", check_log_format},
+    {"coordinator_id", CFGTAB_STRING, F(coordinator_id), NULL, 1, 128, 0, 0,
+     "this coordinator's name in the leader lease (default: host name:port); HA only",
+     check_coordinator_id},
+    {"advertise_url", CFGTAB_STRING, F(advertise_url), NULL, 8, 512, 0, 0,
+     "base URL other coordinators redirect writes and agents to while this one leads "
+     "(default: http[s]://listen host, or the host name for 0.0.0.0/::, :port); HA only",
+     check_advertise_url},
+    {"leader_lease_ms", CFGTAB_DURATION_MS, F(leader_lease_ms), "10s", 1000, 600000, 1, 0,
+     "leader lease lifetime on a shared PostgreSQL store: renewed every third of it; a "
+     "follower takes over within about one lease after the leader is lost",
+     NULL},
 };
 #undef F
 
@@ -119,6 +135,68 @@ static int check_log_format(const void *field, struct sw_err *err)
     return 0;
 }
 
+static int check_coordinator_id(const void *field, struct sw_err *err)
+{
+    const char *s = *(char *const *)field;
+    if (s == NULL) {
+        return 0; /* derived from the host name and port */
+    }
+    size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
+    if (s[n] != '\0') {
+        return sw_err_set(err, SW_EINVAL, "'%s' may hold only [A-Za-z0-9._:-]", s);
+    }
+    return 0;
+}
+
+static int check_advertise_url(const void *field, struct sw_err *err)
+{
+    const char *s = *(char *const *)field;
+    if (s == NULL) {
+        return 0; /* derived from listen */
+    }
+    bool is_http = strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+    if (!is_http || s[strlen(s) - 1] == '/' || strchr(s, '?') != NULL) {
+        sw_err_set(err, SW_EINVAL, "'%s' is not an http:// or https:// base URL", s);
+        sw_err_hint(err, "e.g. https://coord-1.internal:7400 (no trailing slash or path)");
+        return SW_EINVAL;
+    }
+    return 0;
+}
+
+/* ha_id and ha_url: coordinator_id (default host:port) and advertise_url (default
+ * scheme://host:port). */
+static int fill_identity(struct coord_config *c, struct sw_err *err)
+{
+    char host[256] = "";
+    char buf[600];
+    c->ha_id = c->coordinator_id != NULL ? strdup(c->coordinator_id) : NULL;
+    c->ha_url = c->advertise_url != NULL ? strdup(c->advertise_url) : NULL;
+    if ((c->coordinator_id != NULL && c->ha_id == NULL) ||
+        (c->advertise_url != NULL && c->ha_url == NULL)) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    bool is_any = strcmp(c->listen_host, "0.0.0.0") == 0 || strcmp(c->listen_host, "::") == 0;
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+        snprintf(host, sizeof host, "localhost");
+    }
+    if (c->ha_id == NULL) {
+        snprintf(buf, sizeof buf, "%.120s:%d", host, c->listen_port);
+        if ((c->ha_id = strdup(buf)) == NULL) {
+            return sw_err_set(err, SW_ENOMEM, "out of memory");
+        }
+    }
+    if (c->ha_url == NULL) {
+        const char *h = is_any ? host : c->listen_host;
+        bool is_v6 = strchr(h, ':') != NULL;
+        snprintf(buf, sizeof buf, "%s://%s%.300s%s:%d", c->tls_cert_file != NULL ? "https" : "http",
+                 is_v6 ? "[" : "", h, is_v6 ? "]" : "", c->listen_port);
+        if ((c->ha_url = strdup(buf)) == NULL) {
+            return sw_err_set(err, SW_ENOMEM, "out of memory");
+        }
+    }
+    return 0;
+}
+
 /* Whether a store_path names a PostgreSQL store. */
 static bool is_pg_url(const char *s)
 {
@@ -176,6 +254,9 @@ static int finish(struct coord_config *c, struct sw_err *err)
     if (rc == 0) {
         rc = split_listen(c->listen, &c->listen_host, &c->listen_port, err);
     }
+    if (rc == 0) {
+        rc = fill_identity(c, err);
+    }
     if (rc == 0 && log_level_parse(c->log_level_name, &c->log_level) != 0) {
         rc = sw_err_set(err, SW_EINTERNAL, "log_level: checked but not parsed");
     }
@@ -228,6 +309,8 @@ void coord_config_cleanup(struct coord_config *c)
 {
     cfgtab_cleanup(&coord_table, c);
     free(c->listen_host);
+    free(c->ha_id);
+    free(c->ha_url);
     memset(c, 0, sizeof *c);
 }
 

@@ -32,12 +32,18 @@ struct coord_config {
     int64_t long_poll_ms;       /* setting long_poll_s, default 20 s */
     char *log_level_name;       /* setting log_level: error|warn|info|debug|trace, default info */
     char *log_format_name;      /* setting log_format: logfmt|json, default logfmt */
+    /* High availability (docs/ha.md): used when the store is shared (PostgreSQL). */
+    char *coordinator_id;    /* NULL = default: see ha_id */
+    char *advertise_url;     /* NULL = default: see ha_url */
+    int64_t leader_lease_ms; /* default 10 s */
 
     /* Derived by coord_config_load (not settings). */
     char *listen_host; /* without brackets, e.g. "127.0.0.1" or "::1" */
     int listen_port;   /* 1..65535 */
     enum log_level log_level;
     enum log_format log_format;
+    char *ha_id;  /* coordinator_id, or "<host name>:<port>" */
+    char *ha_url; /* advertise_url, or http[s]://<listen host, or host name for 0.0.0.0>:<port> */
 };
 
 /* The settings table (static, borrowed). Used for --help, docs and the printed config. */

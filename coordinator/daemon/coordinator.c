@@ -3,10 +3,13 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/tokens.h"
+#include "ha/ha.h"
 #include "http/http_api.h"
 #include "http/http_server.h"
 #include "sched/sched.h"
@@ -21,7 +24,11 @@
 struct coordinator {
     struct coord_config cfg;
     char *config_path;
+    char self_id[HTTP_LEADER_ID_MAX + 1]; /* cfg.coordinator_id, fixed at start */
+    atomic_bool has_fleet_file;
+    struct store_open_opts store_opts;
     struct store *store; /* the primary handle: holds the store's process lock */
+    struct ha *ha;       /* NULL when the store is not shared: always the leader */
     pthread_rwlock_t tokens_lock;
     struct tokens *tokens;
     struct svc *svc;
@@ -62,6 +69,33 @@ static int coord_auth(void *ctx, const char *token, char *name, size_t name_cap,
     return 0;
 }
 
+/* Whether this coordinator may act as leader (scheduler, reloads). */
+static bool coord_is_leader(void *ctx)
+{
+    struct coordinator *c = ctx;
+    return c->ha == NULL || ha_is_leader(c->ha);
+}
+
+/* The HTTP server's leader callback: followers redirect writes and agents. */
+static void coord_leader(void *ctx, struct http_leader *out)
+{
+    struct coordinator *c = ctx;
+    memset(out, 0, sizeof *out);
+    snprintf(out->self_id, sizeof out->self_id, "%s", c->self_id);
+    if (c->ha == NULL) {
+        out->is_leader = true;
+        return;
+    }
+    struct ha_status st;
+    ha_status_get(c->ha, &st);
+    out->is_ha = true;
+    out->is_leader = st.role == HA_LEADER;
+    out->epoch = st.epoch;
+    snprintf(out->leader_id, sizeof out->leader_id, "%s", st.leader_id);
+    snprintf(out->leader_url, sizeof out->leader_url, "%s", st.leader_url);
+    out->leader_epoch = st.leader_epoch;
+}
+
 static int coord_start_http(struct coordinator *c, struct sw_err *err)
 {
     size_t n_routes = 0;
@@ -83,6 +117,8 @@ static int coord_start_http(struct coordinator *c, struct sw_err *err)
         .handler_ctx = &c->api,
         .auth = coord_auth,
         .auth_ctx = c,
+        .leader = coord_leader,
+        .leader_ctx = c,
     };
     int rc = http_server_start(&hc, &c->http, err);
     if (rc == 0) {
@@ -112,9 +148,68 @@ static int coord_sync_fleet(struct coordinator *c, const char *actor, struct sw_
     return rc;
 }
 
+/* The HA thread's role changes: a new leader rebuilds from the store (as a restarted
+ * coordinator does: in-memory state dropped, fleet file loaded) and ticks at once; a
+ * follower drops in-flight long-polls so agents go to the leader. */
+static void coord_on_role(void *ctx, enum ha_role role, int64_t epoch)
+{
+    struct coordinator *c = ctx;
+    struct sw_err err = {0};
+    switch (role) {
+    case HA_LEADER:
+        svc_set_leader(c->svc, true);
+        if (atomic_load(&c->has_fleet_file) && coord_sync_fleet(c, "leader", &err) != 0) {
+            log_error("leadership: epoch %lld: fleet file not loaded: %s", (long long)epoch,
+                      err.msg);
+        }
+        if (c->sched != NULL) {
+            sched_kick(c->sched);
+        }
+        return;
+    case HA_FOLLOWER:
+        svc_set_leader(c->svc, false);
+        return;
+    }
+}
+
+/* On a shared store (PostgreSQL): the leadership loop, started once the rest is up. */
+static int coord_new_ha(struct coordinator *c, struct sw_err *err)
+{
+    if (!store_is_shared(c->store)) {
+        return 0;
+    }
+    struct ha_config hc = {.store_path = c->cfg.store_path,
+                           .store_opts = &c->store_opts,
+                           .coordinator_id = c->cfg.ha_id,
+                           .advertise_url = c->cfg.ha_url,
+                           .lease_ms = c->cfg.leader_lease_ms,
+                           .metrics = svc_metrics_registry(c->metrics),
+                           .on_role = coord_on_role,
+                           .ctx = c};
+    return ha_new(&hc, &c->ha, err);
+}
+
+static int coord_start_metrics(struct coordinator *c, struct sw_err *err)
+{
+    int rc = svc_metrics_new(&c->metrics, err);
+    if (rc == 0) {
+        rc = http_server_metrics_define(svc_metrics_registry(c->metrics), err);
+    }
+    if (rc == 0 && store_is_shared(c->store)) {
+        rc = ha_metrics_define(svc_metrics_registry(c->metrics), err);
+    }
+    return rc;
+}
+
 static int coord_start_parts(struct coordinator *c, struct sw_err *err)
 {
-    int rc = store_open(c->cfg.store_path, NULL, &c->store, err);
+    int rc = store_open(c->cfg.store_path, &c->store_opts, &c->store, err);
+    if (rc == 0) {
+        rc = coord_start_metrics(c, err);
+    }
+    if (rc == 0) {
+        rc = coord_new_ha(c, err);
+    }
     if (rc == 0) {
         rc = tokens_load(c->cfg.tokens_file, &c->tokens, err);
     }
@@ -122,24 +217,28 @@ static int coord_start_parts(struct coordinator *c, struct sw_err *err)
         struct svc_config sc = {.store_path = c->cfg.store_path,
                                 .fleet_file = c->cfg.fleet_file,
                                 .lease_ttl_ms = c->cfg.lease_ttl_ms,
-                                .long_poll_ms = c->cfg.long_poll_ms};
+                                .long_poll_ms = c->cfg.long_poll_ms,
+                                .fence = c->ha != NULL ? ha_epoch(c->ha) : NULL};
         rc = svc_new(&sc, &c->svc, err);
     }
-    if (rc == 0) {
-        rc = svc_metrics_new(&c->metrics, err);
+    if (rc == 0 && c->ha != NULL) {
+        svc_set_leader(c->svc, false); /* until the first lease is won */
+    }
+    if (rc == 0 && c->ha == NULL && c->cfg.fleet_file != NULL) {
+        rc = coord_sync_fleet(c, "startup", err); /* HA: the leader loads it (coord_on_role) */
     }
     if (rc == 0) {
-        rc = http_server_metrics_define(svc_metrics_registry(c->metrics), err);
-    }
-    if (rc == 0 && c->cfg.fleet_file != NULL) {
-        rc = coord_sync_fleet(c, "startup", err);
-    }
-    if (rc == 0) {
-        struct sched_config scfg = {.svc = c->svc, .tick_ms = c->cfg.tick_ms};
+        struct sched_config scfg = {.svc = c->svc,
+                                    .tick_ms = c->cfg.tick_ms,
+                                    .is_active = coord_is_leader,
+                                    .active_ctx = c};
         rc = sched_start(&scfg, &c->sched, err);
     }
     if (rc == 0) {
         rc = coord_start_http(c, err);
+    }
+    if (rc == 0 && c->ha != NULL) {
+        rc = ha_start(c->ha, err);
     }
     return rc;
 }
@@ -156,13 +255,16 @@ int coordinator_start(struct coord_config *cfg, const char *config_path, struct 
     memset(cfg, 0, sizeof *cfg);
     pthread_rwlock_init(&c->tokens_lock, NULL);
     c->config_path = config_path != NULL ? strdup(config_path) : NULL;
+    snprintf(c->self_id, sizeof c->self_id, "%s", c->cfg.ha_id);
+    atomic_init(&c->has_fleet_file, c->cfg.fleet_file != NULL);
     int rc = coord_start_parts(c, err);
     if (rc != 0) {
         coordinator_free(c);
         return rc;
     }
-    log_info("shardwave-coordinator started: store %s, %zu tokens, tick %lld ms", c->cfg.store_path,
-             tokens_count(c->tokens), (long long)c->cfg.tick_ms);
+    log_info("shardwave-coordinator started: store %s, %zu tokens, tick %lld ms%s%s",
+             store_path(c->store), tokens_count(c->tokens), (long long)c->cfg.tick_ms,
+             c->ha != NULL ? ", high availability as " : "", c->ha != NULL ? c->self_id : "");
     *out = c;
     return 0;
 }
@@ -186,6 +288,7 @@ static int coord_apply_config(struct coordinator *c, struct coord_config *next, 
     pthread_rwlock_unlock(&c->tokens_lock);
     tokens_free(old);
     sched_set_tick(c->sched, next->tick_ms);
+    atomic_store(&c->has_fleet_file, next->fleet_file != NULL);
     /* the HTTP server keeps its body limit and timeouts until restart */
     coord_config_cleanup(&c->cfg);
     c->cfg = *next;
@@ -211,7 +314,9 @@ static void coord_reload(struct coordinator *c)
                  changed.len > 0 ? sw_strbuf_str(&changed) : "nothing");
     }
     sw_strbuf_cleanup(&changed);
-    if (c->cfg.fleet_file != NULL && coord_sync_fleet(c, "SIGHUP", &err) != 0) {
+    if (c->cfg.fleet_file != NULL && !coord_is_leader(c)) {
+        log_info("reload (SIGHUP): the fleet file is loaded by the leader, not this follower");
+    } else if (c->cfg.fleet_file != NULL && coord_sync_fleet(c, "SIGHUP", &err) != 0) {
         log_error("reload (SIGHUP): fleet file not loaded: %s", err.msg);
     }
 }
@@ -247,6 +352,8 @@ void coordinator_free(struct coordinator *c)
     }
     http_server_stop(c->http, COORD_STOP_WAIT_MS);
     sched_free(c->sched);
+    c->sched = NULL;
+    ha_free(c->ha); /* a leader steps down and releases the lease: a follower takes over */
     http_server_free(c->http);
     if (c->svc != NULL) {
         svc_stats_log(c->svc); /* the latencies bench/scale.sh reads */

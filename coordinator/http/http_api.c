@@ -17,11 +17,19 @@
 static int api_health(void *ctx, const struct http_request *req, struct http_reply *out,
                       struct svc_error *e)
 {
-    (void)ctx;
+    struct http_api *api = ctx;
+    struct http_leader l = {0};
     (void)req;
     (void)e;
-    out->body = json_pack("{s:s, s:s, s:s}", "status", "ok", "version", SW_VERSION_STRING,
-                          "protocol", SW_PROTOCOL_VERSION);
+    http_server_leader(api->server, &l);
+    json_t *leader = l.leader_id[0] != '\0'
+                         ? json_pack("{s:s, s:s, s:I}", "id", l.leader_id, "url", l.leader_url,
+                                     "epoch", (json_int_t)l.leader_epoch)
+                         : json_null();
+    out->body = json_pack("{s:s, s:s, s:s, s:s, s:b, s:I, s:o}", "status", "ok", "version",
+                          SW_VERSION_STRING, "protocol", SW_PROTOCOL_VERSION, "role",
+                          l.is_leader ? "leader" : "follower", "ha", l.is_ha, "epoch",
+                          (json_int_t)l.epoch, "leader", leader);
     return 0;
 }
 

@@ -36,6 +36,7 @@ struct http_server {
 
 /* One request, from the first access-handler call to the completed callback. */
 struct http_req_state {
+    const struct http_server *srv;
     const struct http_route *route;
     enum svc_code early; /* an error decided before the body (reply once it is in) */
     char early_msg[256];
@@ -94,6 +95,7 @@ int http_status_for(enum svc_code c)
         [SVC_WAVE_NOT_RUNNING] = 409,
         [SVC_UNSAFE_MIGRATION] = 409,
         [SVC_CONTRACT_NOT_READY] = 409,
+        [SVC_NOT_LEADER] = 503, /* 307 when the leader is known (send_not_leader) */
     };
     return status[c];
 }
@@ -278,8 +280,9 @@ static void auth_check(const struct http_server *srv, struct MHD_Connection *con
 
 /* ---- replies ------------------------------------------------------------------------ */
 
+/* Sends doc with an optional extra header (hname NULL = none). */
 static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t *doc,
-                                 const char *allow, bool is_auth_failure)
+                                 const char *hname, const char *hvalue, bool is_auth_failure)
 {
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
@@ -302,8 +305,8 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
-    if (allow != NULL && allow[0] != '\0') {
-        MHD_add_response_header(resp, "Allow", allow);
+    if (hname != NULL && hvalue != NULL && hvalue[0] != '\0') {
+        MHD_add_response_header(resp, hname, hvalue);
     }
     if (is_auth_failure) {
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
@@ -313,10 +316,46 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t
     return r;
 }
 
+/* Where a write must go instead: 307 to the leader (Location: its URL + this path), or
+ * 503 with Retry-After while no leader is known. */
+static enum MHD_Result send_not_leader(struct MHD_Connection *conn, struct http_req_state *st,
+                                       struct svc_error *e)
+{
+    struct http_leader l = {0};
+    char location[HTTP_LEADER_URL_MAX + 1024] = "";
+    http_server_leader(st->srv, &l);
+    bool is_known =
+        l.leader_id[0] != '\0' && l.leader_url[0] != '\0' && strcmp(l.leader_id, l.self_id) != 0;
+    int n = snprintf(location, sizeof location, "%s%s", l.leader_url,
+                     st->req.path != NULL ? st->req.path : "/");
+    is_known = is_known && n > 0 && (size_t)n < sizeof location;
+    if (is_known) {
+        svc_error_set(e, SVC_NOT_LEADER, "coordinator %s is not the leader; the leader is %s at %s",
+                      l.self_id, l.leader_id, l.leader_url);
+        sw_err_hint(&e->err, "send writes and agent calls to the leader (follow the redirect)");
+        svc_error_detail(e, "leader",
+                         json_pack("{s:s, s:s, s:I}", "id", l.leader_id, "url", l.leader_url,
+                                   "epoch", (json_int_t)l.leader_epoch));
+    } else {
+        svc_error_set(e, SVC_NOT_LEADER,
+                      "coordinator %s is not the leader and no leader is known yet", l.self_id);
+        sw_err_hint(&e->err, "an election is in progress: retry in a moment");
+        svc_error_detail(e, "leader", json_null());
+    }
+    st->status = is_known ? 307 : 503;
+    log_debug("http %s: %d not_leader: %s", st->req.path != NULL ? st->req.path : "-", st->status,
+              e->err.msg);
+    return send_json(conn, st->status, http_error_json(e), is_known ? "Location" : "Retry-After",
+                     is_known ? location : "1", false);
+}
+
 static enum MHD_Result send_error(struct MHD_Connection *conn, struct http_req_state *st,
                                   struct svc_error *e)
 {
     enum svc_code c = svc_error_code(e);
+    if (c == SVC_NOT_LEADER) {
+        return send_not_leader(conn, st, e);
+    }
     int status = http_status_for(c);
     st->status = status;
     if (status >= 500) {
@@ -327,7 +366,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct http_req_s
                   svc_code_name(c), e->err.msg);
     }
     json_t *doc = http_error_json(e);
-    return send_json(conn, status, doc, c == SVC_METHOD_NOT_ALLOWED ? st->allow : NULL,
+    return send_json(conn, status, doc, "Allow", c == SVC_METHOD_NOT_ALLOWED ? st->allow : NULL,
                      c == SVC_UNAUTHORIZED);
 }
 
@@ -420,13 +459,28 @@ static enum MHD_Result run_handler(struct http_server *srv, struct MHD_Connectio
     if (reply.body == NULL) {
         reply.body = json_object();
     }
-    r = send_json(conn, reply.status != 0 ? reply.status : 200, reply.body, NULL, false);
+    r = send_json(conn, reply.status != 0 ? reply.status : 200, reply.body, NULL, NULL, false);
 out:
     svc_error_cleanup(&e);
     return r;
 }
 
 /* ---- the access handler ------------------------------------------------------------- */
+
+/* Writes and agent calls on a follower go to the leader (send_not_leader). */
+static void req_check_leader(const struct http_server *srv, struct http_req_state *st)
+{
+    if (st->early != SVC_OK || st->route == NULL || srv->cfg.leader == NULL ||
+        (st->route->role != HTTP_ROLE_OPERATOR && st->route->role != HTTP_ROLE_AGENT)) {
+        return;
+    }
+    struct http_leader l = {0};
+    srv->cfg.leader(srv->cfg.leader_ctx, &l);
+    if (!l.is_leader) {
+        st->early = SVC_NOT_LEADER;
+        snprintf(st->early_msg, sizeof st->early_msg, "this coordinator is not the leader");
+    }
+}
 
 /* First call of a request: route, auth, body limit from Content-Length. */
 static struct http_req_state *req_begin(struct http_server *srv, struct MHD_Connection *conn,
@@ -436,6 +490,7 @@ static struct http_req_state *req_begin(struct http_server *srv, struct MHD_Conn
     if (st == NULL) {
         return NULL;
     }
+    st->srv = srv;
     st->req.path = url;
     st->req.conn = conn;
     atomic_fetch_add(&srv->n_in_flight, 1);
@@ -457,6 +512,7 @@ static struct http_req_state *req_begin(struct http_server *srv, struct MHD_Conn
                 st->early = before; /* 404/405 once authenticated */
             }
         }
+        req_check_leader(srv, st);
     }
     st->limit = is_upload ? srv->cfg.max_upload_bytes : srv->cfg.max_body_bytes;
     sw_strbuf_init(&st->body, st->limit);
@@ -720,6 +776,16 @@ uint16_t http_server_port(const struct http_server *s)
 bool http_server_is_stopping(const struct http_server *s)
 {
     return atomic_load(&s->is_stopping);
+}
+
+void http_server_leader(const struct http_server *s, struct http_leader *out)
+{
+    memset(out, 0, sizeof *out);
+    if (s == NULL || s->cfg.leader == NULL) {
+        out->is_leader = true;
+        return;
+    }
+    s->cfg.leader(s->cfg.leader_ctx, out);
 }
 
 void http_server_stop(struct http_server *s, int64_t wait_ms)

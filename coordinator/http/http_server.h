@@ -84,6 +84,22 @@ struct http_route {
 typedef int (*http_auth_fn)(void *ctx, const char *token, char *name, size_t name_cap,
                             enum http_role *role);
 
+/* Where this coordinator stands among coordinators sharing one store (docs/ha.md). */
+#define HTTP_LEADER_ID_MAX  128
+#define HTTP_LEADER_URL_MAX 512
+struct http_leader {
+    bool is_ha;     /* several coordinators share the store (false: always the leader) */
+    bool is_leader; /* may act as leader now */
+    int64_t epoch;  /* our fencing epoch while leader, else 0 */
+    char self_id[HTTP_LEADER_ID_MAX + 1];
+    char leader_id[HTTP_LEADER_ID_MAX + 1]; /* "" when no leader is known */
+    char leader_url[HTTP_LEADER_URL_MAX + 1];
+    int64_t leader_epoch;
+};
+
+/* Fills *out. Must be thread-safe and quick (called for every write request). */
+typedef void (*http_leader_fn)(void *ctx, struct http_leader *out);
+
 struct http_server_config {
     const char *listen_addr;   /* numeric IPv4 or IPv6 address, e.g. "127.0.0.1" */
     uint16_t port;             /* 0 = any free port (see http_server_port) */
@@ -105,6 +121,13 @@ struct http_server_config {
      * shardwave_http_requests_total{method, route, status} (route: the matched pattern,
      * "unmatched" otherwise). The family is declared by http_server_metrics_define. */
     struct sw_metrics *metrics;
+    /* Optional (NULL = this process is always the leader): on a follower, requests of
+     * OPERATOR and AGENT routes (writes and agent calls) are not run but answered 307
+     * with Location: <leader URL><same path> and the not_leader error (details
+     * "leader": {id, url, epoch}), or 503 not_leader with Retry-After while no leader
+     * is known. A handler failing with SVC_NOT_LEADER is answered the same way. */
+    http_leader_fn leader;
+    void *leader_ctx;
 };
 
 /* Declares shardwave_http_requests_total in m (before the server starts). */
@@ -125,6 +148,9 @@ void http_server_stop(struct http_server *s, int64_t wait_ms);
 void http_server_free(struct http_server *s);
 /* Whether the server is stopping (for /healthz). Thread-safe. */
 bool http_server_is_stopping(const struct http_server *s);
+/* The leadership as the config's leader callback tells it (without one: a leader, not
+ * HA). Thread-safe. */
+void http_server_leader(const struct http_server *s, struct http_leader *out);
 
 /* The HTTP status of an API code (docs/api.md). */
 int http_status_for(enum svc_code c);

@@ -17,6 +17,8 @@
 /* Lock order: mu only (never held while calling the service). */
 struct sched {
     struct svc *svc;
+    sched_active_fn is_active;
+    void *active_ctx;
     pthread_t thread;
     bool is_started;
     pthread_mutex_t mu;
@@ -99,6 +101,9 @@ static void sched_tick_all(struct sched *s)
     char(*ids)[WAVE_ID_MAX + 1] = NULL;
     size_t n = 0;
     struct sw_err err = {0};
+    if (s->is_active != NULL && !s->is_active(s->active_ctx)) {
+        return;
+    }
     if (svc_leases_expire(s->svc, sw_clock_wall_ms(), &err) != 0) {
         log_warn("scheduler: expiring leases: %s", err.msg);
     }
@@ -107,6 +112,9 @@ static void sched_tick_all(struct sched *s)
         return;
     }
     for (size_t i = 0; i < n; i++) {
+        if (s->is_active != NULL && !s->is_active(s->active_ctx)) {
+            break; /* lost the lead mid-pass: the new leader ticks the rest */
+        }
         struct svc_tick_result t = {0};
         if (svc_wave_tick(s->svc, ids[i], sw_clock_wall_ms(), &t, &err) != 0) {
             log_warn("wave=%s tick failed: %s", ids[i], err.msg);
@@ -156,6 +164,8 @@ int sched_start(const struct sched_config *cfg, struct sched **out, struct sw_er
         return sw_err_set(err, SW_ENOMEM, "out of memory");
     }
     s->svc = cfg->svc;
+    s->is_active = cfg->is_active;
+    s->active_ctx = cfg->active_ctx;
     s->tick_ms = cfg->tick_ms >= 10 ? cfg->tick_ms : 10;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;

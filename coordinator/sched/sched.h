@@ -1,5 +1,6 @@
 /*
- * The coordinator's scheduler: one thread that, every tick_ms, turns expired leases into
+ * The coordinator's scheduler: one thread that, every tick_ms (while this coordinator is
+ * the leader), turns expired leases into
  * lease-expired events (re-dispatch), steps each active wave with a tick (service layer:
  * view, step, persist, act) and runs the HTTP gates the decisions ask for (libcurl GET;
  * 2xx passes; timeout fails), feeding the outcome back. SQL gates run on agents as gate
@@ -14,9 +15,16 @@
 #include "service/service.h"
 #include "sw/err.h"
 
+/* Whether this coordinator may run waves now (the leader); thread-safe. */
+typedef bool (*sched_active_fn)(void *ctx);
+
 struct sched_config {
     struct svc *svc; /* borrowed; must outlive the scheduler */
     int64_t tick_ms; /* >= 10 */
+    /* Optional (NULL = always): a tick that finds it false does nothing (a follower
+     * neither expires leases, nor steps waves, nor runs gates). */
+    sched_active_fn is_active;
+    void *active_ctx;
 };
 
 struct sched;

@@ -22,6 +22,7 @@ int svc_new(const struct svc_config *cfg, struct svc **out, struct sw_err *err)
     s->fleet_file = cfg->fleet_file != NULL ? strdup(cfg->fleet_file) : NULL;
     s->lease_ttl_ms = cfg->lease_ttl_ms > 0 ? cfg->lease_ttl_ms : 30000;
     s->long_poll_ms = cfg->long_poll_ms;
+    s->fence = cfg->fence;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->wave_mu, NULL);
     pthread_mutex_init(&s->agent_mu, NULL);
@@ -83,7 +84,11 @@ int svc_store_get(struct svc *s, struct store **out, struct sw_err *err)
     if (*out != NULL) {
         return 0;
     }
-    return store_open_secondary(s->store_path, NULL, out, err);
+    int rc = store_open_secondary(s->store_path, NULL, out, err);
+    if (rc == 0 && s->fence != NULL) {
+        store_set_fence(*out, s->fence);
+    }
+    return rc;
 }
 
 void svc_store_put(struct svc *s, struct store *st)
@@ -98,6 +103,22 @@ void svc_store_put(struct svc *s, struct store *st)
     }
     pthread_mutex_unlock(&s->mu);
     store_close(st);
+}
+
+void svc_set_leader(struct svc *s, bool is_leader)
+{
+    pthread_mutex_lock(&s->wave_mu);
+    svc_views_free(s);
+    svc_gates_free(s);
+    svc_inventory_free(s);
+    pthread_mutex_unlock(&s->wave_mu);
+    pthread_mutex_lock(&s->agent_mu);
+    free(s->cancel);
+    s->cancel = NULL;
+    s->n_cancel = 0;
+    s->is_stopping = !is_leader; /* a follower's long-polls answer at once */
+    pthread_cond_broadcast(&s->agent_cv);
+    pthread_mutex_unlock(&s->agent_mu);
 }
 
 /* ---- fleet ------------------------------------------------------------------------- */

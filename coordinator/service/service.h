@@ -30,6 +30,9 @@ struct svc_config {
     const char *fleet_file; /* NULL = none */
     int64_t lease_ttl_ms;
     int64_t long_poll_ms; /* longest lease long-poll; 0 = answer at once */
+    /* The process-wide fencing epoch (ha_epoch): set on every store handle the service
+     * opens (store_set_fence); NULL = no fencing (single coordinator). */
+    const _Atomic int64_t *fence;
 };
 
 struct svc;
@@ -40,6 +43,12 @@ int svc_new(const struct svc_config *cfg, struct svc **out, struct sw_err *err);
 void svc_free(struct svc *s);
 /* Replaces the fleet file path (reload of the config); NULL = none. */
 int svc_set_fleet_file(struct svc *s, const char *path, struct sw_err *err);
+/* Leadership changed (docs/ha.md). Either way the in-memory state a restarted
+ * coordinator would not have is dropped (cached wave views, SQL gates, inventory scans,
+ * cancel requests), so a new leader works from the store alone. Losing it also makes
+ * waiting lease requests return now and later ones not wait (the agents then find the
+ * leader); becoming leader lets them wait again. A new service is leader. Thread-safe. */
+void svc_set_leader(struct svc *s, bool is_leader);
 
 /* ---- fleet ------------------------------------------------------------------------- */
 

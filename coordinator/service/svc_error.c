@@ -26,6 +26,7 @@ static const char *const svc_code_names[SVC_CODE_COUNT] = {
     [SVC_WAVE_NOT_RUNNING] = "wave_not_running",
     [SVC_UNSAFE_MIGRATION] = "unsafe_migration",
     [SVC_CONTRACT_NOT_READY] = "contract_not_ready",
+    [SVC_NOT_LEADER] = "not_leader",
 };
 
 const char *svc_code_name(enum svc_code c)
@@ -50,6 +51,8 @@ enum svc_code svc_code_from_sw(int sw_code)
         return SVC_UNAUTHORIZED;
     case SW_EPROTO:
         return SVC_PROTOCOL_MISMATCH;
+    case SW_EFENCED:
+        return SVC_NOT_LEADER;
     default:
         return SVC_INTERNAL;
     }
@@ -85,6 +88,8 @@ static int svc_code_to_sw(enum svc_code c)
         return SW_EPROTO;
     case SVC_PAYLOAD_TOO_LARGE:
         return SW_ETOOBIG;
+    case SVC_NOT_LEADER:
+        return SW_EFENCED;
     case SVC_INTERNAL:
     case SVC_UNAVAILABLE:
     case SVC_CODE_COUNT:
@@ -119,7 +124,7 @@ int svc_error_from(struct svc_error *e, enum svc_code code, const struct sw_err 
         sw_err_copy(&e->err, err);
     }
     e->err.code = sw;
-    e->code = code != SVC_OK ? code : svc_code_from_sw(sw);
+    e->code = code != SVC_OK && sw != SW_EFENCED ? code : svc_code_from_sw(sw);
     return sw;
 }
 

@@ -91,6 +91,7 @@ struct svc {
     char *store_path;
     int64_t lease_ttl_ms;
     int64_t long_poll_ms;
+    const _Atomic int64_t *fence; /* NULL = no fencing */
     pthread_mutex_t mu;
     char *fleet_file;
     struct store *pool[SVC_POOL_MAX];

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -36,6 +37,15 @@ static void test_defaults(void **state)
     assert_int_equal(c.long_poll_ms, 20000);
     assert_string_equal(c.log_level_name, "info");
     assert_int_equal(c.log_level, LOG_INFO);
+    assert_null(c.coordinator_id);
+    assert_null(c.advertise_url);
+    assert_int_equal(c.leader_lease_ms, 10000);
+    char host[256] = "";
+    char want[300];
+    assert_int_equal(gethostname(host, sizeof host - 1), 0);
+    snprintf(want, sizeof want, "%s:7400", host);
+    assert_string_equal(c.ha_id, want);
+    assert_string_equal(c.ha_url, "http://127.0.0.1:7400");
     coord_config_cleanup(&c);
     coord_config_cleanup(&c); /* idempotent */
 }
@@ -58,6 +68,7 @@ static void test_file_and_env(void **state)
     assert_int_equal(c.long_poll_ms, 45000);
     assert_int_equal(c.tick_ms, 250);
     assert_int_equal(c.log_level, LOG_TRACE);
+    assert_string_equal(c.ha_url, "https://[::1]:8443"); /* advertise_url's default */
     coord_config_cleanup(&c);
 }
 
@@ -82,6 +93,12 @@ static const struct error_case error_cases[] = {
     {"tick_ms = 60000; lease_ttl_s = 60;",
      "tick_ms (60000) must be shorter than lease_ttl_s (60s)"},
     {"tokens = \"x\";", "c.conf:1: unknown setting 'tokens'"},
+    {"coordinator_id = \"a b\";", "coordinator_id: 'a b' may hold only [A-Za-z0-9._:-]"},
+    {"advertise_url = \"coord:7400\";",
+     "advertise_url: 'coord:7400' is not an http:// or https:// base URL"},
+    {"advertise_url = \"http://coord:7400/\";",
+     "advertise_url: 'http://coord:7400/' is not an http:// or https:// base URL"},
+    {"leader_lease_ms = 500;", "c.conf:1: leader_lease_ms: 500ms is out of range [1s, 10m]"},
 };
 
 static void test_errors(void **state)
@@ -155,7 +172,10 @@ static void test_print_help(void **state)
                                              "lease_ttl_s = 30;\n"
                                              "long_poll_s = 20;\n"
                                              "log_level = \"info\";\n"
-                                             "log_format = \"logfmt\";\n");
+                                             "log_format = \"logfmt\";\n"
+                                             "# coordinator_id is not set\n"
+                                             "# advertise_url is not set\n"
+                                             "leader_lease_ms = 10000;\n");
     sw_strbuf_reset(&out);
     assert_int_equal(coord_config_help(&out, &err), 0);
     assert_non_null(strstr(sw_strbuf_str(&out),
@@ -163,7 +183,7 @@ static void test_print_help(void **state)
                            "      scheduler period: how often waves are advanced and leases "
                            "expired\n"
                            "      environment: SHARDWAVE_COORDINATOR_TICK_MS\n"));
-    assert_int_equal(coord_config_table()->n_entries, 14);
+    assert_int_equal(coord_config_table()->n_entries, 17);
     coord_config_cleanup(&c);
     sw_strbuf_cleanup(&out);
 }
