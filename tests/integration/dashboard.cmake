@@ -3,3 +3,5 @@
 sw_script_test(NAME dashboard_browser SCRIPT dashboard_browser.sh TIMEOUT 120)
 # 2,000 shards: the time to the first full render and per update (printed, not asserted).
 sw_script_test(NAME dashboard_scale SCRIPT dashboard_scale.sh TIMEOUT 120)
+# The page's files and security headers, and the compact grid endpoint with its ETag (curl).
+sw_script_test(NAME dashboard_api SCRIPT dashboard_api.sh)
