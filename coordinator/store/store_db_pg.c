@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,14 +127,21 @@ static int store_pg_session(struct store *st, struct sw_err *err)
     return store_pg_exec(st, sql, "setting up the session", err);
 }
 
+/* Whether an idle connection (no command outstanding, outside a transaction) was cut by
+ * the server: it then sent something unasked (FATAL "terminating connection", or just
+ * EOF). Anything readable on an idle connection counts: reconnecting is harmless. */
+static bool store_pg_idle_cut(const struct store *st)
+{
+    struct pollfd pfd = {.fd = PQsocket(st->pg->conn), .events = POLLIN};
+    return pfd.fd < 0 || (poll(&pfd, 1, 0) > 0 && pfd.revents != 0);
+}
+
 /* Re-establishes a lost connection (outside a transaction only). */
 static int store_pg_ensure(struct store *st, struct sw_err *err)
 {
     struct store_pg *p = st->pg;
-    if (!st->in_txn && PQstatus(p->conn) == CONNECTION_OK) {
-        PQconsumeInput(p->conn); /* notices a server that closed the idle connection */
-    }
-    if (!store_pg_conn_lost(st)) {
+    bool is_cut = !st->in_txn && PQstatus(p->conn) == CONNECTION_OK && store_pg_idle_cut(st);
+    if (!is_cut && !store_pg_conn_lost(st)) {
         return 0;
     }
     if (st->in_txn) {
@@ -454,6 +462,14 @@ static const struct store_db_ops store_pg_ops = {
                       "WHERE schemaname = current_schema() AND tablename = 'waves'",
 };
 
+/* Server notices (and a dying session's FATAL) stay out of our stderr: errors reach the
+ * caller through the failing call. */
+static void store_pg_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 int store_pg_connect(struct store *st, const char *conninfo, int lock_timeout_ms,
                      struct sw_err *err)
 {
@@ -467,6 +483,7 @@ int store_pg_connect(struct store *st, const char *conninfo, int lock_timeout_ms
     if (st->pg->conn == NULL) {
         return sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);
     }
+    PQsetNoticeProcessor(st->pg->conn, store_pg_notice, NULL);
     if (store_pg_conn_lost(st)) {
         return store_pg_error(st, NULL, "connecting", err);
     }
