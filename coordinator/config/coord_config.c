@@ -70,6 +70,11 @@ static const struct cfgtab_entry coord_entries[] = {
      "leader lease lifetime on a shared PostgreSQL store: renewed every third of it; a "
      "follower takes over within about one lease after the leader is lost",
      NULL},
+    {"webhooks", CFGTAB_SECTION, 0, NULL, 0, 0, 0, R,
+     "list of webhooks POSTed on wave state changes, halts, passed stages and failed shards: "
+     "( { name = \"ops\"; url_file = \"...\"; format = \"json\"|\"slack\"; events = [...]; "
+     "... } ); see docs/notifications.md",
+     NULL},
 };
 #undef F
 
@@ -274,7 +279,14 @@ static int load_source(const struct cfgtab_source *src, struct coord_config *out
 {
     memset(out, 0, sizeof *out);
     int rc = cfgtab_load(&coord_table, src, out, err);
-    return rc != 0 ? rc : finish(out, err);
+    rc = rc != 0 ? rc : finish(out, err);
+    if (rc == 0 && (src->path != NULL || src->text != NULL)) {
+        rc = notify_config_load(src->path, src->text, src->name, &out->webhooks, err);
+        if (rc != 0) {
+            coord_config_cleanup(out);
+        }
+    }
+    return rc;
 }
 
 int coord_config_load(const char *path, const char *const *env, struct coord_config *out,
@@ -299,6 +311,9 @@ int coord_config_reload(const struct coord_config *old, const char *path, const 
         return rc;
     }
     rc = cfgtab_check_reload(&coord_table, old, out, changed, err);
+    if (rc == 0 && changed != NULL && !notify_config_equal(&old->webhooks, &out->webhooks)) {
+        rc = sw_strbuf_printf(changed, err, "%swebhooks", changed->len > 0 ? ", " : "");
+    }
     if (rc != 0) {
         coord_config_cleanup(out);
     }
@@ -308,6 +323,7 @@ int coord_config_reload(const struct coord_config *old, const char *path, const 
 void coord_config_cleanup(struct coord_config *c)
 {
     cfgtab_cleanup(&coord_table, c);
+    notify_config_cleanup(&c->webhooks);
     free(c->listen_host);
     free(c->ha_id);
     free(c->ha_url);
@@ -316,7 +332,8 @@ void coord_config_cleanup(struct coord_config *c)
 
 int coord_config_print(const struct coord_config *c, struct sw_strbuf *out, struct sw_err *err)
 {
-    return cfgtab_print(&coord_table, c, out, err);
+    int rc = cfgtab_print(&coord_table, c, out, err);
+    return rc != 0 ? rc : notify_config_print(&c->webhooks, out, err);
 }
 
 int coord_config_help(struct sw_strbuf *out, struct sw_err *err)

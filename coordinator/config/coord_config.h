@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "notify/notify_config.h"
 #include "sw/cfgtab.h"
 #include "sw/err.h"
 #include "sw/log.h"
@@ -38,8 +39,9 @@ struct coord_config {
     int64_t leader_lease_ms; /* default 10 s */
 
     /* Derived by coord_config_load (not settings). */
-    char *listen_host; /* without brackets, e.g. "127.0.0.1" or "::1" */
-    int listen_port;   /* 1..65535 */
+    struct notify_config webhooks; /* section `webhooks` (docs/notifications.md) */
+    char *listen_host;             /* without brackets, e.g. "127.0.0.1" or "::1" */
+    int listen_port;               /* 1..65535 */
     enum log_level log_level;
     enum log_format log_format;
     char *ha_id;  /* coordinator_id, or "<host name>:<port>" */
@@ -65,7 +67,7 @@ int coord_config_load_text(const char *text, const char *name, const char *const
  * (SW_ECONFLICT, *out cleaned up) when a non-reloadable setting changed, naming them:
  * "cannot change listen on reload: restart the coordinator to apply it". Reloadable:
  * fleet_file, tokens_file, max_body_bytes, request_timeout_s, tick_ms, lease_ttl_s,
- * long_poll_s, log_level. `changed` (may be NULL) receives the changed setting names. */
+ * long_poll_s, log_level, webhooks. `changed` (may be NULL) receives the changed setting names. */
 int coord_config_reload(const struct coord_config *old, const char *path, const char *const *env,
                         struct coord_config *out, struct sw_strbuf *changed, struct sw_err *err);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/tokens.h"
+#include "coord_notify.h"
 #include "ha/ha.h"
 #include "http/http_api.h"
 #include "http/http_server.h"
@@ -32,6 +33,7 @@ struct coordinator {
     pthread_rwlock_t tokens_lock;
     struct tokens *tokens;
     struct svc *svc;
+    struct notify *notify; /* webhooks (coord_notify.c) */
     struct svc_metrics *metrics;
     struct http_api api;
     struct http_server *http;
@@ -221,6 +223,9 @@ static int coord_start_parts(struct coordinator *c, struct sw_err *err)
                                 .fence = c->ha != NULL ? ha_epoch(c->ha) : NULL};
         rc = svc_new(&sc, &c->svc, err);
     }
+    if (rc == 0) {
+        rc = coord_notify_start(&c->cfg, c->svc, c->metrics, &c->notify, err);
+    }
     if (rc == 0 && c->ha != NULL) {
         svc_set_leader(c->svc, false); /* until the first lease is won */
     }
@@ -289,6 +294,7 @@ static int coord_apply_config(struct coordinator *c, struct coord_config *next, 
     tokens_free(old);
     sched_set_tick(c->sched, next->tick_ms);
     atomic_store(&c->has_fleet_file, next->fleet_file != NULL);
+    coord_notify_reload(c->notify, next);
     /* the HTTP server keeps its body limit and timeouts until restart */
     coord_config_cleanup(&c->cfg);
     c->cfg = *next;
@@ -355,6 +361,7 @@ void coordinator_free(struct coordinator *c)
     c->sched = NULL;
     ha_free(c->ha); /* a leader steps down and releases the lease: a follower takes over */
     http_server_free(c->http);
+    coord_notify_stop(c->svc, c->notify); /* nothing steps a wave any more */
     if (c->svc != NULL) {
         svc_stats_log(c->svc); /* the latencies bench/scale.sh reads */
     }

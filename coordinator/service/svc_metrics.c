@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "service/svc_internal.h"
+#include "service/svc_notify.h"
 #include "sw/build_info.h"
 #include "sw/clock.h"
 
@@ -36,6 +37,7 @@ struct svc_metrics {
     size_t n_engines;
     struct svc_metrics_engine *engines; /* sorted by shard id */
     int64_t engines_loaded_ms;
+    uint64_t leases_expired_counted; /* svc_leases_expired_total at the last scrape */
 };
 
 static const struct sw_metric_def svc_metric_defs[] = {
@@ -105,6 +107,13 @@ static const struct sw_metric_def svc_metric_defs[] = {
     {"shardwave_leases_expired",
      SW_METRIC_GAUGE,
      "Leases past their expiry that the scheduler has not given back yet.",
+     0,
+     {NULL},
+     0,
+     {0}},
+    {"shardwave_leases_expired_total",
+     SW_METRIC_COUNTER,
+     "Leases that expired and were taken back from their agent (the shard re-dispatched).",
      0,
      {NULL},
      0,
@@ -421,6 +430,12 @@ static int svc_metrics_collect(struct svc_metrics *m, struct svc *s, struct stor
     if (rc == 0) {
         sw_metrics_set(m->reg, "shardwave_leases_outstanding", NULL, (double)n_leased);
         sw_metrics_set(m->reg, "shardwave_leases_expired", NULL, (double)n_expired);
+    }
+    uint64_t expired_total = svc_leases_expired_total(s); /* counted by the service */
+    if (expired_total > m->leases_expired_counted) {
+        sw_metrics_add(m->reg, "shardwave_leases_expired_total", NULL,
+                       (double)(expired_total - m->leases_expired_counted));
+        m->leases_expired_counted = expired_total;
     }
     free(expired);
     return rc;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -183,9 +184,57 @@ static void test_print_help(void **state)
                            "      scheduler period: how often waves are advanced and leases "
                            "expired\n"
                            "      environment: SHARDWAVE_COORDINATOR_TICK_MS\n"));
-    assert_int_equal(coord_config_table()->n_entries, 17);
+    assert_int_equal(coord_config_table()->n_entries, 18);
     coord_config_cleanup(&c);
     sw_strbuf_cleanup(&out);
+}
+
+/* The `webhooks` section: parsed from the same file, printed redacted, reloadable. */
+static void test_webhooks(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/sw-coord-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *v1 = "tokens_file = \"t\";\nwebhooks = ( { name = \"ops\";\n"
+                     "  url = \"https://h.example/hook/TOKEN123\"; format = \"slack\"; } );\n";
+    const char *v2 = "tokens_file = \"t\";\nwebhooks = ( { name = \"ops\";\n"
+                     "  url = \"https://h.example/hook/TOKEN123\"; format = \"json\"; } );\n";
+    const char *bad = "tokens_file = \"t\";\nwebhooks = ( { name = \"ops\";\n"
+                      "  url = \"https://h.example/hook/TOKEN123\"; format = \"xml\"; } );\n";
+    struct coord_config old, neu;
+    struct sw_err err = {0};
+    struct sw_strbuf out;
+    sw_strbuf_init(&out, 1 << 16);
+    FILE *f = fopen(path, "w");
+    fputs(v1, f);
+    fclose(f);
+    assert_int_equal(coord_config_load(path, no_env, &old, &err), 0);
+    assert_int_equal(old.webhooks.n_hooks, 1);
+    assert_int_equal(old.webhooks.hooks[0].format, NOTIFY_FORMAT_SLACK);
+    assert_int_equal(coord_config_print(&old, &out, &err), 0);
+    assert_non_null(strstr(sw_strbuf_str(&out), "webhooks = (\n  {\n    name = \"ops\";\n    "
+                                                "url = \"https://h.example/<redacted>\";\n"));
+    assert_null(strstr(sw_strbuf_str(&out), "TOKEN123"));
+    f = fopen(path, "w");
+    fputs(v2, f);
+    fclose(f);
+    sw_strbuf_reset(&out);
+    assert_int_equal(coord_config_reload(&old, path, no_env, &neu, &out, &err), 0);
+    assert_string_equal(sw_strbuf_str(&out), "webhooks");
+    coord_config_cleanup(&neu);
+    f = fopen(path, "w");
+    fputs(bad, f);
+    fclose(f);
+    assert_int_equal(coord_config_reload(&old, path, no_env, &neu, NULL, &err), SW_EINVAL);
+    char want[512];
+    snprintf(want, sizeof want, "%s:3: webhooks[1].format: 'xml' is not json or slack", path);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(neu.webhooks.n_hooks, 0);
+    coord_config_cleanup(&old);
+    sw_strbuf_cleanup(&out);
+    unlink(path);
 }
 
 int main(void)
@@ -193,7 +242,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),   cmocka_unit_test(test_file_and_env),
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_reload),
-        cmocka_unit_test(test_print_help),
+        cmocka_unit_test(test_print_help), cmocka_unit_test(test_webhooks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
