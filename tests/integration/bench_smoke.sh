@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/fleet.sh must not rot: 3 shards, 1 run, on SQLite (and PostgreSQL / MariaDB when
-# SW_TEST_PG_DSN / SW_TEST_MYSQL_DSN are set). Asserts the output's shape and that both
-# methods ran; never a timing.
+# SW_TEST_PG_DSN / SW_TEST_MYSQL_DSN are set). Asserts the output's shape and that every
+# method ran (the floor, a wave per step, and on pg/SQLite a wave with one transaction per
+# shard); never a timing.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=${SW_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
@@ -23,6 +24,14 @@ smoke()
     grep -Eq '^floor: .* +3 +12 +[0-9.]+ +[0-9.]+ +1\.00x$' "$out" || fail "$engine: no floor row"
     grep -Eq '^shardwave: 2 agents x 1, max_parallel 2 +3 +12 +[0-9.]+ +[0-9.]+ +[0-9.]+x$' "$out" ||
         fail "$engine: no shardwave row"
+    grep -Eq '^ratio_to_floor_step=[0-9]+\.[0-9]{2}$' "$out" || fail "$engine: no step ratio"
+    if [[ $engine == mysql ]]; then
+        ! grep -q 'one transaction per shard' "$out" || fail "$engine: one transaction per shard ran"
+    else
+        grep -Eq '^shardwave: one transaction per shard +3 +12 +[0-9.]+ +[0-9.]+ +[0-9.]+x$' "$out" ||
+            fail "$engine: no one-transaction-per-shard row"
+        grep -Eq '^ratio_to_floor_shard=[0-9]+\.[0-9]{2}$' "$out" || fail "$engine: no shard ratio"
+    fi
     [[ $(tail -n 1 "$out") =~ ^ratio_to_floor=[0-9]+\.[0-9]{2}$ ]] || fail "$engine: last line"
     printf 'bench_smoke: %s ok (%s)\n' "$engine" "$(tail -n 1 "$out")" >&2
 }

@@ -14,3 +14,5 @@ sw_script_test(NAME e2e_gate_pause SCRIPT e2e_gate_pause.sh TIMEOUT 300)
 sw_script_test(NAME e2e_inventory SCRIPT e2e_inventory.sh TIMEOUT 300)
 # abort --cancel-running: pg_sleep / SLEEP cancelled on the servers, shards reported honestly.
 sw_script_test(NAME e2e_cancel SCRIPT e2e_cancel.sh TIMEOUT 300)
+# Plan transaction = "shard": one transaction per shard (pg + SQLite), MariaDB refused.
+sw_script_test(NAME e2e_shard_txn SCRIPT e2e_shard_txn.sh TIMEOUT 300)
