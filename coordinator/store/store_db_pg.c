@@ -504,33 +504,60 @@ static int store_pg_conninfo_add(struct sw_strbuf *sb, const char *key, const ch
     return rc == 0 ? sw_strbuf_append(sb, "'", 1, err) : rc;
 }
 
+/* Connection defaults the URL may override: a bounded connect, and TCP keepalives plus
+ * a user timeout so a store behind a network partition fails the call (SW_ECONNECT)
+ * within about 10 s instead of blocking it for ever. */
+static const char *const store_pg_defaults[][2] = {
+    {"connect_timeout", STORE_PG_CONNECT_SECS},
+    {"keepalives", "1"},
+    {"keepalives_idle", "5"},
+    {"keepalives_interval", "2"},
+    {"keepalives_count", "3"},
+    {"tcp_user_timeout", "10000"},
+};
+#define STORE_PG_N_DEFAULTS (sizeof store_pg_defaults / sizeof store_pg_defaults[0])
+
+/* Appends the URL's own settings (but the password, when one is given) to sb, noting
+ * which defaults the URL sets itself. */
+static int store_pg_conninfo_url(PQconninfoOption *opts, const char *password,
+                                 bool is_set[STORE_PG_N_DEFAULTS], struct sw_strbuf *sb,
+                                 struct sw_err *err)
+{
+    int rc = 0;
+    for (PQconninfoOption *o = opts; o->keyword != NULL && rc == 0; o++) {
+        if (o->val == NULL || (password != NULL && strcmp(o->keyword, "password") == 0)) {
+            continue;
+        }
+        for (size_t i = 0; i < STORE_PG_N_DEFAULTS; i++) {
+            is_set[i] |= strcmp(o->keyword, store_pg_defaults[i][0]) == 0;
+        }
+        rc = store_pg_conninfo_add(sb, o->keyword, o->val, err);
+    }
+    return rc;
+}
+
 int store_pg_conninfo(const char *url, const char *password, char **out, struct sw_err *err)
 {
     char *why = NULL;
     struct sw_strbuf sb;
-    int rc = 0;
+    bool is_set[STORE_PG_N_DEFAULTS] = {false};
     *out = NULL;
     PQconninfoOption *opts = PQconninfoParse(url, &why);
     if (opts == NULL) {
-        rc = sw_err_set(err, SW_EINVAL, "store URL: %.*s", why ? (int)strcspn(why, "\n") : 14,
-                        why ? why : "out of memory");
+        int rc = sw_err_set(err, SW_EINVAL, "store URL: %.*s", why ? (int)strcspn(why, "\n") : 14,
+                            why ? why : "out of memory");
         PQfreemem(why);
         return rc;
     }
     sw_strbuf_init(&sb, 64 * 1024);
-    bool has_timeout = false;
-    for (PQconninfoOption *o = opts; o->keyword != NULL && rc == 0; o++) {
-        bool replaced = password != NULL && strcmp(o->keyword, "password") == 0;
-        if (o->val != NULL && !replaced) {
-            has_timeout |= strcmp(o->keyword, "connect_timeout") == 0;
-            rc = store_pg_conninfo_add(&sb, o->keyword, o->val, err);
-        }
-    }
+    int rc = store_pg_conninfo_url(opts, password, is_set, &sb, err);
     if (rc == 0 && password != NULL) {
         rc = store_pg_conninfo_add(&sb, "password", password, err);
     }
-    if (rc == 0 && !has_timeout) {
-        rc = store_pg_conninfo_add(&sb, "connect_timeout", STORE_PG_CONNECT_SECS, err);
+    for (size_t i = 0; rc == 0 && i < STORE_PG_N_DEFAULTS; i++) {
+        rc = is_set[i] ? 0
+                       : store_pg_conninfo_add(&sb, store_pg_defaults[i][0],
+                                               store_pg_defaults[i][1], err);
     }
     PQconninfoFree(opts);
     if (rc == 0 && (*out = strdup(sw_strbuf_str(&sb))) == NULL) {
