@@ -667,6 +667,7 @@ const struct engine_ops engine_ops_mysql = {
     .sql_id_type = "bigint NOT NULL AUTO_INCREMENT PRIMARY KEY",
     .sql_time_type = "datetime(3)",
     .sql_table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    .is_history_index_inline = true,
     .table_exists = my_table_exists,
     .catalog_queries = my_catalog_queries,
     .n_catalog_queries = sizeof my_catalog_queries / sizeof my_catalog_queries[0],

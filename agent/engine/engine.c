@@ -318,6 +318,7 @@ static int engine_after(struct engine *eng, int rc)
     if (rc == SW_ECONNECT) {
         eng->in_txn = false;
         eng->locked = false;
+        eng->has_timeouts = false;
     }
     return rc;
 }
@@ -473,12 +474,17 @@ int engine_commit(struct engine *eng, struct sw_err *err)
     }
     /* whatever the outcome, the transaction is over (a failed COMMIT rolls back) */
     eng->in_txn = false;
-    return engine_after(eng, eng->ops->exec(eng, "COMMIT", err));
+    int rc = engine_after(eng, eng->ops->exec(eng, "COMMIT", err));
+    if (rc != 0) {
+        eng->has_timeouts = false;
+    }
+    return rc;
 }
 
 int engine_rollback(struct engine *eng, struct sw_err *err)
 {
     eng->in_txn = false;
+    eng->has_timeouts = false; /* PostgreSQL undoes a SET made in the transaction */
     return engine_after(eng, eng->ops->exec(eng, "ROLLBACK", err));
 }
 
@@ -539,8 +545,16 @@ int engine_set_timeouts(struct engine *eng, int lock_timeout_ms, int statement_t
         return sw_err_set(err, SW_EINVAL, "timeouts must be >= 0 ms (lock %d, statement %d)",
                           lock_timeout_ms, statement_timeout_ms);
     }
-    return engine_after(eng,
-                        eng->ops->set_timeouts(eng, lock_timeout_ms, statement_timeout_ms, err));
+    if (eng->has_timeouts && eng->lock_timeout_ms == lock_timeout_ms &&
+        eng->statement_timeout_ms == statement_timeout_ms) {
+        return 0; /* the runner sets them before every step: mostly unchanged */
+    }
+    int rc =
+        engine_after(eng, eng->ops->set_timeouts(eng, lock_timeout_ms, statement_timeout_ms, err));
+    eng->has_timeouts = rc == 0;
+    eng->lock_timeout_ms = lock_timeout_ms;
+    eng->statement_timeout_ms = statement_timeout_ms;
+    return rc;
 }
 
 /* The statement's first characters with runs of whitespace folded to one space. */
@@ -604,27 +618,33 @@ const char *engine_history_ddl(const struct engine *eng)
     struct engine *e = (struct engine *)eng; /* the cache is not part of the logical state */
     if (e->history_ddl[0] == '\0') {
         const struct engine_ops *o = eng->ops;
-        snprintf(e->history_ddl, sizeof e->history_ddl,
-                 "CREATE TABLE IF NOT EXISTS " ENGINE_HISTORY_TABLE " (\n"
-                 "    id %s,\n"
-                 "    version varchar(176) NOT NULL,\n"
-                 "    description varchar(255) NOT NULL,\n"
-                 "    direction varchar(8) NOT NULL,\n"
-                 "    script varchar(255),\n"
-                 "    checksum char(64),\n"
-                 "    state varchar(16) NOT NULL,\n"
-                 "    wave varchar(64),\n"
-                 "    agent varchar(128),\n"
-                 "    started_at %s,\n"
-                 "    finished_at %s,\n"
-                 "    duration_ms bigint,\n"
-                 "    stmt_done int,\n"
-                 "    stmt_total int,\n"
-                 "    error text\n"
-                 ")%s;\n"
-                 "CREATE INDEX IF NOT EXISTS " ENGINE_HISTORY_TABLE
-                 "_version_idx ON " ENGINE_HISTORY_TABLE " (version);\n",
-                 o->sql_id_type, o->sql_time_type, o->sql_time_type, o->sql_table_options);
+        snprintf(
+            e->history_ddl, sizeof e->history_ddl,
+            "CREATE TABLE IF NOT EXISTS " ENGINE_HISTORY_TABLE " (\n"
+            "    id %s,\n"
+            "    version varchar(176) NOT NULL,\n"
+            "    description varchar(255) NOT NULL,\n"
+            "    direction varchar(8) NOT NULL,\n"
+            "    script varchar(255),\n"
+            "    checksum char(64),\n"
+            "    state varchar(16) NOT NULL,\n"
+            "    wave varchar(64),\n"
+            "    agent varchar(128),\n"
+            "    started_at %s,\n"
+            "    finished_at %s,\n"
+            "    duration_ms bigint,\n"
+            "    stmt_done int,\n"
+            "    stmt_total int,\n"
+            "    error text%s\n"
+            ")%s;\n"
+            "%s",
+            o->sql_id_type, o->sql_time_type, o->sql_time_type,
+            o->is_history_index_inline ? ",\n    KEY " ENGINE_HISTORY_TABLE "_version_idx (version)"
+                                       : "",
+            o->sql_table_options,
+            o->is_history_index_inline ? ""
+                                       : "CREATE INDEX IF NOT EXISTS " ENGINE_HISTORY_TABLE
+                                         "_version_idx ON " ENGINE_HISTORY_TABLE " (version);\n");
     }
     return e->history_ddl;
 }

@@ -72,6 +72,9 @@ struct engine_ops {
     const char *sql_id_type;       /* e.g. "bigserial PRIMARY KEY" */
     const char *sql_time_type;     /* e.g. "timestamp(3)" (UTC, millisecond precision) */
     const char *sql_table_options; /* appended after the column list, e.g. " ENGINE=InnoDB" */
+    /* The version index is declared inside the CREATE TABLE instead of by a second
+     * CREATE INDEX statement (MySQL: each DDL statement is a slow implicit commit). */
+    bool is_history_index_inline;
     int (*table_exists)(struct engine *eng, const char *table, bool *exists, struct sw_err *err);
     /* The schema fingerprint's catalog queries (required, n >= 1). */
     const struct engine_catalog_query *catalog_queries;
@@ -92,6 +95,11 @@ struct engine {
     char dsn_redacted[512];
     bool in_txn;
     bool locked;
+    /* The session timeouts last set (engine_set_timeouts skips a SET that changes
+     * nothing); forgotten by a rollback, which undoes a SET on PostgreSQL. */
+    bool has_timeouts;
+    int lock_timeout_ms;
+    int statement_timeout_ms;
     char history_ddl[2048]; /* built on first use by engine_history_ddl */
 };
 

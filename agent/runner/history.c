@@ -31,6 +31,13 @@ static const char history_progress_sql[] =
 
 int history_ensure(struct engine *eng, struct sw_err *err)
 {
+    /* A read first: CREATE ... IF NOT EXISTS is still DDL (on MySQL an implicit commit
+     * under a metadata lock), paid by every run on every shard. */
+    bool exists = false;
+    int erc = engine_table_exists(eng, HISTORY_TABLE, &exists, err);
+    if (erc != 0 || exists) {
+        return erc;
+    }
     /* The DDL may hold several statements separated by ';' (our own SQL, no literals). */
     char *ddl = strdup(engine_history_ddl(eng));
     if (ddl == NULL) {

@@ -11,8 +11,9 @@
 #include "engine/engine.h"
 #include "runner/plan.h"
 
-/* Creates the table (and index) if missing. Call while holding the migrator lock and
- * outside a transaction (MySQL DDL commits implicitly). */
+/* Creates the table (and index) if missing: a read when it exists, the DDL only when it
+ * does not. Call while holding the migrator lock and outside a transaction (MySQL DDL
+ * commits implicitly). */
 int history_ensure(struct engine *eng, struct sw_err *err);
 
 /* Reads every row in id order into a heap array (caller frees *rows). A missing table

@@ -606,6 +606,13 @@ static int run_direction(struct engine *eng, const struct runner_opts *opts, pla
         goto out;
     }
     rc = opts->one_transaction ? run_plan_one_txn(&c, &p, err) : run_plan(&c, &p, err);
+    if (rc == 0) { /* every step applied: the plan's target, without reading it back */
+        version_format(&p.target, res->to_text, sizeof res->to_text);
+        if (p.n_steps == 0) {
+            snprintf(res->to_text, sizeof res->to_text, "%s", res->from_text);
+        }
+        goto out;
+    }
     runner_status_cleanup(&st);
     struct sw_err reread_err;
     if (read_status(eng, opts->set, &st, &reread_err) == 0) {

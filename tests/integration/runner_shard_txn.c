@@ -238,6 +238,36 @@ static void test_no_transaction_step_refused(void **state)
     rtest_teardown(&rt);
 }
 
+static const char *show_lock_timeout(struct engine *eng, char *buf, size_t cap)
+{
+    struct engine_rows *rows = NULL;
+    struct sw_err err = {0};
+    assert_int_equal(engine_query(eng, "SHOW lock_timeout", NULL, 0, &rows, &err), 0);
+    snprintf(buf, cap, "%s", engine_rows_get(rows, 0, 0));
+    engine_rows_free(rows);
+    return buf;
+}
+
+/* engine_set_timeouts skips a SET that changes nothing, but a rollback (which undoes a
+ * SET made inside the transaction on PostgreSQL) makes it set again. */
+static void test_timeouts_after_rollback(void **state)
+{
+    (void)state;
+    struct rtest rt;
+    struct sw_err err = {0};
+    char buf[32];
+    rtest_setup(&rt, MIGSET_ENGINE_PG, "rtxn_set");
+    assert_int_equal(engine_set_timeouts(rt.eng, 1234, 0, &err), 0);
+    assert_int_equal(engine_begin(rt.eng, &err), 0);
+    assert_int_equal(engine_set_timeouts(rt.eng, 555, 0, &err), 0);
+    assert_string_equal(show_lock_timeout(rt.eng, buf, sizeof buf), "555ms");
+    assert_int_equal(engine_rollback(rt.eng, &err), 0);
+    assert_string_equal(show_lock_timeout(rt.eng, buf, sizeof buf), "1234ms");
+    assert_int_equal(engine_set_timeouts(rt.eng, 555, 0, &err), 0);
+    assert_string_equal(show_lock_timeout(rt.eng, buf, sizeof buf), "555ms");
+    rtest_teardown(&rt);
+}
+
 /* MariaDB commits each DDL statement: refused before anything runs. */
 static void test_mysql_refused(void **state)
 {
@@ -254,6 +284,12 @@ static void test_mysql_refused(void **state)
                                  "commits each DDL statement on its own");
     assert_string_equal(log.text, "");
     assert_int_equal(rtest_sql_int(&rt, "SELECT count(*) FROM shardwave_schema_history"), 0);
+    /* the history table's version index, declared inside its CREATE TABLE on MariaDB */
+    assert_int_equal(rtest_sql_int(&rt, "SELECT count(*) FROM information_schema.statistics "
+                                        "WHERE table_schema = DATABASE() AND table_name = "
+                                        "'shardwave_schema_history' AND index_name = "
+                                        "'shardwave_schema_history_version_idx'"),
+                     1);
     assert_false(rtest_sql_ok(&rt, "SELECT id FROM accounts"));
     rtest_teardown(&rt);
 }
@@ -273,6 +309,7 @@ int main(void)
         PER_TXN_ENGINE(test_lock_timeout_retries_whole_transaction),
         PER_TXN_ENGINE(test_no_transaction_step_refused),
         cmocka_unit_test(test_mysql_refused),
+        cmocka_unit_test(test_timeouts_after_rollback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
