@@ -22,6 +22,7 @@ struct agent_http {
     atomic_size_t own_idx;
     atomic_size_t *idx;               /* shared_idx or &own_idx */
     char learned[AGENT_HTTP_URL_MAX]; /* a followed redirect off the list; "" = none */
+    char leader[AGENT_HTTP_URL_MAX];  /* the last leader a redirect named (logged once) */
     char *ca_file;
     int64_t connect_timeout_ms;
     int64_t request_timeout_ms;
@@ -253,9 +254,10 @@ static int agent_http_follow(struct agent_http *h, const char *path, struct sw_e
     if (rc != 0) {
         return rc;
     }
-    if (strcmp(base, agent_http_base(h)) != 0) {
+    if (strcmp(base, h->leader) != 0) {
         log_info("coordinator %s is a follower: following the leader at %s", agent_http_base(h),
                  base);
+        snprintf(h->leader, sizeof h->leader, "%s", base);
     }
     if (is_listed) {
         h->learned[0] = '\0';

@@ -31,6 +31,7 @@ struct ha {
     pthread_cond_t cond;
     bool is_stopping;        /* under mu */
     struct ha_status status; /* under mu */
+    int64_t leader_until_ms; /* under mu: monotonic; a follower's leader is live until then */
     /* the HA thread's own */
     struct ha_state state;
     struct store *st;
@@ -130,10 +131,17 @@ void ha_status_get(struct ha *h, struct ha_status *out)
 {
     pthread_mutex_lock(&h->mu);
     *out = h->status;
+    bool is_lapsed = out->role == HA_FOLLOWER && sw_clock_mono_ms() > h->leader_until_ms;
     pthread_mutex_unlock(&h->mu);
     if (!ha_is_leader(h)) {
         out->role = HA_FOLLOWER;
         out->epoch = 0;
+    }
+    if (out->role == HA_FOLLOWER && is_lapsed) {
+        /* the leader we saw did not renew in time (dead, or renewed unseen): do not send
+         * anyone there; the next claim says who leads */
+        out->leader_id[0] = '\0';
+        out->leader_url[0] = '\0';
     }
 }
 
@@ -190,10 +198,11 @@ static void ha_promote(struct ha *h, const struct ha_decision *d)
     atomic_store(&h->is_ready, true);
 }
 
-/* Remembers the leader a lost claim named; logs when it changed. */
-static void ha_follow(struct ha *h, const struct store_leader *l)
+/* Remembers the leader a lost claim named (live for left_ms more); logs when it changed. */
+static void ha_follow(struct ha *h, const struct store_leader *l, int64_t now_ms, int64_t left_ms)
 {
     pthread_mutex_lock(&h->mu);
+    h->leader_until_ms = now_ms + left_ms;
     bool is_new = strcmp(h->status.leader_id, l->holder) != 0 || h->status.leader_epoch != l->epoch;
     snprintf(h->status.leader_id, sizeof h->status.leader_id, "%s", l->holder);
     snprintf(h->status.leader_url, sizeof h->status.leader_url, "%s", l->url);
@@ -279,7 +288,7 @@ static int64_t ha_claim_once(struct ha *h)
     ha_decide_claim(&h->state, &in, &d);
     ha_apply(h, &d);
     if (in.outcome == HA_CLAIM_LOST) {
-        ha_follow(h, &l);
+        ha_follow(h, &l, in.now_ms, in.leader_left_ms);
     }
     return d.next_claim_ms;
 }

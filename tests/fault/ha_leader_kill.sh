@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Fault (issue 10): kill -9 of the leader mid-wave, two coordinators on one PostgreSQL
+# store, two agents configured with both URLs. Six PostgreSQL shards run V3 (a pg_sleep
+# before the CREATE INDEX), three at a time. Asserts: the follower redirects writes (307,
+# Location = the leader's URL + path, not_leader naming the leader) and serves reads; a
+# report delivered to the leader is accepted; once shards are inside V3 the leader is
+# killed; the follower takes over within a bounded time (printed: takeover_ms); the wave
+# completes on the new leader; every shard has one applied row per version and each step
+# was counted once; the queues drain; the same report delivered to the new leader is a
+# duplicate (counted once across leaders); the store's lease row names c-2 at epoch 2;
+# c-2's metrics show it leads after one takeover.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=ha_lib.sh
+source "$here/ha_lib.sh"
+
+ha_setup 2 6 0
+e2e_write_set "$COORD_TMP/set"
+printf -- '-- shardwave: allow create-index-blocking test tables hold a few rows\nSELECT pg_sleep(2);\nCREATE INDEX users_email ON users (email);\n' \
+    >"$COORD_TMP/set/V3__index_email.pg.sql"
+
+ha_start 1
+ha_wait_leader 20
+assert_eq "$HA_LEADER" 1 "the first coordinator leads"
+ha_start 2
+c2_follows()
+{
+    local body
+    body=$(curl -s -m 2 "http://127.0.0.1:${HA_PORTS[2]}/healthz") &&
+        [[ $(jq -r '.role + " " + (.leader.id // "")' <<<"$body") == "follower c-1" ]]
+}
+fault_poll 20 "c-2 to follow c-1" c2_follows
+
+# a follower redirects a write to the leader and serves reads itself
+coord_set_body "$COORD_TMP/set" >"$COORD_TMP/upload.json"
+status=$(curl -s -o "$COORD_TMP/redirect.json" -D "$COORD_TMP/redirect.hdr" -w '%{http_code}' \
+    -H "Authorization: Bearer $OP_TOKEN" -H 'Content-Type: application/json' \
+    --data-binary "@$COORD_TMP/upload.json" "http://127.0.0.1:${HA_PORTS[2]}/v1/migration-sets")
+assert_eq "$status" 307 "a write to the follower"
+assert_eq "$(tr -d '\r' <"$COORD_TMP/redirect.hdr" | sed -n 's/^Location: //Ip')" \
+    "http://127.0.0.1:${HA_PORTS[1]}/v1/migration-sets" "the redirect's Location"
+assert_eq "$(jq -r '.error.code + " " + .error.leader.id' "$COORD_TMP/redirect.json")" \
+    "not_leader c-1" "the redirect's error"
+ha_use 2
+api_expect 200 GET /v1/fleet "$READ_TOKEN"
+
+ha_use 1
+coord_upload_set "$COORD_TMP/set"
+E2E_DIGEST=$COORD_DIGEST
+fault_agent_start 1
+fault_agent_start 2
+e2e_wave '{"name": "leader kill", "stages": [{"name": "all", "rest": true, "max_parallel": 3}]}'
+
+# a report the old leader counts (it is about pg-01; outcome skipped changes nothing)
+ha_post_report 1 a-1:900001 pg-01
+assert_eq "$API_STATUS" 200 "report to the leader"
+assert_eq "$(jqr '.accepted | join(",")')" a-1:900001 "accepted by the leader"
+
+some_in_v3()
+{
+    local id
+    for id in "${E2E_SHARDS[@]}"; do
+        fault_pg_busy "$id" && return 0
+    done
+    return 1
+}
+fault_poll 30 "a shard to be inside V3" some_in_v3
+t0=$(e2e_now_ms)
+ha_kill 1
+ha_wait_leader 30 1
+t1=$(e2e_now_ms)
+assert_eq "$HA_LEADER" 2 "the follower took over"
+coord_log "takeover_ms=$((t1 - t0)) (leader_lease_ms=$HA_LEASE_MS)"
+
+ha_use 2
+e2e_wait_state completed
+fault_wait_queues_empty
+for id in "${E2E_SHARDS[@]}"; do
+    fault_assert_once "$id" 3
+done
+fault_assert_counted_once "${E2E_SHARDS[@]}"
+
+# the report the old leader counted is a duplicate at the new one
+ha_post_report 2 a-1:900001 pg-01
+assert_eq "$API_STATUS" 200 "report to the new leader"
+assert_eq "$(jqr '.duplicates | join(",")')" a-1:900001 "a duplicate at the new leader"
+assert_eq "$(jqr '.accepted | length')" 0 "nothing accepted twice"
+assert_eq "$(fault_events_count pg-01 '^V1 up skipped')" 1 "the report's event, once"
+
+assert_eq "$(ha_store_sql "SELECT holder || ' ' || epoch FROM leader")" "c-2 2" "the lease row"
+api_expect 200 GET /metrics "$READ_TOKEN"
+assert_contains "$API_BODY" "shardwave_coordinator_is_leader 1" "c-2 leads (metric)"
+assert_contains "$API_BODY" "shardwave_coordinator_leader_takeovers_total 1" "one takeover"
+grep -q "leadership: this coordinator (c-2) is the leader (epoch 2)" "$COORD_TMP/c-2.log" ||
+    ha_fail "c-2 did not log its takeover"
+fault_summary 1
+coord_log "ok"
