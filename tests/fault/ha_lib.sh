@@ -176,6 +176,7 @@ ha_leader()
     done
 }
 
+# shellcheck disable=SC2034 # HA_LEADER is the caller's
 ha_wait_leader()
 {
     local secs=$1 not=${2:-0} deadline l
