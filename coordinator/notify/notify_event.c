@@ -99,7 +99,7 @@ static void notify_summary_state(const struct notify_event *ev, struct sw_strbuf
         }
         return;
     }
-    (void)sw_strbuf_printf(sb, NULL, "wave %s %s -> %s (%s)", ev->wave_id,
+    (void)sw_strbuf_printf(sb, NULL, "wave %s %s \u2192 %s (%s)", ev->wave_id,
                            wave_state_name(ev->from), wave_state_name(ev->to), ev->actor);
     if (ev->reason[0] != '\0') {
         (void)sw_strbuf_printf(sb, NULL, ": %s", ev->reason);

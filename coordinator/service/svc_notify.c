@@ -62,7 +62,6 @@ static void svc_notify_base(const struct svc_view *v, const struct wave_event *w
     ev->at_ms = at_ms;
     notify_event_copy(ev->wave_id, sizeof ev->wave_id, v->detail.wave.id);
     notify_event_copy(ev->actor, sizeof ev->actor, wev->actor != NULL ? wev->actor : "unknown");
-    ev->from = ev->to = v->detail.wave.state;
     ev->n_stages = (uint32_t)v->view.n_stages;
     ev->n_shards = v->detail.n_shards;
     for (size_t i = 0; i < v->detail.n_shards; i++) {
@@ -147,8 +146,9 @@ static bool svc_notify_record(const struct svc_view *v, const struct wave_decisi
     return false;
 }
 
-void svc_notify_decision(struct svc *s, const struct svc_view *v, const struct wave_decision *d,
-                         const struct wave_event *wev, const int64_t *record_ids, int64_t at_ms)
+void svc_notify_decision(struct svc *s, const struct svc_view *v, enum wave_state before,
+                         const struct wave_decision *d, const struct wave_event *wev,
+                         const int64_t *record_ids, int64_t at_ms)
 {
     if (wev->kind == WAVE_EV_LEASE_EXPIRED && d->n_changes > 0) {
         atomic_fetch_add(&s->notify.n_leases_expired, 1);
@@ -160,8 +160,11 @@ void svc_notify_decision(struct svc *s, const struct svc_view *v, const struct w
     struct notify_event ev;
     bool shard_told = false;
     svc_notify_base(v, wev, at_ms, &base);
+    enum wave_state state = before; /* as of each record: transitions move it */
     for (size_t i = 0; i < d->n_records; i++) {
         ev = base;
+        ev.from = ev.to = state;
+        state = d->records[i].kind == WAVE_REC_TRANSITION ? d->records[i].to : state;
         if (svc_notify_record(v, d, wev, &d->records[i], &shard_told, &ev)) {
             ev.event_id = record_ids[i];
             s->notify.fn(s->notify.ctx, &ev);

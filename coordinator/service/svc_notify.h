@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "notify/notify_event.h"
+#include "wave/wave_types.h"
 
 struct svc;
 
@@ -40,9 +41,10 @@ struct wave_event;
 
 /* After a decision from `wev` was persisted and applied to v: counts an expired lease
  * taken back, and hands the sink (if any) one event per transition, passed stage and
- * failed shard. record_ids[i] is the store's id of the event of d->records[i]. Caller
- * holds wave_mu. */
-void svc_notify_decision(struct svc *s, const struct svc_view *v, const struct wave_decision *d,
-                         const struct wave_event *wev, const int64_t *record_ids, int64_t at_ms);
+ * failed shard. `before` is the wave's state before the decision; record_ids[i] is the
+ * store's id of the event of d->records[i]. Caller holds wave_mu. */
+void svc_notify_decision(struct svc *s, const struct svc_view *v, enum wave_state before,
+                         const struct wave_decision *d, const struct wave_event *wev,
+                         const int64_t *record_ids, int64_t at_ms);
 
 #endif

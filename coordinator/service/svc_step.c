@@ -320,7 +320,8 @@ static int svc_step_persist_act(struct svc *s, struct store *st, struct svc_view
         return svc_error_from(e, rc == SW_ECONFLICT ? SVC_CONFLICT : SVC_INTERNAL, &e->err);
     }
     svc_log_decision(v, &before, d, ev);
-    svc_notify_decision(s, v, d, ev, ids + n_extra, v->view.now_ms); /* after the commit */
+    /* after the commit: a webhook never tells what was not persisted */
+    svc_notify_decision(s, v, before.state, d, ev, ids + n_extra, v->view.now_ms);
     free(ids);
     if (!wave_fsm_awaits_gate(d->state, d->phase)) {
         svc_gate_drop(s, v->detail.wave.id);

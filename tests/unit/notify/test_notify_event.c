@@ -57,7 +57,7 @@ static void test_summaries(void **state)
         {NOTIFY_WAVE_HALTED, WAVE_RUNNING, WAVE_HALTED, false,
          "wave w-123 halted at stage canary: stage canary: shard t-17 failed"},
         {NOTIFY_WAVE_STATE, WAVE_RUNNING, WAVE_PAUSED, false,
-         "wave w-123 running -> paused (agent-1): stage canary: shard t-17 failed"},
+         "wave w-123 running \u2192 paused (agent-1): stage canary: shard t-17 failed"},
         {NOTIFY_WAVE_STATE, WAVE_RUNNING, WAVE_COMPLETED, false,
          "wave w-123 completed: 2 of 10 shards done"},
         {NOTIFY_STAGE_COMPLETED, WAVE_RUNNING, WAVE_RUNNING, false,
