@@ -44,4 +44,10 @@ for id in $lost; do
         a-2 "agent that finished lost shard $id"
     api GET "/v1/waves/$E2E_WAVE/events" "$READ_TOKEN"
 done
+# the expired leases are counted (/metrics)
+api_expect 200 GET /metrics "$READ_TOKEN"
+n_expired=$(awk '$1 == "shardwave_leases_expired_total" {print $2}' <<<"$API_BODY")
+n_lost=$(wc -w <<<"$lost")
+((n_expired >= n_lost && n_lost > 0)) ||
+    e2e_fail "shardwave_leases_expired_total is '$n_expired' after losing $n_lost lease(s)"
 coord_log "ok"

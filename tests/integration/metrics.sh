@@ -66,6 +66,12 @@ assert_eq "$(sample 'shardwave_fleet_shards_by_version{version="2"}' "$m")" 6 "s
 assert_eq "$(sample 'shardwave_fleet_shards_by_health{health="ok"}' "$m")" 6 "healthy shards"
 assert_eq "$(sample 'shardwave_leases_outstanding' "$m")" 0 "leases outstanding"
 assert_eq "$(sample 'shardwave_leases_expired' "$m")" 0 "expired leases"
+assert_eq "$(sample 'shardwave_leases_expired_total' "$m")" 0 "expired leases taken back"
+# the webhook families are declared even without hooks (notify_webhooks.sh has values)
+grep -q '^# TYPE shardwave_webhook_deliveries_total counter$' "$m" ||
+    e2e_fail "no shardwave_webhook_deliveries_total family"
+grep -q '^# TYPE shardwave_webhook_queue_length gauge$' "$m" ||
+    e2e_fail "no shardwave_webhook_queue_length family"
 assert_eq "$(sample 'shardwave_agents_connected' "$m")" 2 "agents connected"
 seen=$(sample 'shardwave_agent_last_seen_seconds{agent="a-1"}' "$m")
 [[ $seen != absent ]] && awk -v s="$seen" 'BEGIN {exit !(s >= 0 && s < 60)}' ||
