@@ -2,7 +2,7 @@
 # Scale benchmark: one trivial step on N SQLite shards, two agents, one coordinator.
 #
 #   bench/scale.sh [--shards 10000] [--workers 8] [--max-parallel 16] [--tick-ms 50]
-#                  [--no-pause] [--perf FILE] [--bin-dir DIR] [--keep]
+#                  [--no-pause] [--perf FILE] [--bin-dir DIR] [--keep] [--store-pg DSN]
 #
 # Phase 1 (timed): a coordinator on 127.0.0.1 (fresh store, the N shards in its fleet
 # file) and two agents of W workers each (dsn_template: one SQLite file per shard, created
@@ -16,7 +16,9 @@
 # once a third of the shards are done, `POST .../pause`; after the call returns, counts the
 # go-aheads granted anyway (shards whose started_at is later: must be 0) and the time until
 # the last in-flight step reported; then resumes and checks that the wave completes.
-# --perf FILE records the coordinator with `perf record -g` during phase 1.
+# --perf FILE records the coordinator with `perf record --call-graph dwarf` during phase 1.
+# --store-pg DSN puts each phase's store on a fresh PostgreSQL database created through the
+# admin DSN (postgres://user:password@host:port/db; dropped at the end) instead of SQLite.
 # Prints `key=value` lines (last: `scale_ok=1`). Exit status: 0 measured, 1 a run failed
 # (the reason on stderr; --keep keeps the work directory with every log), 2 usage.
 set -euo pipefail
@@ -31,7 +33,8 @@ usage()
     exit 2
 }
 
-shards=10000 workers=8 parallel=16 tick_ms=50 do_pause=1 perf_out="" keep=0
+shards=10000 workers=8 parallel=16 tick_ms=50 do_pause=1 perf_out="" keep=0 store_pg=""
+store_dbs=()
 bin_dir=${SW_BIN_DIR:-}
 while (($#)); do
     case $1 in
@@ -43,6 +46,7 @@ while (($#)); do
     --perf) perf_out=${2:-} && shift ;;
     --bin-dir) bin_dir=${2:-} && shift ;;
     --keep) keep=1 ;;
+    --store-pg) store_pg=${2:-} && shift ;;
     -h | --help) usage ;;
     *) bench_msg "unknown option '$1'" && usage ;;
     esac
@@ -119,6 +123,10 @@ cleanup()
     else
         rm -rf "$work"
     fi
+    local db
+    for db in "${store_dbs[@]}"; do
+        psql -X -q "$store_pg" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    done
     exit "$rc"
 }
 trap cleanup EXIT
@@ -147,12 +155,32 @@ echo "CREATE TABLE scale_two (id INTEGER PRIMARY KEY);" >"$work/set2/V2__scale_t
 
 BENCH_API_TIMEOUT_S=${BENCH_API_TIMEOUT_S:-120} # waves of 10,000 shards answer slowly
 
+# --store-pg: DIR's store database (created once) in $store_url, a URL without the
+# password (the coordinator refuses one in store_path; libpq reads PGPASSWORD).
+set_store_url()
+{
+    local dir=$1 re='^(postgres(ql)?://)([^:@/]+)(:([^@]*))?@([^/?]+)/' db
+    [[ $store_pg =~ $re ]] || bench_die "--store-pg: cannot parse the DSN"
+    export PGPASSWORD=${BASH_REMATCH[5]}
+    db="sw_bench_scale_$$_$(basename "$dir")"
+    if [[ " ${store_dbs[*]} " != *" $db "* ]]; then
+        psql -X -q -v ON_ERROR_STOP=1 "$store_pg" -c "CREATE DATABASE $db" >/dev/null ||
+            bench_die "--store-pg: cannot create database $db"
+        store_dbs+=("$db")
+    fi
+    store_url="${BASH_REMATCH[1]}${BASH_REMATCH[3]}@${BASH_REMATCH[6]}/$db"
+}
+
 write_configs()
 {
-    local dir=$1 i
+    local dir=$1 i store="$1/store.db"
+    if [[ -n $store_pg ]]; then
+        set_store_url "$dir"
+        store=$store_url
+    fi
     cat >"$dir/coordinator.conf" <<CONF
 listen = "127.0.0.1:$coord_port";
-store_path = "$dir/store.db";
+store_path = "$store";
 fleet_file = "$work/fleet.conf";
 tokens_file = "$work/tokens";
 tick_ms = $tick_ms;
@@ -256,7 +284,7 @@ p1="$work/phase1"
 start_processes "$p1" "$work/set1"
 hz=$(getconf CLK_TCK)
 if [[ -n $perf_out ]]; then
-    perf record -g -o "$perf_out" -p "$coord_pid" >"$p1/perf.log" 2>&1 &
+    perf record -F 999 --call-graph dwarf,16384 -o "$perf_out" -p "$coord_pid" >"$p1/perf.log" 2>&1 &
     perf_pid=$!
 fi
 cpu0=$(cpu_ticks "$coord_pid")
@@ -290,6 +318,7 @@ stat_of()
 wave_s=$(secs "$t0" "$t1")
 cpu_s=$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz }')
 echo "shards=$shards"
+echo "store=$([[ -n $store_pg ]] && echo postgresql || echo sqlite)"
 echo "wave_seconds=$wave_s"
 awk -v s="$wave_s" -v n="$shards" 'BEGIN { printf "wave_ms_per_shard=%.3f\n", s * 1000 / n }'
 echo "shard_go_to_done_ms_mean=$shard_ms"

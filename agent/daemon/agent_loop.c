@@ -358,11 +358,16 @@ static void *agent_heartbeat_main(void *arg)
         return NULL;
     }
     pthread_mutex_lock(&a->mu);
+    int64_t next_ms = sw_clock_mono_ms() + (a->heartbeat_ms > 0 ? a->heartbeat_ms : 1000);
     while (!a->workers_done) {
-        agent_timed_wait(a, a->heartbeat_ms > 0 ? a->heartbeat_ms : 1000);
-        if (a->workers_done) {
-            break;
+        /* a->cv is broadcast on every lease taken or finished: wait out the interval, or
+         * each of those events costs the coordinator a heartbeat (a store write per lease) */
+        int64_t left_ms = next_ms - sw_clock_mono_ms();
+        if (left_ms > 0) {
+            agent_timed_wait(a, left_ms);
+            continue;
         }
+        next_ms = sw_clock_mono_ms() + (a->heartbeat_ms > 0 ? a->heartbeat_ms : 1000);
         pthread_mutex_unlock(&a->mu);
         agent_heartbeat_once(a, h);
         pthread_mutex_lock(&a->mu);
