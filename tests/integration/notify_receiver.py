@@ -6,12 +6,15 @@ coordinator sends (X-Shardwave-Event, -Event-Id, -Delivery-Attempt, -Signature, 
 whether the HMAC-SHA256 signature verifies with --secret-file, the body as parsed JSON,
 and what the receiver did: "503" for the first --fail-first POSTs to --fail-path, "hang"
 for the next one there (it sleeps --hang-seconds, past the sender's timeout, before
-answering), else "200". Writes its port to --port-file once listening.
+answering), else "200". Writes its port to --port-file once listening. With --tls-cert
+and --tls-key it serves HTTPS.
 """
 import argparse
 import hashlib
 import hmac
 import json
+import os
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +28,8 @@ def main():
     ap.add_argument("--fail-path", default="/")
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--hang-seconds", type=float, default=0)
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
     with open(args.secret_file, "rb") as f:
         secret = f.read().rstrip()
@@ -86,10 +91,14 @@ def main():
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # a client that refuses the certificate fails the handshake in accept(): an
+        # OSError the server skips
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    import os
-
     os.rename(args.port_file + ".tmp", args.port_file)
     srv.serve_forever()
 

@@ -14,6 +14,9 @@
 #   - every signature verifies; the URL tokens and the HMAC secret appear in no log, API
 #     answer, /metrics, --check-config output or the store;
 #   - /metrics counts the deliveries (ok, retried, failed, dropped) and passes promtool;
+#   - TLS is verified: an https hook with ca_file (the receiver's throwaway certificate)
+#     gets the halt; the same receiver without ca_file is refused by libcurl, and the
+#     hook gives up after max_attempts (counted as failed, logged without the URL);
 #   - SIGHUP with a changed hook list is applied ("changed: webhooks").
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=e2e_lib.sh
@@ -26,14 +29,17 @@ JSON_TOKEN="jsonhooktoken$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 SLACK_TOKEN="slackhooktoken$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 HMAC_SECRET="hmacsecret$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 RECV_LOG=$COORD_TMP/received.jsonl
+TLS_LOG=$COORD_TMP/received-tls.jsonl
 RECV_PID=""
+TLS_PID=""
 
 notify_cleanup()
 {
-    if [[ -n $RECV_PID ]]; then
-        kill "$RECV_PID" 2>/dev/null || true
-        wait "$RECV_PID" 2>/dev/null || true
-    fi
+    local p
+    for p in $RECV_PID $TLS_PID; do
+        kill "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
     e2e_cleanup
 }
 trap notify_cleanup EXIT
@@ -46,6 +52,15 @@ python3 "$here/notify_receiver.py" --port-file "$COORD_TMP/recv.port" --log "$RE
 RECV_PID=$!
 wait_for "the receiver" test -s "$COORD_TMP/recv.port"
 RECV_PORT=$(cat "$COORD_TMP/recv.port")
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$COORD_TMP/tls.key" \
+    -out "$COORD_TMP/tls.pem" >/dev/null 2>&1 || e2e_fail "openssl could not make a certificate"
+python3 "$here/notify_receiver.py" --port-file "$COORD_TMP/tls.port" --log "$TLS_LOG" \
+    --secret-file "$COORD_TMP/hook.secret" --tls-cert "$COORD_TMP/tls.pem" \
+    --tls-key "$COORD_TMP/tls.key" 2>"$COORD_TMP/receiver-tls.err" &
+TLS_PID=$!
+wait_for "the TLS receiver" test -s "$COORD_TMP/tls.port"
+TLS_PORT=$(cat "$COORD_TMP/tls.port")
 printf 'http://127.0.0.1:%s/hook/json/%s\n' "$RECV_PORT" "$JSON_TOKEN" >"$COORD_TMP/hook.url"
 chmod 600 "$COORD_TMP/hook.url" "$COORD_TMP/hook.secret"
 
@@ -60,7 +75,11 @@ webhooks = (
     timeout_s = 1; connect_timeout_s = 1; max_attempts = 8; retry_base_ms = 50;
     retry_max_s = 1; },
   { name = "ops-slack"; url = "http://127.0.0.1:$RECV_PORT/hook/slack/$SLACK_TOKEN";
-    format = "slack"; events = [$1]; }
+    format = "slack"; events = [$1]; },
+  { name = "tls-ok"; url = "https://127.0.0.1:$TLS_PORT/hook/tls/$JSON_TOKEN";
+    ca_file = "$COORD_TMP/tls.pem"; events = ["wave_halted"]; },
+  { name = "tls-untrusted"; url = "https://127.0.0.1:$TLS_PORT/hook/untrusted/$JSON_TOKEN";
+    events = ["wave_halted"]; max_attempts = 2; retry_base_ms = 10; }
 );
 CONF
 }
@@ -128,6 +147,11 @@ delivered_all()
         [[ $(jq -s '[.[] | select(.path | startswith("/hook/slack"))] | length' "$RECV_LOG") -ge 1 ]]
 }
 wait_for "every event delivered" delivered_all
+tls_done()
+{
+    [[ -s $TLS_LOG ]] && grep -q "webhook tls-untrusted: event .* given up" "$COORD_LOG"
+}
+wait_for "the https hooks" tls_done
 
 # Retries: the first event's attempts 1..4 (503, 503, timeout, 200), one body.
 first_id=$(head -n 1 "$COORD_TMP/expected.jsonl" | jq -r .id)
@@ -207,6 +231,15 @@ assert_eq "$(sample "$d{hook=\"ops-json\",result=\"failed\"}")" 0 "JSON hook: gi
 assert_eq "$(sample "$d{hook=\"ops-json\",result=\"dropped\"}")" 0 "JSON hook: dropped"
 assert_eq "$(sample "$d{hook=\"ops-slack\",result=\"ok\"}")" 1 "Slack hook: delivered"
 assert_eq "$(sample 'shardwave_webhook_queue_length{hook="ops-json"}')" 0 "JSON hook: queue"
+assert_eq "$(sample "$d{hook=\"tls-ok\",result=\"ok\"}")" 1 "https hook with ca_file: delivered"
+assert_eq "$(sample "$d{hook=\"tls-untrusted\",result=\"failed\"}")" 1 \
+    "https hook without the CA: given up"
+assert_eq "$(sample "$d{hook=\"tls-untrusted\",result=\"ok\"}")" 0 \
+    "https hook without the CA: never delivered"
+assert_eq "$(jq -s -r '[.[] | "\(.path | split("/")[2]) \(.event)"] | join(",")' "$TLS_LOG")" \
+    "tls wave_halted" "what the https receiver got"
+grep -E "webhook tls-untrusted: event [0-9]+ \(wave_halted\) given up after 2 attempts: .*(certificate|SSL)" \
+    "$COORD_LOG" >/dev/null || e2e_fail "no give-up line for the untrusted https hook"
 assert_eq "$(sample 'shardwave_leases_expired_total')" 0 "expired leases (none in this test)"
 grep -q "webhook ops-json: event $first_id attempt 3 failed" "$COORD_LOG" ||
     e2e_fail "no log line for the timed-out attempt"
@@ -218,7 +251,8 @@ grep -q "webhook ops-json: event $first_id attempt 3 failed" "$COORD_LOG" ||
 } >"$COORD_TMP/coordinator.conf"
 kill -HUP "$COORD_PID"
 wait_for "the reload" grep -q "config reloaded (changed: webhooks)" "$COORD_LOG"
-grep -q "webhooks reloaded: 2 hooks: ops-json, ops-slack" "$COORD_LOG" || e2e_fail "no reload log line"
+grep -q "webhooks reloaded: 4 hooks: ops-json, ops-slack, tls-ok, tls-untrusted" "$COORD_LOG" ||
+    e2e_fail "no reload log line"
 api_expect 200 POST "/v1/waves/$halt_wave/abort" "$OP_TOKEN" '{"reason": "webhook test"}'
 slack_aborted()
 {
