@@ -39,7 +39,7 @@ async function main() {
     await waitUntil("the first stage to bake", async () => {
       const r = await api(base, opToken, "GET", `/v1/waves/${wave}/grid`);
       return r.body.stage_phase === "baking" ? r : null;
-    }, 45000);
+    }, 60000);
     await page.waitForFunction((f) => (document.querySelector("#stages li:first-child .counts").textContent || "")
       .startsWith(`${f} shards: ${f} done`), first, { timeout: 20000 });
 

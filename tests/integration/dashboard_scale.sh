@@ -31,7 +31,7 @@ e2e_write_set "$COORD_TMP/set"
 # V2 takes a moment on SQLite (a counting query), so the stage spans several polls.
 {
     printf 'ALTER TABLE users ADD COLUMN status varchar(20);\n'
-    printf 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000)\n'
+    printf 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000)\n'
     printf 'SELECT count(*) FROM c;\n'
 } >"$COORD_TMP/set/V2__add_status.sqlite.sql"
 coord_start

@@ -353,6 +353,11 @@
     return isNaN(d) ? t : d.toLocaleString();
   }
 
+  function fmtClock(t) {
+    const d = new Date(t);
+    return t && !isNaN(d) ? d.toLocaleTimeString() : "";
+  }
+
   /* ---- one wave ---------------------------------------------------------------------- */
 
   function resetWave() {
@@ -601,7 +606,9 @@
       const e = evs[k];
       const what = e.message || (e.from || e.to ? (e.from || "") + " → " + (e.to || "") : "");
       const tr = el("tr", "ev-" + e.kind);
-      tr.append(el("td", "muted", e.id), el("td", "muted", fmtTime(e.at)), el("td", null, e.actor),
+      const at = el("td", "muted nowrap", fmtClock(e.at));
+      at.title = fmtTime(e.at);
+      tr.append(el("td", "muted", e.id), at, el("td", null, e.actor),
         el("td", null, e.kind), el("td", "mono", e.shard || ""), el("td", null, what));
       frag.append(tr);
     }
