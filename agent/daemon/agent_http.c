@@ -1,7 +1,6 @@
 /* libcurl JSON POSTs to the coordinator (see agent_http.h). */
 #include "daemon/agent_http.h"
 
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "sw/log.h"
+#include "sw/redirect.h"
 #include "sw/strbuf.h"
 
 #define AGENT_HTTP_URL_MAX 2048
@@ -158,66 +158,6 @@ static void agent_http_setup(struct agent_http *h, const char *url, const char *
     }
 }
 
-/* The scheme and host of a URL into buf ("http://db1"), lowercased; false when it
- * does not parse. */
-static bool agent_http_origin(const char *url, char *buf, size_t cap)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL;
-    char *host = NULL;
-    bool ok = u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-              curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-              curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK;
-    if (ok) {
-        int n = snprintf(buf, cap, "%s://%s", scheme, host);
-        ok = n > 0 && (size_t)n < cap;
-        for (char *p = buf; ok && *p != '\0'; p++) {
-            *p = (char)tolower((unsigned char)*p);
-        }
-    }
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
-    return ok;
-}
-
-int agent_http_redirect_base(const char *location, const char *path, const char *const *urls,
-                             size_t n_urls, char *base, size_t cap, size_t *idx, bool *is_listed,
-                             struct sw_err *err)
-{
-    size_t ll = strlen(location);
-    size_t pl = strlen(path);
-    if (ll <= pl || strcmp(location + ll - pl, path) != 0 || ll - pl >= cap) {
-        return sw_err_set(err, SW_EPROTO, "coordinator redirected %s to %s: not the same request",
-                          path, location);
-    }
-    memcpy(base, location, ll - pl);
-    base[ll - pl] = '\0';
-    for (size_t i = 0; i < n_urls; i++) {
-        size_t ul = strlen(urls[i]);
-        while (ul > 0 && urls[i][ul - 1] == '/') {
-            ul--;
-        }
-        if (ul == ll - pl && strncmp(urls[i], base, ul) == 0) {
-            *idx = i;
-            *is_listed = true;
-            return 0;
-        }
-    }
-    char want[AGENT_HTTP_URL_MAX];
-    char have[AGENT_HTTP_URL_MAX];
-    for (size_t i = 0; agent_http_origin(base, want, sizeof want) && i < n_urls; i++) {
-        if (agent_http_origin(urls[i], have, sizeof have) && strcmp(want, have) == 0) {
-            *is_listed = false;
-            return 0;
-        }
-    }
-    sw_err_set(err, SW_EPROTO, "coordinator redirected to %s, which is not one of coordinator_url",
-               base);
-    sw_err_hint(err, "list every coordinator's advertise_url in the agent's coordinator_url");
-    return SW_EPROTO;
-}
-
 const char *agent_http_base(const struct agent_http *h)
 {
     if (h->learned[0] != '\0') {
@@ -249,9 +189,10 @@ static int agent_http_follow(struct agent_http *h, const char *path, struct sw_e
         return sw_err_set(err, SW_EPROTO, "coordinator %s answered a redirect without Location",
                           agent_http_base(h));
     }
-    int rc = agent_http_redirect_base(location, path, (const char *const *)h->urls, h->n_urls, base,
-                                      sizeof base, &idx, &is_listed, err);
+    int rc = sw_redirect_base(location, path, (const char *const *)h->urls, h->n_urls, base,
+                              sizeof base, &idx, &is_listed, err);
     if (rc != 0) {
+        sw_err_hint(err, "list every coordinator's advertise_url in the agent's coordinator_url");
         return rc;
     }
     if (strcmp(base, h->leader) != 0) {

@@ -65,12 +65,4 @@ int agent_http_post(struct agent_http *h, const char *path, const char *body, in
 /* The base URL requests go to now (borrowed, valid until the next call). */
 const char *agent_http_base(const struct agent_http *h);
 
-/* Whether `location` (a 307's absolute URL for request `path`) may be followed: its
- * base (location without the trailing path) is one of urls (*idx = its index, *is_listed
- * true) or has the scheme and host of one of them (*is_listed false). The base is
- * copied into base (cap bytes). SW_EPROTO otherwise. Pure; exposed for tests. */
-int agent_http_redirect_base(const char *location, const char *path, const char *const *urls,
-                             size_t n_urls, char *base, size_t cap, size_t *idx, bool *is_listed,
-                             struct sw_err *err);
-
 #endif

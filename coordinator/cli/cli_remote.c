@@ -1,5 +1,6 @@
 /* Options and the libcurl JSON client of the remote commands (see cli_remote.h). */
 #include "cli_remote.h"
+#include "cli_urls.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -21,7 +22,8 @@
 
 struct cli_remote {
     CURL *curl;
-    char *base;                 /* URL without trailing '/' */
+    struct cli_urls urls;       /* the coordinators (cli_urls.h) */
+    const char *base;           /* where the request goes: cli_urls_base() */
     struct curl_slist *headers; /* Authorization, Accept, Content-Type */
     const char *ca_file;        /* borrowed from the args */
     int timeout_s;
@@ -266,34 +268,8 @@ int cli_remote_print_json(const json_t *j, struct sw_err *err)
 
 /* ---- connection --------------------------------------------------------------------- */
 
-static int remote_check_url(const char *url, struct sw_err *err)
-{
-    CURLU *u = curl_url();
-    char *scheme = NULL;
-    int rc = 0;
-    if (u == NULL) {
-        return sw_err_set(err, SW_ENOMEM, "out of memory");
-    }
-    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
-    if (uc == CURLUE_OK) {
-        uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-    }
-    if (uc != CURLUE_OK) {
-        rc = sw_err_set(err, SW_EINVAL, "coordinator URL '%s': %s", url, curl_url_strerror(uc));
-        sw_err_hint(err, "e.g. --coordinator http://127.0.0.1:7400");
-        goto out;
-    }
-    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-        rc = sw_err_set(err, SW_EINVAL, "coordinator URL '%s': scheme must be http or https", url);
-        sw_err_hint(err, "e.g. --coordinator https://coordinator.internal:7400");
-    }
-out:
-    curl_free(scheme);
-    curl_url_cleanup(u);
-    return rc;
-}
-
-static int remote_resolve_url(const struct cli_remote_args *a, char **out, struct sw_err *err)
+static int remote_resolve_url(const struct cli_remote_args *a, struct cli_urls *out,
+                              struct sw_err *err)
 {
     const char *url = a->coordinator != NULL ? a->coordinator : getenv("SHARDWAVE_COORDINATOR");
     if (url == NULL || url[0] == '\0') {
@@ -302,16 +278,7 @@ static int remote_resolve_url(const struct cli_remote_args *a, char **out, struc
                          "(e.g. http://127.0.0.1:7400)");
         return SW_EINVAL;
     }
-    int rc = remote_check_url(url, err);
-    if (rc != 0) {
-        return rc;
-    }
-    size_t n = strlen(url);
-    while (n > 0 && url[n - 1] == '/') {
-        n--;
-    }
-    *out = strndup(url, n);
-    return *out == NULL ? sw_err_set(err, SW_ENOMEM, "out of memory") : 0;
+    return cli_urls_parse(out, url, err);
 }
 
 /* A token is one word of visible ASCII: it goes into a header line. */
@@ -420,7 +387,8 @@ int cli_remote_open(const struct cli_remote_args *a, struct cli_remote **out, st
         goto out;
     }
     r->timeout_s = a->timeout_s > 0 ? a->timeout_s : CLI_REMOTE_DEFAULT_TIMEOUT_S;
-    rc = remote_resolve_url(a, &r->base, err);
+    rc = remote_resolve_url(a, &r->urls, err);
+    r->base = rc == 0 ? cli_urls_base(&r->urls) : NULL;
     if (rc == 0) {
         rc = remote_resolve_token(a, &token, err);
     }
@@ -463,7 +431,7 @@ void cli_remote_free(struct cli_remote *r)
     }
     curl_slist_free_all(r->headers);
     json_decref(r->last_error);
-    free(r->base);
+    cli_urls_cleanup(&r->urls);
     free(r);
 }
 
@@ -697,37 +665,82 @@ const json_t *cli_remote_last_error(const struct cli_remote *r)
     return r != NULL ? r->last_error : NULL;
 }
 
+/* One request to r->base + path: 0 with the status in *http, or a transport error. */
+static int remote_once(struct cli_remote *r, const char *method, const char *path,
+                       const char *payload, struct remote_sink *sink, long *http,
+                       struct sw_err *err)
+{
+    struct sw_strbuf url;
+    sw_strbuf_init(&url, 16384);
+    sw_strbuf_reset(&sink->body);
+    sink->is_too_big = false;
+    int rc = sw_strbuf_printf(&url, err, "%s%s", r->base, path);
+    if (rc == 0 && remote_setup(r, method, sw_strbuf_str(&url), payload, sink) != 0) {
+        rc = sw_err_set(err, SW_EINTERNAL, "cannot set up the HTTP request");
+    }
+    if (rc == 0) {
+        log_debug("%s %s", method, sw_strbuf_str(&url));
+        CURLcode cc = curl_easy_perform(r->curl);
+        rc = cc != CURLE_OK ? remote_transport_error(r, cc, sink, err) : 0;
+    }
+    if (rc == 0) {
+        curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, http);
+    }
+    sw_strbuf_cleanup(&url);
+    return rc;
+}
+
+/* Several coordinators: the next one after a connection failure or a 503 (shutting down,
+ * or no leader known yet), each once; a follower's 307/308 is followed to the leader. */
+static int remote_send(struct cli_remote *r, const char *method, const char *path,
+                       const char *payload, struct remote_sink *sink, long *http,
+                       struct sw_err *err)
+{
+    size_t n_tries = r->urls.n + (r->urls.learned[0] != '\0');
+    int n_hops = 0;
+    for (size_t n_failed = 0;;) {
+        r->base = cli_urls_base(&r->urls);
+        int rc = remote_once(r, method, path, payload, sink, http, err);
+        if ((rc == SW_ECONNECT || (rc == 0 && *http == 503)) && ++n_failed < n_tries) {
+            cli_urls_next(&r->urls);
+            continue;
+        }
+        if (rc != 0 || (*http != 307 && *http != 308)) {
+            return rc;
+        }
+        char *location = NULL;
+        curl_easy_getinfo(r->curl, CURLINFO_REDIRECT_URL, &location);
+        if (++n_hops > 3 || location == NULL) {
+            return sw_err_set(err, SW_EPROTO, "the coordinator at %s redirected %s %s", r->base,
+                              location != NULL ? "again to" : "without a Location",
+                              location != NULL ? location : "");
+        }
+        log_info("coordinator %s is not the leader: following it to %s", r->base, location);
+        rc = cli_urls_follow(&r->urls, location, path, err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+}
+
 int cli_remote_call(struct cli_remote *r, const char *method, const char *path, json_t *body,
                     json_t **reply, long *status, struct sw_err *err)
 {
     struct remote_sink sink = {0};
-    struct sw_strbuf url;
     char *payload = NULL;
     long http = 0;
     int rc = 0;
     sw_strbuf_init(&sink.body, CLI_REMOTE_MAX_RESPONSE_BYTES);
-    sw_strbuf_init(&url, 16384);
     json_decref(r->last_error);
     r->last_error = NULL;
-    rc = sw_strbuf_printf(&url, err, "%s%s", r->base, path);
-    if (rc != 0) {
-        goto out;
-    }
     if (body != NULL && (payload = json_dumps(body, JSON_COMPACT)) == NULL) {
         rc = sw_err_set(err, SW_EINVAL, "cannot encode the request (invalid UTF-8 text?)");
         goto out;
     }
-    if (remote_setup(r, method, sw_strbuf_str(&url), payload, &sink) != 0) {
-        rc = sw_err_set(err, SW_EINTERNAL, "cannot set up the HTTP request");
+    rc = remote_send(r, method, path, payload, &sink, &http, err);
+    if (rc != 0) {
         goto out;
     }
-    log_debug("%s %s", method, sw_strbuf_str(&url));
-    CURLcode cc = curl_easy_perform(r->curl);
-    if (cc != CURLE_OK) {
-        rc = remote_transport_error(r, cc, &sink, err);
-        goto out;
-    }
-    curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &http);
     if (status != NULL) {
         *status = http;
     }
@@ -739,7 +752,6 @@ int cli_remote_call(struct cli_remote *r, const char *method, const char *path, 
     rc = remote_parse_reply(sw_strbuf_str(&sink.body), reply, err);
 out:
     free(payload);
-    sw_strbuf_cleanup(&url);
     sw_strbuf_cleanup(&sink.body);
     return rc;
 }

@@ -91,7 +91,8 @@ int cli_remote_hoist_globals(int argc, char **argv);
 #define CLI_REMOTE_HELP_GLOBALS                                                                    \
     "GLOBAL OPTIONS (every coordinator command; also accepted before the command)\n"               \
     "    --coordinator URL  the coordinator, http://HOST:PORT or https://... (or\n"                \
-    "                       $SHARDWAVE_COORDINATOR)\n"                                             \
+    "                       $SHARDWAVE_COORDINATOR); several coordinators sharing one\n"           \
+    "                       store: URL,URL,... (tried in turn; writes follow the leader)\n"        \
     "    --token-file FILE  bearer token: the first line of FILE (or $SHARDWAVE_TOKEN_FILE,\n"     \
     "                       or the token itself in $SHARDWAVE_TOKEN)\n"                            \
     "    --ca-file FILE     trust this CA certificate (PEM) for https\n"                           \

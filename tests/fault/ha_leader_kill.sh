@@ -42,6 +42,13 @@ assert_eq "$(jq -r '.error.code + " " + .error.leader.id' "$COORD_TMP/redirect.j
     "not_leader c-1" "the redirect's error"
 ha_use 2
 api_expect 200 GET /v1/fleet "$READ_TOKEN"
+# the CLI with the follower listed first: its operator write follows the redirect
+c12="http://127.0.0.1:${HA_PORTS[1]},http://127.0.0.1:${HA_PORTS[2]}"
+c21="http://127.0.0.1:${HA_PORTS[2]},http://127.0.0.1:${HA_PORTS[1]}"
+out=$(SHARDWAVE_TOKEN=$OP_TOKEN "$SW_BIN_DIR/shardwave" --coordinator "$c21" fleet reload 2>"$COORD_TMP/cli.err") ||
+    ha_fail "shardwave fleet reload through the follower: $out"
+assert_eq "$(head -n 1 <<<"$out")" "fleet reloaded: 6 shards" "CLI write through the follower"
+grep -q "fleet reloaded by ops-oncall" "$COORD_TMP/c-1.log" || ha_fail "c-1 did not run the reload"
 
 ha_use 1
 coord_upload_set "$COORD_TMP/set"
@@ -72,6 +79,13 @@ assert_eq "$HA_LEADER" 2 "the follower took over"
 coord_log "takeover_ms=$((t1 - t0)) (leader_lease_ms=$HA_LEASE_MS)"
 
 ha_use 2
+# the CLI with the dead leader listed first reaches the new one, for reads and writes
+out=$(SHARDWAVE_TOKEN=$OP_TOKEN "$SW_BIN_DIR/shardwave" --coordinator "$c12" fleet reload 2>"$COORD_TMP/cli.err") ||
+    ha_fail "shardwave fleet reload with the dead leader first: $out"
+assert_eq "$(head -n 1 <<<"$out")" "fleet reloaded: 6 shards" "CLI write after the takeover"
+SHARDWAVE_TOKEN=$READ_TOKEN "$SW_BIN_DIR/shardwave" --coordinator "$c12" wave status "$E2E_WAVE" \
+    --json >"$COORD_TMP/status.json" || ha_fail "shardwave wave status after the takeover"
+assert_eq "$(jq -r .id "$COORD_TMP/status.json")" "$E2E_WAVE" "CLI read after the takeover"
 e2e_wait_state completed
 fault_wait_queues_empty
 for id in "${E2E_SHARDS[@]}"; do

@@ -15,6 +15,7 @@
 
 #include "daemon/agent_http.h"
 #include "http/http_server.h"
+#include "sw/redirect.h"
 
 /* One fake coordinator: its role as the leader callback reports it. */
 struct fake {
@@ -160,7 +161,7 @@ static void test_follow(void **state)
         print_message("case: %s\n", cases[i].name);
         int rc = post(cases[i].urls, cases[i].n, &status, served, sizeof served, &err);
         if (rc == SW_EPROTO) {
-            assert_non_null(strstr(err.msg, "which is not one of coordinator_url"));
+            assert_non_null(strstr(err.msg, "which is not one of the configured coordinators"));
         }
         if (rc != cases[i].rc || (rc == 0 && status != cases[i].status)) {
             fail_msg("case %zu: rc %d status %ld (%s)", i, rc, status, err.msg);
@@ -233,8 +234,8 @@ static void test_redirect_base(void **state)
         size_t idx = 99;
         bool is_listed = false;
         struct sw_err err = {0};
-        int rc = agent_http_redirect_base(cases[i].location, "/v1/leases", urls, 2, base,
-                                          sizeof base, &idx, &is_listed, &err);
+        int rc = sw_redirect_base(cases[i].location, "/v1/leases", urls, 2, base, sizeof base, &idx,
+                                  &is_listed, &err);
         if (rc != cases[i].rc) {
             fail_msg("case %zu: rc %d (%s)", i, rc, err.msg);
         }
