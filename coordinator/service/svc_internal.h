@@ -62,6 +62,9 @@ struct svc_view {
     size_t n_slots;
     size_t *slots; /* shard id hash -> index + 1 (0 = empty) */
     int64_t max_finished_seq;
+    /* No claimable shard (leased by the state machine, no agent yet) has an index below
+     * this: claims scan from here instead of from the first shard (svc_lease.c). */
+    size_t claim_lo;
     uint64_t fleet_gen; /* s->fleet_gen when read */
     bool is_stale;      /* an update could not be applied: read again */
 };
@@ -113,7 +116,7 @@ struct svc {
     struct svc_stats stats; /* latencies of lease claims, go-aheads, reports (own lock) */
     struct svc_view *views[SVC_VIEWS_MAX]; /* under wave_mu */
     size_t n_views;
-    uint64_t fleet_gen; /* under wave_mu */
+    uint64_t fleet_gen;            /* under wave_mu */
     struct svc_notify_sink notify; /* webhook sink and expired-lease count (svc_notify.c) */
 };
 

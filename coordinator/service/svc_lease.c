@@ -7,6 +7,7 @@
  */
 #include "service/service.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -179,8 +180,10 @@ static void svc_claims_cleanup(struct svc_claims *c)
     free(c->rows);
 }
 
-/* Picks the claimable shards of the agent's pools from the view (in memory). */
-static int svc_claims_pick(const struct svc *s, const struct svc_take *t, const struct svc_view *v,
+/* Picks the claimable shards of the agent's pools from the view (in memory), scanning
+ * from v->claim_lo; moves claim_lo to the first claimable shard it left or took (taken
+ * ones stop being claimable once the claim is persisted and applied to the view). */
+static int svc_claims_pick(const struct svc *s, const struct svc_take *t, struct svc_view *v,
                            struct svc_claims *c, struct sw_err *err)
 {
     size_t room = t->max - t->out->n_leases;
@@ -191,16 +194,22 @@ static int svc_claims_pick(const struct svc *s, const struct svc_take *t, const 
     if (c->rows == NULL || c->events == NULL || c->msgs == NULL || c->engines == NULL) {
         return sw_err_set(err, SW_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < v->detail.n_shards && c->n < room; i++) {
+    size_t i = v->claim_lo;
+    size_t lo = SIZE_MAX;
+    for (; i < v->detail.n_shards && c->n < room; i++) {
         const struct svc_view_fleet *fs = &v->fleet[i];
-        if (!svc_claimable(&v->detail.shards[i]) || !fs->in_fleet ||
-            !svc_pool_in(t->pools, fs->pool)) {
+        if (!svc_claimable(&v->detail.shards[i])) {
+            continue;
+        }
+        lo = lo < i ? lo : i;
+        if (!fs->in_fleet || !svc_pool_in(t->pools, fs->pool)) {
             continue;
         }
         c->engines[c->n] = fs->engine;
         svc_claim(s, t, &v->detail.shards[i], &c->rows[c->n], &c->events[c->n], c->msgs[c->n]);
         c->n++;
     }
+    v->claim_lo = lo < i ? lo : i;
     return 0;
 }
 

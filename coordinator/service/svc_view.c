@@ -302,6 +302,11 @@ static int svc_view_apply_shard(struct svc_view *v, const struct store_wave_shar
     if (row->finished_seq > v->max_finished_seq) {
         v->max_finished_seq = row->finished_seq;
     }
+    bool is_claimable =
+        (row->state == WSHARD_LEASED || row->state == WSHARD_RB_LEASED) && row->agent[0] == '\0';
+    if (is_claimable && (size_t)i < v->claim_lo) {
+        v->claim_lo = (size_t)i;
+    }
     return 0;
 }
 
