@@ -321,8 +321,8 @@ static void ha_step_down(struct ha *h)
         return;
     }
     int64_t epoch = h->state.epoch;
-    h->state = (struct ha_state){0};
     ha_demote(h, "shutting down");
+    h->state = (struct ha_state){0};
     struct sw_err err = {0};
     if (h->st != NULL && store_leader_release(h->st, h->id, epoch, &err) != 0) {
         log_warn("leadership: lease not released (it expires by itself): %s", err.msg);
