@@ -9,15 +9,18 @@
 #   - its dedupe view (event ids of the POSTs it answered, or hung on, first seen) is
 #     exactly the store's events of those types (GET /v1/waves/{id}/events): every event
 #     once, in order per wave, with the documented fields;
-#   - the Slack hook (events wave_halted) got one message naming the wave, "halted" and
-#     the failed shard;
+#   - the Slack hook (events wave_halted) first points at a port nobody listens on: it
+#     keeps retrying the halt; SIGHUP gives it the receiver's URL (and wave_state): the
+#     queued halt is delivered, then the abort, one message each, naming the wave,
+#     "halted" and the failed shard;
 #   - every signature verifies; the URL tokens and the HMAC secret appear in no log, API
 #     answer, /metrics, --check-config output or the store;
 #   - /metrics counts the deliveries (ok, retried, failed, dropped) and passes promtool;
 #   - TLS is verified: an https hook with ca_file (the receiver's throwaway certificate)
 #     gets the halt; the same receiver without ca_file is refused by libcurl, and the
 #     hook gives up after max_attempts (counted as failed, logged without the URL);
-#   - SIGHUP with a changed hook list is applied ("changed: webhooks").
+#   - SIGHUP with a changed hook list is applied ("changed: webhooks"), and a changed
+#     hook keeps its undelivered events.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=e2e_lib.sh
 source "$here/e2e_lib.sh"
@@ -64,7 +67,9 @@ TLS_PORT=$(cat "$COORD_TMP/tls.port")
 printf 'http://127.0.0.1:%s/hook/json/%s\n' "$RECV_PORT" "$JSON_TOKEN" >"$COORD_TMP/hook.url"
 chmod 600 "$COORD_TMP/hook.url" "$COORD_TMP/hook.secret"
 
-# hooks_conf SLACK_EVENTS: the webhooks section (appended to the e2e coordinator config).
+DEAD_PORT=$(coord_free_port)
+# hooks_conf SLACK_PORT SLACK_EVENTS: the webhooks section (appended to the e2e
+# coordinator config).
 hooks_conf()
 {
     cat <<CONF
@@ -74,8 +79,9 @@ webhooks = (
     secret_file = "$COORD_TMP/hook.secret"; headers = ["X-Test: yes"];
     timeout_s = 1; connect_timeout_s = 1; max_attempts = 8; retry_base_ms = 50;
     retry_max_s = 1; },
-  { name = "ops-slack"; url = "http://127.0.0.1:$RECV_PORT/hook/slack/$SLACK_TOKEN";
-    format = "slack"; events = [$1]; },
+  { name = "ops-slack"; url = "http://127.0.0.1:$1/hook/slack/$SLACK_TOKEN";
+    format = "slack"; events = [$2]; max_attempts = 100; retry_base_ms = 100;
+    retry_max_s = 1; },
   { name = "tls-ok"; url = "https://127.0.0.1:$TLS_PORT/hook/tls/$JSON_TOKEN";
     ca_file = "$COORD_TMP/tls.pem"; events = ["wave_halted"]; },
   { name = "tls-untrusted"; url = "https://127.0.0.1:$TLS_PORT/hook/untrusted/$JSON_TOKEN";
@@ -86,13 +92,13 @@ CONF
 cp "$COORD_TMP/coordinator.conf" "$COORD_TMP/coordinator.base.conf"
 {
     cat "$COORD_TMP/coordinator.base.conf"
-    hooks_conf '"wave_halted"'
+    hooks_conf "$DEAD_PORT" '"wave_halted"'
 } >"$COORD_TMP/coordinator.conf"
 
 out=$("$COORD_BIN" --config "$COORD_TMP/coordinator.conf" --check-config 2>&1) ||
     e2e_fail "--check-config: $out"
 assert_contains "$out" 'name = "ops-json";' "--check-config lists the hook"
-assert_contains "$out" "url = \"http://127.0.0.1:$RECV_PORT/<redacted>\";" "--check-config redacts"
+assert_contains "$out" "url = \"http://127.0.0.1:$DEAD_PORT/<redacted>\";" "--check-config redacts"
 printf '%s\n' "$out" >"$COORD_TMP/check-config.out"
 
 e2e_write_set "$COORD_TMP/set" 3
@@ -143,8 +149,7 @@ delivered_all()
     want=$(jq -r '.id' "$COORD_TMP/expected.jsonl" | sort -n | paste -sd,)
     got=$(jq -s -r '[.[] | select((.path | startswith("/hook/json")) and .action == "200")
         | .event_id | tonumber] | unique | join(",")' "$RECV_LOG")
-    [[ $got == "$want" ]] &&
-        [[ $(jq -s '[.[] | select(.path | startswith("/hook/slack"))] | length' "$RECV_LOG") -ge 1 ]]
+    [[ $got == "$want" ]]
 }
 wait_for "every event delivered" delivered_all
 tls_done()
@@ -205,16 +210,6 @@ assert_eq "$(jq -r '.at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")' <<<"$h
 failed=$(jq -c --arg w "$halt_wave" 'select(.body.wave == $w and .body.type == "shard_failed") | .body' "$j")
 assert_eq "$(jq -r '.shard.id' <<<"$failed")" "$canary" "shard_failed payload: shard"
 
-# Slack: one message, for the halt.
-dedupe /hook/slack >"$COORD_TMP/slack.jsonl"
-assert_eq "$(wc -l <"$COORD_TMP/slack.jsonl")" 1 "Slack messages"
-text=$(jq -r '.body.text' "$COORD_TMP/slack.jsonl")
-assert_contains "$text" "wave $halt_wave halted at stage canary: 1 failed (budget 0)" "Slack text"
-assert_contains "$text" "shard $canary: " "Slack text names the shard"
-assert_eq "$(jq -r '.body.blocks[0].text.text' "$COORD_TMP/slack.jsonl")" "$text" "Slack section"
-assert_eq "$(jq -r '.sig_ok, .signature' "$COORD_TMP/slack.jsonl" | paste -sd' ')" "false null" \
-    "Slack hook: no secret, no signature"
-
 # /metrics: deliveries by result, promtool-clean.
 curl -s -S -m 30 -H "Authorization: Bearer $READ_TOKEN" \
     "http://127.0.0.1:$COORD_PORT/metrics" >"$COORD_TMP/metrics.txt"
@@ -229,7 +224,10 @@ assert_eq "$(sample "$d{hook=\"ops-json\",result=\"ok\"}")" 7 "JSON hook: delive
 assert_eq "$(sample "$d{hook=\"ops-json\",result=\"retried\"}")" 3 "JSON hook: retried attempts"
 assert_eq "$(sample "$d{hook=\"ops-json\",result=\"failed\"}")" 0 "JSON hook: given up"
 assert_eq "$(sample "$d{hook=\"ops-json\",result=\"dropped\"}")" 0 "JSON hook: dropped"
-assert_eq "$(sample "$d{hook=\"ops-slack\",result=\"ok\"}")" 1 "Slack hook: delivered"
+assert_eq "$(sample "$d{hook=\"ops-slack\",result=\"ok\"}")" 0 "Slack hook (dead URL): delivered"
+n=$(sample "$d{hook=\"ops-slack\",result=\"retried\"}")
+((n >= 1)) || e2e_fail "Slack hook (dead URL): $n retries"
+assert_eq "$(sample "$d{hook=\"ops-slack\",result=\"failed\"}")" 0 "Slack hook (dead URL): given up"
 assert_eq "$(sample 'shardwave_webhook_queue_length{hook="ops-json"}')" 0 "JSON hook: queue"
 assert_eq "$(sample "$d{hook=\"tls-ok\",result=\"ok\"}")" 1 "https hook with ca_file: delivered"
 assert_eq "$(sample "$d{hook=\"tls-untrusted\",result=\"failed\"}")" 1 \
@@ -244,11 +242,15 @@ assert_eq "$(sample 'shardwave_leases_expired_total')" 0 "expired leases (none i
 grep -q "webhook ops-json: event $first_id attempt 3 failed" "$COORD_LOG" ||
     e2e_fail "no log line for the timed-out attempt"
 
-# SIGHUP: the Slack hook now also takes state changes.
+# SIGHUP: the Slack hook gets the receiver's URL and also takes state changes; its halt,
+# still queued, is delivered first.
 {
-    cat "$COORD_TMP/coordinator.base.conf"
-    hooks_conf '"wave_state"'
-} >"$COORD_TMP/coordinator.conf"
+    # the config as running (coord_start may have moved the port), without the hooks
+    sed '/^webhooks = (/,$d' "$COORD_TMP/coordinator.conf"
+    hooks_conf "$RECV_PORT" '"wave_state"'
+} >"$COORD_TMP/coordinator.next.conf"
+mv "$COORD_TMP/coordinator.next.conf" "$COORD_TMP/coordinator.conf"
+grep -q "changed: webhooks" "$COORD_LOG" && e2e_fail "a reload before the SIGHUP"
 kill -HUP "$COORD_PID"
 wait_for "the reload" grep -q "config reloaded (changed: webhooks)" "$COORD_LOG"
 grep -q "webhooks reloaded: 4 hooks: ops-json, ops-slack, tls-ok, tls-untrusted" "$COORD_LOG" ||
@@ -260,6 +262,18 @@ slack_aborted()
         and (.body.text | contains("wave \($w) halted \u2192 aborted")))' "$RECV_LOG" >/dev/null
 }
 wait_for "the abort on the reloaded Slack hook" slack_aborted
+dedupe /hook/slack >"$COORD_TMP/slack.jsonl"
+assert_eq "$(jq -r '.event' "$COORD_TMP/slack.jsonl" | paste -sd' ')" "wave_halted wave_state" \
+    "Slack messages, in order"
+text=$(head -n 1 "$COORD_TMP/slack.jsonl" | jq -r '.body.text')
+assert_contains "$text" "wave $halt_wave halted at stage canary: 1 failed (budget 0)" "Slack text"
+assert_contains "$text" "shard $canary: " "Slack text names the shard"
+assert_eq "$(head -n 1 "$COORD_TMP/slack.jsonl" | jq -r '.body.blocks[0].text.text')" "$text" \
+    "Slack section"
+assert_eq "$(jq -r '.sig_ok, .signature' "$COORD_TMP/slack.jsonl" | paste -sd' ')" \
+    "false null false null" "Slack hook: no secret, no signature"
+assert_eq "$(jq -s '[.[] | select(.path | startswith("/hook/slack"))] | length' "$RECV_LOG")" 2 \
+    "Slack requests (each event once)"
 
 # No secret anywhere an operator or a log shipper looks.
 api GET /v1/waves "$READ_TOKEN"
