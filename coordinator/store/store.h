@@ -2,16 +2,20 @@
  * The coordinator's durable store: fleet inventory, migration sets, waves with
  * their shards, the append-only event log, and (for the agent protocol) agents,
  * leases and seen report ids. The API speaks domain structs (wave_types.h and the
- * structs below), never SQL types, so a PostgreSQL backend can follow (issue 10).
- * The default backend is one SQLite file in WAL mode; its own schema is migrated
- * with shardwave's engine at store_open (migrations compiled into the binary).
+ * structs below), never SQL types. Two backends behind it (store_impl.h): one
+ * SQLite file in WAL mode (the embedded default, one coordinator), or a PostgreSQL
+ * database several coordinators share (issue 10: one leads through the lease below,
+ * every write of a fenced handle checks its epoch). Its own schema is migrated with
+ * shardwave's engine at store_open (migrations compiled into the binary; per-engine
+ * variants V<n>__x.pg.sql where PostgreSQL needs other DDL).
  *
  * Thread-safety: a struct store is used by one thread at a time. Each thread opens
  * its own handle: the daemon's main thread the primary (store_open, which takes
- * the process lock and migrates the schema), every other thread a secondary
+ * the SQLite process lock and migrates the schema), every other thread a secondary
  * (store_open_secondary, after the primary is open). Handles of one process and
- * of other processes may be used concurrently; SQLite serialises writers (busy
- * timeout), and every multi-row change is one transaction.
+ * of other processes may be used concurrently; writers are serialised (SQLite's
+ * write lock with a busy timeout; PostgreSQL: a transaction-scoped advisory lock
+ * with lock_timeout), and every multi-row change is one transaction.
  *
  * Times are wall-clock milliseconds since the epoch, supplied by the caller
  * (0 = never/none). Strings in result structs are owned by the struct and freed
