@@ -353,13 +353,14 @@ void coordinator_free(struct coordinator *c)
     if (c == NULL) {
         return;
     }
+    ha_stop(c->ha); /* a leader steps down and releases the lease: a follower takes over */
     if (c->svc != NULL) {
         svc_stop_waiting(c->svc); /* long-polls answer now, so the stop does not wait */
     }
     http_server_stop(c->http, COORD_STOP_WAIT_MS);
     sched_free(c->sched);
     c->sched = NULL;
-    ha_free(c->ha); /* a leader steps down and releases the lease: a follower takes over */
+    ha_free(c->ha);
     http_server_free(c->http);
     coord_notify_stop(c->svc, c->notify); /* nothing steps a wave any more */
     if (c->svc != NULL) {

@@ -360,18 +360,25 @@ int ha_start(struct ha *h, struct sw_err *err)
     return 0;
 }
 
+void ha_stop(struct ha *h)
+{
+    if (h == NULL || !h->is_started) {
+        return;
+    }
+    pthread_mutex_lock(&h->mu);
+    h->is_stopping = true;
+    pthread_cond_signal(&h->cond);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->thread, NULL);
+    h->is_started = false;
+}
+
 void ha_free(struct ha *h)
 {
     if (h == NULL) {
         return;
     }
-    if (h->is_started) {
-        pthread_mutex_lock(&h->mu);
-        h->is_stopping = true;
-        pthread_cond_signal(&h->cond);
-        pthread_mutex_unlock(&h->mu);
-        pthread_join(h->thread, NULL);
-    }
+    ha_stop(h);
     store_close(h->st);
     pthread_cond_destroy(&h->cond);
     pthread_mutex_destroy(&h->mu);

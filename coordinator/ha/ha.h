@@ -67,8 +67,11 @@ int ha_start(struct ha *h, struct sw_err *err);
  * deadline (past it, the epoch is dropped to 0 here, at once). */
 bool ha_is_leader(struct ha *h);
 void ha_status_get(struct ha *h, struct ha_status *out);
-/* Stops the thread; a leader demotes itself and releases the lease so a follower takes
- * over without waiting for the expiry. NULL is a no-op. */
+/* Stops the thread; a leader demotes itself (on_role FOLLOWER) and releases the lease so
+ * a follower takes over without waiting for the expiry. Afterwards this process is a
+ * follower for good (epoch 0). Idempotent; NULL is a no-op. */
+void ha_stop(struct ha *h);
+/* ha_stop, then frees. NULL is a no-op. */
 void ha_free(struct ha *h);
 
 #endif
