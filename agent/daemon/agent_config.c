@@ -84,6 +84,19 @@ static const struct cfgtab_entry agent_config_entries[] = {
      "first retry delay ceiling while the coordinator is unreachable", NULL},
     {"retry_cap_ms", CFGTAB_DURATION_MS, F(retry_cap_ms), "30s", 1, 3600000, 1, 0,
      "largest retry delay ceiling (full jitter below it)", NULL},
+    {"shard_connect_attempts", CFGTAB_INT, F(shard_connect_attempts), "5", 1, 100, 1, 0,
+     "connect attempts to an unreachable shard database per lease before it fails as "
+     "unreachable (also for a connection lost before a step started)",
+     NULL},
+    {"shard_connect_backoff_ms", CFGTAB_DURATION_MS, F(shard_connect_backoff_ms), "1s", 1, 600000,
+     1, 0, "first delay ceiling between shard connect attempts (doubles, full jitter)", NULL},
+    {"shard_connect_backoff_cap_ms", CFGTAB_DURATION_MS, F(shard_connect_backoff_cap_ms), "10s", 1,
+     3600000, 1, 0, "largest delay ceiling between shard connect attempts", NULL},
+    {"shard_connect_budget_ms", CFGTAB_DURATION_MS, F(shard_connect_budget_ms), "60s", 0, 3600000,
+     1, 0,
+     "the most time one lease spends retrying its shard's connection (heartbeats keep the "
+     "lease meanwhile); 0 = no retry",
+     NULL},
     {"log_level", CFGTAB_STRING, F(log_level), "info", 1, 16, 0, 0,
      "error, warn, info, debug or trace", agent_config_check_level},
     {"log_format", CFGTAB_STRING, F(log_format), "logfmt", 1, 16, 0, 0,
@@ -157,6 +170,13 @@ int agent_config_load(const char *path, struct agent_config *cfg, struct sw_err 
     if (rc == 0 && cfg->retry_cap_ms < cfg->retry_base_ms) {
         rc = sw_err_set(err, SW_EINVAL, "retry_cap_ms (%lld) is below retry_base_ms (%lld)",
                         (long long)cfg->retry_cap_ms, (long long)cfg->retry_base_ms);
+    }
+    if (rc == 0 && cfg->shard_connect_backoff_cap_ms < cfg->shard_connect_backoff_ms) {
+        rc = sw_err_set(err, SW_EINVAL,
+                        "shard_connect_backoff_cap_ms (%lld) is below shard_connect_backoff_ms "
+                        "(%lld)",
+                        (long long)cfg->shard_connect_backoff_cap_ms,
+                        (long long)cfg->shard_connect_backoff_ms);
     }
     if (rc == 0 && cfg->dsn_template == NULL && cfg->shards_file == NULL) {
         rc = sw_err_set(err, SW_EINVAL, "no shard DSNs: set dsn_template or shards_file");

@@ -31,6 +31,12 @@ struct agent_config {
     int64_t db_connect_timeout_ms; /* to a shard */
     int64_t retry_base_ms;
     int64_t retry_cap_ms;
+    /* A shard's database unreachable: connect attempts per lease, their backoff (capped
+     * exponential, full jitter) and the time the retries may take in all. */
+    int64_t shard_connect_attempts;
+    int64_t shard_connect_backoff_ms;
+    int64_t shard_connect_backoff_cap_ms;
+    int64_t shard_connect_budget_ms;
     char *log_level;
     char *log_format;     /* logfmt | json */
     char *metrics_listen; /* host:port of GET /metrics; NULL = off */

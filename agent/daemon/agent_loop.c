@@ -209,13 +209,17 @@ static void *agent_worker_main(void *arg)
 {
     struct agent_worker *w = arg;
     struct agent *a = w->a;
-    struct agent_work_env env = {.agent_id = a->cfg.agent_id,
-                                 .queue = a->queue,
-                                 .db_connect_timeout_ms = (int)a->cfg.db_connect_timeout_ms,
-                                 .resolve_dsn = agent_resolve_dsn,
-                                 .go_ahead = agent_go_ahead,
-                                 .ctx = w,
-                                 .metrics = a->metrics};
+    struct agent_work_env env = {
+        .agent_id = a->cfg.agent_id,
+        .queue = a->queue,
+        .db_connect_timeout_ms = (int)a->cfg.db_connect_timeout_ms,
+        .connect_attempts = (int)a->cfg.shard_connect_attempts,
+        .connect_backoff = {a->cfg.shard_connect_backoff_ms, a->cfg.shard_connect_backoff_cap_ms},
+        .connect_budget_ms = a->cfg.shard_connect_budget_ms,
+        .resolve_dsn = agent_resolve_dsn,
+        .go_ahead = agent_go_ahead,
+        .ctx = w,
+        .metrics = a->metrics};
     for (;;) {
         pthread_mutex_lock(&a->mu);
         while (a->n_pending == 0 && !a->shutting_down) {

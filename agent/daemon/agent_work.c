@@ -17,7 +17,8 @@
 #include "sw/log.h"
 #include "sw/migset.h"
 
-#define AGENT_WORK_KV_MAX 512
+#define AGENT_WORK_KV_MAX         512
+#define AGENT_WORK_SLEEP_SLICE_MS 100 /* a retry's sleep notices a stopping job this fast */
 
 struct agent_job *agent_job_new(struct wire_lease *lease)
 {
@@ -64,6 +65,8 @@ struct agent_run {
     int64_t failed_started_ms;
     int64_t failed_duration_ms;
     char failed_error[SW_ERR_MSG_MAX];
+    bool step_began; /* a step started on the shard during this lease */
+    struct sw_retry_rng rng;
 };
 
 /* Fills the fields every report of this lease shares. */
@@ -110,22 +113,35 @@ static void agent_work_report_step(const struct agent_run *run, const char *vers
     agent_metrics_step(run->env->metrics, run->job->lease.engine, outcome, duration_ms);
 }
 
-static void agent_work_report_done(const struct agent_run *run, enum wire_outcome outcome,
-                                   const char *shard_version, enum wire_health health,
-                                   const char *error)
+static void agent_work_report_failure(const struct agent_run *run, enum wire_outcome outcome,
+                                      const char *shard_version, enum wire_health health,
+                                      enum wire_failure failure, const char *error)
 {
     struct wire_report r;
+    enum wire_failure why = outcome == WIRE_OUT_FAILED ? failure : WIRE_FAILURE_NONE;
     agent_work_report_init(run, &r, WIRE_REPORT_LEASE_DONE);
     r.outcome = outcome;
+    r.failure = why;
     snprintf(r.shard_version, sizeof r.shard_version, "%s",
              shard_version != NULL ? shard_version : "");
     r.shard_health = health;
     r.error = agent_work_error_text(error);
     agent_work_push(run, &r);
     log_write(outcome == WIRE_OUT_FAILED || outcome == WIRE_OUT_REFUSED ? LOG_WARN : LOG_INFO,
-              run->kv, "lease %s: shard at version %s%s%s", wire_outcome_name(outcome),
+              run->kv, "lease %s%s%s: shard at version %s%s%s", wire_outcome_name(outcome),
+              why != WIRE_FAILURE_NONE ? " " : "",
+              why != WIRE_FAILURE_NONE ? wire_failure_name(why) : "",
               shard_version != NULL && shard_version[0] != '\0' ? shard_version : "?",
               error != NULL ? ": " : "", error != NULL ? error : "");
+}
+
+static void agent_work_report_done(const struct agent_run *run, enum wire_outcome outcome,
+                                   const char *shard_version, enum wire_health health,
+                                   const char *error)
+{
+    agent_work_report_failure(run, outcome, shard_version, health,
+                              outcome == WIRE_OUT_FAILED ? WIRE_FAILURE_ERROR : WIRE_FAILURE_NONE,
+                              error);
 }
 
 static void agent_work_set_progress(struct agent_job *job, const char *version, int64_t done,
@@ -145,6 +161,7 @@ static void agent_work_on_event(void *ctx, const struct runner_event *ev)
     struct agent_run *run = ctx;
     switch (ev->kind) {
     case RUNNER_EV_STEP_START:
+        run->step_began = true;
         run->step_started_ms = sw_clock_wall_ms();
         run->step_t0_ms = sw_clock_mono_ms();
         agent_work_set_progress(run->job, ev->version_text, 0, (int64_t)ev->stmt_total);
@@ -251,8 +268,25 @@ static enum wire_health agent_work_health(struct engine *eng, const struct migse
     return h;
 }
 
-/* Runs migrate/rollback steps after the go-ahead and reports the outcome. */
-static void agent_work_steps(struct agent_run *run, struct engine *eng, const struct migset *set)
+/* Why a run failed, for the coordinator's resume: nothing started and the database was
+ * gone; a lock the step (or the migrator lock) never got; anything else. */
+static enum wire_failure agent_work_failure(const struct agent_run *run, int rc,
+                                            enum wire_health health)
+{
+    if (rc == SW_ECONNECT && !run->step_began) {
+        return WIRE_FAILURE_UNREACHABLE;
+    }
+    if (rc == SW_ELOCKED && health != WIRE_HEALTH_DIRTY) {
+        return WIRE_FAILURE_LOCK_TIMEOUT;
+    }
+    return WIRE_FAILURE_ERROR;
+}
+
+/* Runs migrate/rollback steps after the go-ahead and reports the outcome. Returns
+ * SW_ECONNECT without reporting when the connection was lost before any step started
+ * (the caller reconnects and calls again: the runner re-reads the history first). */
+static int agent_work_steps(struct agent_run *run, struct engine *eng, const struct migset *set,
+                            bool may_retry)
 {
     const struct wire_lease *l = &run->job->lease;
     struct runner_opts opts;
@@ -267,6 +301,10 @@ static void agent_work_steps(struct agent_run *run, struct engine *eng, const st
         rc = down ? runner_undo(eng, &opts, &target, &res, &err)
                   : runner_migrate(eng, &opts, &target, &res, &err);
     }
+    if (rc == SW_ECONNECT && !run->step_began && may_retry && !run->job->stop) {
+        log_write(LOG_WARN, run->kv, "connection lost before any step started: %s", err.msg);
+        return rc;
+    }
     enum wire_health health = agent_work_health(eng, set, shard_version);
     if (run->failed_version[0] != '\0') {
         agent_work_report_step(run, run->failed_version, run->failed_dir,
@@ -280,7 +318,12 @@ static void agent_work_steps(struct agent_run *run, struct engine *eng, const st
         outcome =
             run->job->stop && run->failed_version[0] == '\0' ? WIRE_OUT_RELEASED : WIRE_OUT_FAILED;
     }
-    agent_work_report_done(run, outcome, shard_version, health, rc != 0 ? err.msg : NULL);
+    if (rc == SW_ECONNECT && !run->step_began) {
+        health = WIRE_HEALTH_UNREACHABLE;
+    }
+    agent_work_report_failure(run, outcome, shard_version, health,
+                              agent_work_failure(run, rc, health), rc != 0 ? err.msg : NULL);
+    return 0;
 }
 
 /* Gate: the stage's SQL must return a true first value. */
@@ -331,7 +374,7 @@ static void agent_work_inventory(struct agent_run *run, struct engine *eng,
     log_write(LOG_INFO, run->kv, "inventory reported");
 }
 
-static int agent_work_connect(struct agent_run *run, struct engine **eng, struct sw_err *err)
+static int agent_work_connect_once(struct agent_run *run, struct engine **eng, struct sw_err *err)
 {
     char *dsn = NULL;
     int rc = run->env->resolve_dsn(run->env->ctx, run->job->lease.shard, &dsn, err);
@@ -358,8 +401,75 @@ static void agent_work_disconnect(struct agent_run *run, struct engine *eng)
     engine_close(eng);
 }
 
+/* Sleeps ms in short slices, returning early once the job must stop. */
+static void agent_work_sleep(struct agent_job *job, int64_t ms)
+{
+    int64_t until = sw_clock_mono_ms() + ms;
+    for (int64_t left = ms; left > 0 && !job->stop; left = until - sw_clock_mono_ms()) {
+        sw_clock_sleep_ms(left < AGENT_WORK_SLEEP_SLICE_MS ? left : AGENT_WORK_SLEEP_SLICE_MS,
+                          NULL);
+    }
+}
+
+/* The delay before retry `attempt` (0-based), or -1 when no retry is left: attempts used
+ * up, the budget spent (the last delay is cut to what is left), or the job stopping. */
+static int64_t agent_work_next_delay(struct agent_run *run, unsigned attempt, int64_t t0_ms)
+{
+    const struct agent_work_env *env = run->env;
+    int64_t left = env->connect_budget_ms - (sw_clock_mono_ms() - t0_ms);
+    if ((int)attempt + 1 >= env->connect_attempts || left <= 0 || run->job->stop ||
+        sw_retry_policy_check(&env->connect_backoff, NULL) != 0) {
+        return -1;
+    }
+    int64_t ms = sw_retry_delay_ms(&env->connect_backoff, attempt, sw_retry_rng_next, &run->rng);
+    return ms < left ? ms : left;
+}
+
+/* Connects, retrying an unreachable database (SW_ECONNECT) with backoff within the
+ * attempts and the budget; other errors (no DSN, bad DSN, auth) fail at once. */
+static int agent_work_connect(struct agent_run *run, struct engine **eng, struct sw_err *err)
+{
+    int64_t t0_ms = sw_clock_mono_ms();
+    for (unsigned attempt = 0;; attempt++) {
+        int rc = agent_work_connect_once(run, eng, err);
+        if (rc != SW_ECONNECT) {
+            return rc;
+        }
+        int64_t delay_ms = agent_work_next_delay(run, attempt, t0_ms);
+        if (delay_ms < 0) {
+            sw_err_prefix(err, "unreachable after %u attempt%s in %lld ms", attempt + 1,
+                          attempt == 0 ? "" : "s", (long long)(sw_clock_mono_ms() - t0_ms));
+            return rc;
+        }
+        log_write(LOG_WARN, run->kv,
+                  "shard database unreachable (attempt %u of %d): %s; retrying in %lld ms",
+                  attempt + 1, run->env->connect_attempts, err->msg, (long long)delay_ms);
+        agent_work_sleep(run->job, delay_ms);
+    }
+}
+
+/* Runs the steps; a connection lost before any step started is reconnected (with the
+ * connect retry) and the run starts over from the history. *eng may be replaced (NULL
+ * when the reconnect failed). */
+static void agent_work_steps_retry(struct agent_run *run, struct engine **eng,
+                                   const struct migset *set)
+{
+    struct sw_err err = {0};
+    while (agent_work_steps(run, *eng, set, true) == SW_ECONNECT) {
+        agent_work_disconnect(run, *eng);
+        *eng = NULL;
+        if (agent_work_connect(run, eng, &err) != 0) {
+            agent_work_report_failure(run, WIRE_OUT_FAILED, NULL, WIRE_HEALTH_UNREACHABLE,
+                                      agent_work_failure(run, err.code, WIRE_HEALTH_UNREACHABLE),
+                                      err.msg);
+            return;
+        }
+        log_write(LOG_INFO, run->kv, "reconnected: running the steps again from the history");
+    }
+}
+
 /* Connected: go-ahead (not for inventory), then the work of the lease's kind. */
-static void agent_work_connected(struct agent_run *run, struct engine *eng,
+static void agent_work_connected(struct agent_run *run, struct engine **eng,
                                  const struct migset *set)
 {
     struct agent_job *job = run->job;
@@ -374,13 +484,13 @@ static void agent_work_connected(struct agent_run *run, struct engine *eng,
     switch (kind) {
     case WIRE_LEASE_MIGRATE:
     case WIRE_LEASE_ROLLBACK:
-        agent_work_steps(run, eng, set);
+        agent_work_steps_retry(run, eng, set);
         break;
     case WIRE_LEASE_GATE:
-        agent_work_gate(run, eng);
+        agent_work_gate(run, *eng);
         break;
     case WIRE_LEASE_INVENTORY:
-        agent_work_inventory(run, eng, set);
+        agent_work_inventory(run, *eng, set);
         break;
     case WIRE_LEASE_KIND_COUNT:
         break;
@@ -396,6 +506,7 @@ void agent_work_run(const struct agent_work_env *env, struct agent_job *job)
     const struct wire_lease *l = &job->lease;
     snprintf(run.kv, sizeof run.kv, "lease=%s wave=%s shard=%s kind=%s", l->lease,
              l->wave[0] != '\0' ? l->wave : "-", l->shard, wire_lease_kind_name(l->kind));
+    sw_retry_rng_seed(&run.rng, (uint64_t)sw_clock_wall_ms() ^ (uint64_t)(uintptr_t)job);
     if (job->stop) {
         agent_work_report_done(&run, WIRE_OUT_RELEASED, NULL, WIRE_HEALTH_UNKNOWN, NULL);
         goto out;
@@ -405,10 +516,12 @@ void agent_work_run(const struct agent_work_env *env, struct agent_job *job)
         goto out;
     }
     if (agent_work_connect(&run, &eng, &err) != 0) {
-        agent_work_report_done(&run, WIRE_OUT_FAILED, NULL, WIRE_HEALTH_UNREACHABLE, err.msg);
+        agent_work_report_failure(&run, WIRE_OUT_FAILED, NULL, WIRE_HEALTH_UNREACHABLE,
+                                  agent_work_failure(&run, err.code, WIRE_HEALTH_UNREACHABLE),
+                                  err.msg);
         goto out;
     }
-    agent_work_connected(&run, eng, set);
+    agent_work_connected(&run, &eng, set);
 out:
     agent_work_disconnect(&run, eng);
     migset_free(set);

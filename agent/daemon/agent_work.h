@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "sw/err.h"
 #include "sw/metrics.h"
+#include "sw/retry.h"
 #include "sw/version.h"
 #include "sw/wire_lease.h"
 
@@ -44,6 +45,13 @@ struct agent_work_env {
     const char *agent_id;
     struct agent_queue *queue;
     int db_connect_timeout_ms;
+    /* An unreachable shard database (SW_ECONNECT when connecting, or the connection lost
+     * before a step started): up to connect_attempts tries, sleeping a capped exponential
+     * backoff with full jitter between them, within connect_budget_ms in all (0 = no
+     * retry). The lease stays held (heartbeats renew it) while the worker retries. */
+    int connect_attempts;
+    struct sw_retry_policy connect_backoff;
+    int64_t connect_budget_ms;
     /* Heap DSN of a shard (caller frees); errors never show secrets. */
     int (*resolve_dsn)(void *ctx, const char *shard, char **dsn, struct sw_err *err);
     /* POST /v1/leases/{lease}/start: true only on {"go": true}. */
@@ -53,7 +61,10 @@ struct agent_work_env {
 };
 
 /* Runs the job to its end and queues its reports (errors are reported to the
- * coordinator and logged here: a worker is the layer that decides). */
+ * coordinator and logged here: a worker is the layer that decides). A failed migrate or
+ * rollback lease says why in its lease_done report: unreachable (the database could not
+ * be reached before any step started), lock_timeout (a lock timeout on every attempt,
+ * or another migrator kept the shard's lock) or error. */
 void agent_work_run(const struct agent_work_env *env, struct agent_job *job);
 
 #endif

@@ -49,6 +49,7 @@ static const struct option remote_options[] = {
     {"wait", no_argument, NULL, CLI_ROPT_WAIT},
     {"wait-timeout", required_argument, NULL, CLI_ROPT_WAIT_TIMEOUT},
     {"allow-unsafe", no_argument, NULL, CLI_ROPT_ALLOW_UNSAFE},
+    {"retry-failed", no_argument, NULL, CLI_ROPT_RETRY_FAILED},
     {NULL, 0, NULL, 0},
 };
 
@@ -135,6 +136,9 @@ static int remote_store_opt(int id, const char *arg, struct cli_remote_args *a, 
         return sw_parse_int(arg, 1, 86400, "--wait-timeout", &a->wait_timeout_s, err);
     case CLI_ROPT_ALLOW_UNSAFE:
         a->allow_unsafe = true;
+        return 0;
+    case CLI_ROPT_RETRY_FAILED:
+        a->retry_failed = true;
         return 0;
     case CLI_ROPT_END:
         break;

@@ -40,6 +40,7 @@ enum cli_remote_opt {
     CLI_ROPT_WAIT,
     CLI_ROPT_WAIT_TIMEOUT,
     CLI_ROPT_ALLOW_UNSAFE,
+    CLI_ROPT_RETRY_FAILED,
     CLI_ROPT_END
 };
 
@@ -70,6 +71,7 @@ struct cli_remote_args {
     bool wait;          /* --wait (also set by --wait-timeout) */
     int wait_timeout_s; /* --wait-timeout S; CLI_REMOTE_DEFAULT_WAIT_S unless given */
     bool allow_unsafe;  /* --allow-unsafe (wave start) */
+    bool retry_failed;  /* --retry-failed (wave resume) */
     size_t n_pos;
     const char *pos[CLI_REMOTE_MAX_POS];
 };

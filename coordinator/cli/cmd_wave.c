@@ -26,7 +26,7 @@ static const char wave_help[] =
     "    shardwave wave list [--state STATE]\n"
     "    shardwave wave status ID [--watch]\n"
     "    shardwave wave pause ID [--reason TEXT]\n"
-    "    shardwave wave resume ID [--reason TEXT]\n"
+    "    shardwave wave resume ID [--reason TEXT] [--retry-failed]\n"
     "    shardwave wave abort ID [--reason TEXT] [--cancel-running]\n"
     "    shardwave wave rollback ID [--reason TEXT]\n"
     "    shardwave wave events ID [--after EVENT_ID]\n"
@@ -54,7 +54,11 @@ static const char wave_help[] =
     "              22 rolled back\n"
     "    pause     stop starting new steps; steps in flight finish. When the command\n"
     "              returns, no new step starts anywhere\n"
-    "    resume    continue a paused or halted wave\n"
+    "    resume    continue a paused or halted wave. Failed shards whose failure left\n"
+    "              the database unchanged (unreachable, lock_timeout) are re-queued and\n"
+    "              their stage's budget counts their new outcome; --retry-failed also\n"
+    "              re-queues shards that failed with an error (SQL error, timeout).\n"
+    "              Dirty shards are never re-queued: repair them first\n"
     "    abort     end the wave for good (shards keep the version they reached);\n"
     "              --cancel-running also cancels the statements running now\n"
     "    rollback  run the down migrations on every shard this wave moved, newest\n"
@@ -75,6 +79,7 @@ static const char wave_help[] =
     "                       findings; needs --reason, recorded as an operator event\n"
     "    --state STATE      (list) only waves in this state\n"
     "    --cancel-running   (abort) cancel the statements running on shards now\n"
+    "    --retry-failed     (resume) also re-queue shards that failed with an error\n"
     "    --after EVENT_ID   (events) only events after this one\n"
     "    --watch            (status) follow the wave until it ends (not with --json)\n"
     "\n" CLI_REMOTE_HELP_GLOBALS "\n" CLI_REMOTE_HELP_EXIT "\n" CLI_REMOTE_HELP_ENV "\n"
@@ -343,6 +348,9 @@ static int wave_action(struct cli_remote *r, const struct cli_remote_args *a, co
     if (a->cancel_running) {
         json_object_set_new(body, "cancel_running", json_true());
     }
+    if (a->retry_failed) {
+        json_object_set_new(body, "retry_failed", json_true());
+    }
     int rc = wave_path(r, a->pos[0], suffix, &path, err);
     if (rc == 0) {
         rc = cli_remote_call(r, "POST", sw_strbuf_str(&path), body, &reply, NULL, err);
@@ -388,7 +396,8 @@ static const struct wave_sub wave_subs[] = {
     {"list", "wave list [--state STATE]", CLI_REMOTE_OPT(CLI_ROPT_STATE), 0, wave_list},
     {"status", "wave status ID [--watch]", 0, 1, wave_status},
     {"pause", "wave pause ID [--reason TEXT]", WAVE_OPT_REASON, 1, wave_pause},
-    {"resume", "wave resume ID [--reason TEXT]", WAVE_OPT_REASON, 1, wave_resume},
+    {"resume", "wave resume ID [--reason TEXT] [--retry-failed]",
+     WAVE_OPT_REASON | CLI_REMOTE_OPT(CLI_ROPT_RETRY_FAILED), 1, wave_resume},
     {"abort", "wave abort ID [--reason TEXT] [--cancel-running]",
      WAVE_OPT_REASON | CLI_REMOTE_OPT(CLI_ROPT_CANCEL_RUNNING), 1, wave_abort},
     {"rollback", "wave rollback ID [--reason TEXT]", WAVE_OPT_REASON, 1, wave_rollback},

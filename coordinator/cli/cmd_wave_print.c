@@ -183,6 +183,7 @@ static bool wave_shard_is_failing(const json_t *sh)
 static int wave_failing_rows(struct cli_table *t, const json_t *stage, struct sw_err *err)
 {
     char attempts[24];
+    char state[64];
     size_t i = 0;
     const json_t *sh = NULL;
     json_array_foreach(json_object_get(stage, "shards"), i, sh)
@@ -191,9 +192,13 @@ static int wave_failing_rows(struct cli_table *t, const json_t *stage, struct sw
             continue;
         }
         snprintf(attempts, sizeof attempts, "%lld", cli_json_int(sh, "attempts", 0));
-        const char *row[] = {cli_json_str(sh, "id", "?"),     cli_json_str(stage, "name", "?"),
-                             cli_json_str(sh, "state", "?"),  attempts,
-                             cli_json_str(sh, "agent", NULL), cli_json_str(sh, "error", NULL)};
+        const char *failure = cli_json_str(sh, "failure", NULL);
+        snprintf(state, sizeof state, "%s%s%s%s", cli_json_str(sh, "state", "?"),
+                 failure != NULL ? " (" : "", failure != NULL ? failure : "",
+                 failure != NULL ? ")" : "");
+        const char *row[] = {
+            cli_json_str(sh, "id", "?"),     cli_json_str(stage, "name", "?"), state, attempts,
+            cli_json_str(sh, "agent", NULL), cli_json_str(sh, "error", NULL)};
         int rc = cli_table_add(t, row, err);
         if (rc != 0) {
             return rc;

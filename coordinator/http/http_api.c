@@ -403,23 +403,32 @@ static int api_wave_events(void *ctx, const struct http_request *req, struct htt
     return rc;
 }
 
-/* pause / resume / abort / rollback: body optional {"reason"} (abort: "cancel_running"). */
+/* pause / resume / abort / rollback: body optional {"reason"} (abort: "cancel_running",
+ * resume: "retry_failed"). */
 static int api_wave_action(struct http_api *api, const struct http_request *req,
                            enum svc_action action, struct http_reply *out, struct svc_error *e)
 {
     static const char *const fields[] = {"reason", NULL};
     static const char *const abort_fields[] = {"reason", "cancel_running", NULL};
+    static const char *const resume_fields[] = {"reason", "retry_failed", NULL};
+    const char *const *allowed = action == SVC_ACTION_ABORT    ? abort_fields
+                                 : action == SVC_ACTION_RESUME ? resume_fields
+                                                               : fields;
     const char *reason = NULL;
     bool cancel_running = false;
+    bool retry_failed = false;
     struct store_wave_detail d = {0};
     if (req->json != NULL &&
-        (http_json_check_fields(req->json, action == SVC_ACTION_ABORT ? abort_fields : fields, e) !=
-             0 ||
+        (http_json_check_fields(req->json, allowed, e) != 0 ||
          http_json_opt_string(req->json, "reason", &reason, e) != 0 ||
-         http_json_opt_bool(req->json, "cancel_running", false, &cancel_running, e) != 0)) {
+         http_json_opt_bool(req->json, "cancel_running", false, &cancel_running, e) != 0 ||
+         http_json_opt_bool(req->json, "retry_failed", false, &retry_failed, e) != 0)) {
         return e->err.code;
     }
-    int rc = svc_wave_action(api->svc, req->params[0], action, req->actor, reason, &d, e);
+    int rc =
+        action == SVC_ACTION_RESUME
+            ? svc_wave_resume(api->svc, req->params[0], req->actor, reason, retry_failed, &d, e)
+            : svc_wave_action(api->svc, req->params[0], action, req->actor, reason, &d, e);
     if (rc == 0 && action == SVC_ACTION_ABORT && cancel_running) {
         svc_wave_cancel_running(api->svc, req->params[0]); /* heartbeats answer cancel */
     }

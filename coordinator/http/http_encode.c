@@ -465,11 +465,13 @@ json_t *http_encode_wave_summary(const struct store_wave *w, json_t *counts)
 
 static json_t *wave_shard_json(const struct store_wave_shard *s)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:o}", "id", s->shard_id, "state",
-                     wave_shard_state_name(s->state), "from", s->from_version, "to", s->to_version,
-                     "agent", str_or_null(s->agent), "attempts", s->attempts, "error",
-                     str_or_null(s->error), "started_at", http_encode_time(s->started_ms),
-                     "finished_at", http_encode_time(s->finished_ms));
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:o}", "id", s->shard_id, "state",
+        wave_shard_state_name(s->state), "from", s->from_version, "to", s->to_version, "agent",
+        str_or_null(s->agent), "attempts", s->attempts, "error", str_or_null(s->error), "failure",
+        s->failure != WFAIL_NONE ? json_string(wave_failure_name(s->failure)) : json_null(),
+        "started_at", http_encode_time(s->started_ms), "finished_at",
+        http_encode_time(s->finished_ms));
 }
 
 json_t *http_encode_wave_detail(const struct store_wave_detail *d)

@@ -133,6 +133,11 @@ const char *svc_action_name(enum svc_action a); /* "pause", ... */
  * detail afterwards (store_wave_detail_cleanup). */
 int svc_wave_action(struct svc *s, const char *id, enum svc_action action, const char *actor,
                     const char *reason, struct store_wave_detail *out, struct svc_error *e);
+/* Resume (like svc_wave_action SVC_ACTION_RESUME): failed shards whose failure left the
+ * database unchanged (unreachable, lock_timeout) are re-queued; with retry_failed also
+ * those that failed with an error; dirty shards never (docs/waves.md "Resume"). */
+int svc_wave_resume(struct svc *s, const char *id, const char *actor, const char *reason,
+                    bool retry_failed, struct store_wave_detail *out, struct svc_error *e);
 
 /* What a tick asks the caller (the scheduler) to do outside the store. */
 struct svc_tick_result {

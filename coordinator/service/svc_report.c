@@ -96,13 +96,35 @@ static enum wave_event_kind svc_done_event(enum wire_outcome o)
     return WAVE_EV_SHARD_FAILED;
 }
 
+/* Why a lease failed: a dirty shard is dirty whatever the agent's class says; an
+ * unclassified failure (an older agent) is an error. */
+static enum wave_failure svc_failure(const struct wire_report *r)
+{
+    if (r->shard_health == WIRE_HEALTH_DIRTY) {
+        return WFAIL_DIRTY;
+    }
+    switch (r->failure) {
+    case WIRE_FAILURE_UNREACHABLE:
+        return WFAIL_UNREACHABLE;
+    case WIRE_FAILURE_LOCK_TIMEOUT:
+        return WFAIL_LOCK_TIMEOUT;
+    case WIRE_FAILURE_NONE:
+    case WIRE_FAILURE_ERROR:
+    case WIRE_FAILURE_COUNT:
+        break;
+    }
+    return WFAIL_ERROR;
+}
+
 static int svc_report_done(struct svc *s, struct store *st, const char *agent,
                            const struct wire_report *r, struct svc_error *e)
 {
     char text[SVC_REPORT_TEXT_MAX];
     const char *extra[1] = {text};
     bool is_gate = r->outcome == WIRE_OUT_GATE_PASSED || r->outcome == WIRE_OUT_GATE_FAILED;
-    snprintf(text, sizeof text, "lease %s %s%s%s%s%s", r->lease, wire_outcome_name(r->outcome),
+    snprintf(text, sizeof text, "lease %s %s%s%s%s%s%s%s", r->lease, wire_outcome_name(r->outcome),
+             r->failure != WIRE_FAILURE_NONE ? " " : "",
+             r->failure != WIRE_FAILURE_NONE ? wire_failure_name(r->failure) : "",
              r->shard_version[0] != '\0' ? ": shard at version " : "", r->shard_version,
              r->error ? ": " : "", r->error ? r->error : "");
     if (r->shard_version[0] != '\0' &&
@@ -118,7 +140,8 @@ static int svc_report_done(struct svc *s, struct store *st, const char *agent,
     }
     struct wave_event ev = {.kind = svc_done_event(r->outcome),
                             .actor = agent,
-                            .detail = r->error != NULL ? r->error : wire_outcome_name(r->outcome)};
+                            .detail = r->error != NULL ? r->error : wire_outcome_name(r->outcome),
+                            .failure = svc_failure(r)};
     struct svc_step_opts o = {.shard_id = r->shard,
                               .lease_id = r->lease,
                               .report_id = r->id,

@@ -94,6 +94,7 @@ static int svc_changed_shards(const struct svc_view *v, const struct wave_decisi
         struct store_wave_shard *ws = &(*out)[i];
         *ws = v->detail.shards[c->shard_idx]; /* shallow: strings stay the detail's */
         ws->state = c->to;
+        ws->failure = c->failure;
         if (!svc_holds_lease(c->to)) {
             ws->lease_id[0] = '\0';
             ws->lease_expires_ms = 0;
@@ -428,6 +429,18 @@ int svc_wave_action(struct svc *s, const char *id, enum svc_action action, const
                     const char *reason, struct store_wave_detail *out, struct svc_error *e)
 {
     struct wave_event ev = {.kind = svc_action_event(action), .actor = actor, .detail = reason};
+    int rc = svc_step(s, id, &ev, NULL, e);
+    if (rc == 0 && out != NULL) {
+        rc = svc_wave_get(s, id, out, e);
+    }
+    return rc;
+}
+
+int svc_wave_resume(struct svc *s, const char *id, const char *actor, const char *reason,
+                    bool retry_failed, struct store_wave_detail *out, struct svc_error *e)
+{
+    struct wave_event ev = {
+        .kind = WAVE_EV_RESUME, .actor = actor, .detail = reason, .retry_failed = retry_failed};
     int rc = svc_step(s, id, &ev, NULL, e);
     if (rc == 0 && out != NULL) {
         rc = svc_wave_get(s, id, out, e);

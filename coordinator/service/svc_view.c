@@ -178,7 +178,8 @@ static int svc_view_build(struct store *st, const char *id, struct svc_view *v, 
                                                 .stage = (uint32_t)ws->stage_idx,
                                                 .state = ws->state,
                                                 .has_down = ws->has_down,
-                                                .finished_seq = ws->finished_seq};
+                                                .finished_seq = ws->finished_seq,
+                                                .failure = ws->failure};
         v->max_finished_seq =
             ws->finished_seq > v->max_finished_seq ? ws->finished_seq : v->max_finished_seq;
     }
@@ -297,7 +298,9 @@ static int svc_view_apply_shard(struct svc_view *v, const struct store_wave_shar
     ws->started_ms = row->started_ms;
     ws->finished_ms = row->finished_ms;
     ws->finished_seq = row->finished_seq;
+    ws->failure = row->failure;
     v->shards[i].state = row->state;
+    v->shards[i].failure = row->failure;
     v->shards[i].finished_seq = row->finished_seq;
     if (row->finished_seq > v->max_finished_seq) {
         v->max_finished_seq = row->finished_seq;

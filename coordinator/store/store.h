@@ -226,7 +226,8 @@ struct store_wave_shard {
     char lease_id[STORE_LEASE_ID_MAX + 1];
     int64_t lease_expires_ms;
     int attempts;
-    char *error; /* NULL = none */
+    char *error;               /* NULL = none */
+    enum wave_failure failure; /* why it failed; WFAIL_NONE unless failed */
     int64_t started_ms;
     int64_t finished_ms;
     int64_t finished_seq; /* order in which shards finished (rollback: newest first) */

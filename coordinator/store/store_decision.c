@@ -97,15 +97,15 @@ static int store_decision_lease(struct store *st, const char *wave_id,
 static int store_decision_shard(struct store *st, const char *wave_id,
                                 const struct store_wave_shard *s, struct sw_err *err)
 {
-    int rc =
-        store_run(st, err,
-                  "UPDATE wave_shards SET state = ?, from_version = ?, to_version = ?, "
-                  "agent = ?, lease_id = ?, lease_expires_ms = ?, attempts = ?, error = ?, "
-                  "started_ms = ?, finished_ms = ?, finished_seq = ? "
-                  "WHERE wave_id = ? AND shard_id = ?",
-                  "sssssiisiiiss", wave_shard_state_name(s->state), s->from_version, s->to_version,
-                  s->agent, s->lease_id, s->lease_expires_ms, (int64_t)s->attempts, s->error,
-                  s->started_ms, s->finished_ms, s->finished_seq, wave_id, s->shard_id);
+    int rc = store_run(st, err,
+                       "UPDATE wave_shards SET state = ?, from_version = ?, to_version = ?, "
+                       "agent = ?, lease_id = ?, lease_expires_ms = ?, attempts = ?, error = ?, "
+                       "started_ms = ?, finished_ms = ?, finished_seq = ?, failure = ? "
+                       "WHERE wave_id = ? AND shard_id = ?",
+                       "sssssiisiiisss", wave_shard_state_name(s->state), s->from_version,
+                       s->to_version, s->agent, s->lease_id, s->lease_expires_ms,
+                       (int64_t)s->attempts, s->error, s->started_ms, s->finished_ms,
+                       s->finished_seq, wave_failure_name(s->failure), wave_id, s->shard_id);
     if (rc == 0 && store_changes(st) == 0) {
         rc = sw_err_set(err, SW_ENOTFOUND, "shard %s is not in wave %s", s->shard_id, wave_id);
     }

@@ -15,7 +15,7 @@
 #define STORE_SHARD_SELECT                                                                         \
     "SELECT shard_id, stage_idx, state, from_version, to_version, steps, host, has_down, "         \
     "agent, lease_id, lease_expires_ms, attempts, error, started_ms, finished_ms, "                \
-    "finished_seq FROM wave_shards "
+    "finished_seq, failure FROM wave_shards "
 
 /* Finds `text` among the names name_of(0 .. count-1) of one of our enums. */
 static int store_enum_parse(const char *text, int count, const char *(*name_of)(int), int *out)
@@ -179,6 +179,11 @@ static int store_shard_row(struct store *st, struct store_q *q, struct store_wav
     s->started_ms = store_col_int(st, q, 13);
     s->finished_ms = store_col_int(st, q, 14);
     s->finished_seq = store_col_int(st, q, 15);
+    const char *failure = store_col_text(st, q, 16);
+    if (rc == 0 && (failure == NULL || wave_failure_parse(failure, &s->failure) != 0)) {
+        rc = sw_err_set(err, SW_EINTERNAL, "store %s: shard %s: bad failure class", st->path,
+                        s->shard_id);
+    }
     return rc;
 }
 

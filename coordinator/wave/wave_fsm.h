@@ -50,6 +50,12 @@ struct wave_event {
     const char *detail; /* optional (borrowed): operator's reason, the step's error, the
                            gate's message; NULL = none */
     size_t shard_idx;   /* shard events: index into wave_view.shards */
+    /* WAVE_EV_SHARD_FAILED: why (WFAIL_NONE is read as WFAIL_ERROR). */
+    enum wave_failure failure;
+    /* WAVE_EV_RESUME: also re-queue shards that failed with an error (a SQL error, a
+     * statement timeout); transient failures are re-queued by every resume, dirty
+     * shards never (they need a repair). */
+    bool retry_failed;
 };
 
 struct wave_view_stage {
@@ -66,10 +72,11 @@ struct wave_view_shard {
     const char *id; /* borrowed, for messages */
     uint32_t stage; /* index into wave_view.stages */
     enum wave_shard_state state;
-    uint32_t host;        /* host key: shards of one database host share it (< n_hosts),
-                             or WAVE_FSM_NO_HOST */
-    bool has_down;        /* planner_shard.has_down: its steps can be reversed */
-    int64_t finished_seq; /* order in which shards reached done; larger = later */
+    uint32_t host;             /* host key: shards of one database host share it (< n_hosts),
+                                  or WAVE_FSM_NO_HOST */
+    bool has_down;             /* planner_shard.has_down: its steps can be reversed */
+    int64_t finished_seq;      /* order in which shards reached done; larger = later */
+    enum wave_failure failure; /* WSHARD_FAILED: why (decides what a resume re-queues) */
 };
 
 /* Everything the state machine needs, copied by the caller (all borrowed). */
@@ -92,6 +99,8 @@ struct wave_shard_change {
     size_t shard_idx;
     enum wave_shard_state from;
     enum wave_shard_state to;
+    enum wave_failure failure; /* the shard's failure class after the change: the event's
+                                  when `to` is failed, else WFAIL_NONE */
 };
 
 /* Kinds of audit events (the `kind` of GET /v1/waves/{id}/events). */

@@ -13,8 +13,16 @@
 struct stage_counts {
     size_t total; /* shards of the stage, skipped ones included */
     size_t by[WSHARD_STATE_COUNT];
+    size_t earlier_open; /* pending, leased or running shards of earlier stages */
 };
 
+static bool is_open(enum wave_shard_state s)
+{
+    return s == WSHARD_PENDING || s == WSHARD_LEASED || s == WSHARD_RUNNING;
+}
+
+/* The stage's shards by state; `earlier_open` counts shards of earlier stages still to
+ * run (re-queued by a resume): the stage waits for them too. */
 static void count_stage(const struct fsm_ctx *c, uint32_t stage, struct stage_counts *sc)
 {
     *sc = (struct stage_counts){0};
@@ -22,6 +30,8 @@ static void count_stage(const struct fsm_ctx *c, uint32_t stage, struct stage_co
         if (c->in->shards[i].stage == stage) {
             sc->total++;
             sc->by[c->cur[i]]++;
+        } else if (c->in->shards[i].stage < stage && is_open(c->cur[i])) {
+            sc->earlier_open++;
         }
     }
 }
@@ -82,7 +92,8 @@ static int dispatch_forward(struct fsm_ctx *c)
     size_t n = 0;
     size_t busy = 0;
     for (size_t i = 0; i < c->in->n_shards; i++) {
-        if (c->in->shards[i].stage != stage) {
+        /* earlier stages: shards a resume re-queued run with the current stage */
+        if (c->in->shards[i].stage > stage) {
             continue;
         }
         if (c->cur[i] == WSHARD_PENDING) {
@@ -130,7 +141,8 @@ static int progress_once(struct fsm_ctx *c, bool *wait)
     switch (c->out->phase) {
     case STAGE_DISPATCHING:
         count_stage(c, c->out->stage, &sc);
-        if (sc.by[WSHARD_PENDING] + sc.by[WSHARD_LEASED] + sc.by[WSHARD_RUNNING] > 0) {
+        if (sc.by[WSHARD_PENDING] + sc.by[WSHARD_LEASED] + sc.by[WSHARD_RUNNING] + sc.earlier_open >
+            0) {
             return dispatch_forward(c);
         }
         *wait = false;

@@ -49,7 +49,7 @@ static const struct wave_fsm_row fsm_table[] = {
     {R, WAVE_EV_RB_FAILED, R, WAVE_G_ALWAYS, "stray: ignored"},
     /* paused: strict, nothing new starts */
     {PA, WAVE_EV_TICK, PA, WAVE_G_ALWAYS, "nothing is dispatched or advanced"},
-    {PA, WAVE_EV_RESUME, R, WAVE_G_ALWAYS, "continue where it stopped"},
+    {PA, WAVE_EV_RESUME, R, WAVE_G_ALWAYS, "continue; re-queue transiently failed shards"},
     {PA, WAVE_EV_ABORT, A, WAVE_G_ALWAYS, "stop for good"},
     {PA, WAVE_EV_ROLLBACK, RB, WAVE_G_CAN_ROLL_BACK, "reverse every shard this wave moved"},
     {PA, WAVE_EV_SHARD_STARTED, PA, WAVE_G_ALWAYS, "start refused: back to pending"},
@@ -67,7 +67,8 @@ static const struct wave_fsm_row fsm_table[] = {
     {PA, WAVE_EV_RB_FAILED, PA, WAVE_G_ALWAYS, "stray: ignored"},
     /* halted: like paused, entered by the failure budget, a gate or a failed rollback */
     {H, WAVE_EV_TICK, H, WAVE_G_ALWAYS, "nothing is dispatched or advanced"},
-    {H, WAVE_EV_RESUME, R, WAVE_G_NO_ROLLBACK_BEGUN, "the operator accepts the failures"},
+    {H, WAVE_EV_RESUME, R, WAVE_G_NO_ROLLBACK_BEGUN,
+     "re-queue transient failures, accept the rest"},
     {H, WAVE_EV_ABORT, A, WAVE_G_ALWAYS, "stop for good"},
     {H, WAVE_EV_ROLLBACK, RB, WAVE_G_CAN_ROLL_BACK, "reverse (or retry reversing) moved shards"},
     {H, WAVE_EV_SHARD_STARTED, H, WAVE_G_ALWAYS, "start refused: back to pending"},

@@ -227,6 +227,30 @@ int wave_shard_state_parse(const char *s, enum wave_shard_state *out)
     return 0;
 }
 
+static const char *const wave_failure_names[WFAIL_COUNT] = {
+    "", "unreachable", "lock_timeout", "error", "dirty",
+};
+
+const char *wave_failure_name(enum wave_failure f)
+{
+    return (unsigned)f < WFAIL_COUNT ? wave_failure_names[f] : "?";
+}
+
+int wave_failure_parse(const char *s, enum wave_failure *out)
+{
+    int i = name_index(wave_failure_names, WFAIL_COUNT, s);
+    if (i < 0) {
+        return -1;
+    }
+    *out = (enum wave_failure)i;
+    return 0;
+}
+
+bool wave_failure_is_transient(enum wave_failure f)
+{
+    return f == WFAIL_UNREACHABLE || f == WFAIL_LOCK_TIMEOUT;
+}
+
 const char *wave_stage_phase_name(enum wave_stage_phase p)
 {
     switch (p) {

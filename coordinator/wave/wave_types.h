@@ -173,6 +173,22 @@ enum wave_shard_state {
 const char *wave_shard_state_name(enum wave_shard_state s); /* "pending", ..., "rb_failed" */
 int wave_shard_state_parse(const char *s, enum wave_shard_state *out);
 
+/* Why a failed shard failed (from the agent's lease report): decides what `wave resume`
+ * re-queues. Transient failures left the database unchanged and are retried by every
+ * resume; error only by `resume --retry-failed`; dirty never (repair the shard). */
+enum wave_failure {
+    WFAIL_NONE,         /* not failed (or the failure is history) */
+    WFAIL_UNREACHABLE,  /* the shard's database could not be reached: nothing ran */
+    WFAIL_LOCK_TIMEOUT, /* a step's lock timeout fired on every attempt: rolled back */
+    WFAIL_ERROR,        /* a step failed cleanly: SQL error, statement timeout, ... */
+    WFAIL_DIRTY,        /* a step stopped part-way (MySQL DDL): needs `shardwave repair` */
+    WFAIL_COUNT
+};
+/* "" (none), "unreachable", "lock_timeout", "error", "dirty". */
+const char *wave_failure_name(enum wave_failure f);
+int wave_failure_parse(const char *s, enum wave_failure *out);
+bool wave_failure_is_transient(enum wave_failure f); /* unreachable, lock_timeout */
+
 /* Where the current stage is. */
 enum wave_stage_phase {
     STAGE_DISPATCHING, /* shards of the stage are being leased/run */

@@ -41,6 +41,12 @@ const char *const wire_health_names[WIRE_HEALTH_COUNT] = {
     [WIRE_HEALTH_UNREACHABLE] = "unreachable",
     [WIRE_HEALTH_CHECKSUM_MISMATCH] = "checksum_mismatch",
 };
+const char *const wire_failure_names[WIRE_FAILURE_COUNT] = {
+    [WIRE_FAILURE_NONE] = "none",
+    [WIRE_FAILURE_UNREACHABLE] = "unreachable",
+    [WIRE_FAILURE_LOCK_TIMEOUT] = "lock_timeout",
+    [WIRE_FAILURE_ERROR] = "error",
+};
 const char *const wire_direction_names[WIRE_DIRECTION_COUNT] = {
     [MIGSET_UP] = "up", [MIGSET_DOWN] = "down"};
 
@@ -77,6 +83,11 @@ const char *wire_health_name(enum wire_health h)
 const char *wire_direction_name(enum migset_dir d)
 {
     return wire_direction_names[d];
+}
+
+const char *wire_failure_name(enum wire_failure f)
+{
+    return (unsigned)f < WIRE_FAILURE_COUNT ? wire_failure_names[f] : "?";
 }
 
 int wire_lease_kind_parse(const char *s, enum wire_lease_kind *out)
@@ -120,6 +131,15 @@ int wire_direction_parse(const char *s, enum migset_dir *out)
     int i = name_index(wire_direction_names, WIRE_DIRECTION_COUNT, s);
     if (i >= 0) {
         *out = (enum migset_dir)i;
+    }
+    return i < 0 ? -1 : 0;
+}
+
+int wire_failure_parse(const char *s, enum wire_failure *out)
+{
+    int i = name_index(wire_failure_names, WIRE_FAILURE_COUNT, s);
+    if (i >= 0) {
+        *out = (enum wire_failure)i;
     }
     return i < 0 ? -1 : 0;
 }

@@ -80,6 +80,7 @@ struct wire_msg {
 extern const char *const wire_lease_kind_names[WIRE_LEASE_KIND_COUNT];
 extern const char *const wire_report_kind_names[WIRE_REPORT_KIND_COUNT];
 extern const char *const wire_health_names[WIRE_HEALTH_COUNT];
+extern const char *const wire_failure_names[WIRE_FAILURE_COUNT];
 #define WIRE_DIRECTION_COUNT 2 /* enum migset_dir: up, down */
 extern const char *const wire_direction_names[WIRE_DIRECTION_COUNT];
 

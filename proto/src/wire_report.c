@@ -13,12 +13,12 @@ static const char *const lease_outcomes[] = {"done",    "failed",      "released
                                              "refused", "gate_passed", "gate_failed"};
 
 /* Members only some kinds carry. */
-static const char *const not_step[] = {"shard_version", "shard_health", "applied", "fingerprint",
-                                       NULL};
+static const char *const not_step[] = {"shard_version", "shard_health", "applied",
+                                       "fingerprint",   "failure",      NULL};
 static const char *const not_lease_done[] = {"version", "direction",   "started_at", "duration_ms",
                                              "applied", "fingerprint", NULL};
-static const char *const not_inventory[] = {"outcome",    "version",     "direction",
-                                            "started_at", "duration_ms", NULL};
+static const char *const not_inventory[] = {"outcome",     "version", "direction", "started_at",
+                                            "duration_ms", "failure", NULL};
 
 void wire_report_cleanup(struct wire_report *r)
 {
@@ -115,6 +115,24 @@ static int shard_state_put(struct wire_cx *cx, const struct wire_report *r)
     return rc;
 }
 
+/* A failure class only says why a lease failed. */
+static int failure_check(struct wire_cx *cx, const struct wire_report *r)
+{
+    if (r->failure != WIRE_FAILURE_NONE && r->outcome != WIRE_OUT_FAILED) {
+        return wire_fail(cx, "failure", SW_EINVAL, "only allowed when the outcome is failed");
+    }
+    return 0;
+}
+
+static int failure_put(struct wire_cx *cx, const struct wire_report *r)
+{
+    int rc = failure_check(cx, r);
+    if (rc == 0 && r->failure != WIRE_FAILURE_NONE) {
+        rc = wire_put_cstr(cx, "failure", WIRE_STR_NAME, wire_failure_names[r->failure]);
+    }
+    return rc;
+}
+
 static int inventory_put(struct wire_cx *cx, const struct wire_report *r)
 {
     int rc = shard_state_put(cx, r);
@@ -143,7 +161,8 @@ static int report_kind_put(struct wire_cx *cx, const struct wire_report *r)
     case WIRE_REPORT_STEP:
         return step_put(cx, r);
     case WIRE_REPORT_LEASE_DONE:
-        return shard_state_put(cx, r);
+        rc = shard_state_put(cx, r);
+        return rc == 0 ? failure_put(cx, r) : rc;
     case WIRE_REPORT_INVENTORY:
         return inventory_put(cx, r);
     case WIRE_REPORT_KIND_COUNT:
@@ -158,8 +177,10 @@ static int report_put(struct wire_cx *cx, const void *elem, const void *arg)
     const struct wire_report *r = elem;
     const char *agent = arg;
     if ((unsigned)r->kind >= WIRE_REPORT_KIND_COUNT || (unsigned)r->outcome >= WIRE_OUTCOME_COUNT ||
-        (unsigned)r->shard_health >= WIRE_HEALTH_COUNT || (unsigned)r->direction > MIGSET_DOWN) {
-        return wire_fail(cx, NULL, SW_EINVAL, "kind, outcome, health or direction out of range");
+        (unsigned)r->shard_health >= WIRE_HEALTH_COUNT || (unsigned)r->direction > MIGSET_DOWN ||
+        (unsigned)r->failure >= WIRE_FAILURE_COUNT) {
+        return wire_fail(cx, NULL, SW_EINVAL,
+                         "kind, outcome, health, direction or failure out of range");
     }
     int rc = wire_put_cstr(cx, "id", WIRE_STR_REPORT_ID, r->id);
     if (rc == 0) {
@@ -239,6 +260,18 @@ static int shard_state_get(struct wire_cx *cx, struct wire_report *r, bool healt
     return rc;
 }
 
+/* "none" is not sent: the names after it. */
+static int failure_get(struct wire_cx *cx, struct wire_report *r)
+{
+    size_t idx = 0;
+    int rc =
+        wire_get_enum(cx, "failure", false, &wire_failure_names[1], WIRE_FAILURE_COUNT - 1, &idx);
+    if (rc == 0 && wire_has(cx, "failure")) {
+        r->failure = (enum wire_failure)(idx + 1);
+    }
+    return rc == 0 ? failure_check(cx, r) : rc;
+}
+
 static int inventory_applied_get(struct wire_cx *cx, struct wire_report *r)
 {
     void *applied = NULL;
@@ -258,7 +291,10 @@ static int report_kind_get(struct wire_cx *cx, struct wire_report *r)
         if (rc == 0) {
             rc = outcome_get(cx, r);
         }
-        return rc == 0 ? shard_state_get(cx, r, false) : rc;
+        if (rc == 0) {
+            rc = shard_state_get(cx, r, false);
+        }
+        return rc == 0 ? failure_get(cx, r) : rc;
     case WIRE_REPORT_INVENTORY:
         rc = wire_forbid(cx, not_inventory, "inventory");
         if (rc == 0) {
@@ -308,9 +344,11 @@ static int report_get(struct wire_cx *cx, void *elem, const void *arg)
 /* ---- reports request ---- */
 
 static const char *const report_fields[] = {
-    "id",      "lease",       "wave",       "shard",       "kind",          "outcome",
-    "version", "direction",   "started_at", "duration_ms", "shard_version", "shard_health",
-    "applied", "fingerprint", "error",      NULL};
+    "id",         "lease",       "wave",          "shard",
+    "kind",       "outcome",     "version",       "direction",
+    "started_at", "duration_ms", "shard_version", "shard_health",
+    "applied",    "fingerprint", "error",         "failure",
+    NULL};
 static const struct wire_objs reports_objs = {
     .key = "reports",
     .required = true,

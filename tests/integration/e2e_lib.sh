@@ -29,7 +29,7 @@ command -v sqlite3 >/dev/null || coord_fail "sqlite3 is required"
 E2E_AGENT_PIDS=()
 E2E_DROPS=()
 E2E_SHARDS=()
-declare -A E2E_ENGINE=() E2E_DB=()
+declare -A E2E_ENGINE=() E2E_DB=() E2E_SQL_FN=()
 E2E_PREFIX="sw_e2e_$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 E2E_WAVE=""
 E2E_DIGEST=""
@@ -261,10 +261,15 @@ e2e_now_ms()
     date +%s%3N
 }
 
-# SQL on a shard (tab-separated rows).
+# SQL on a shard (tab-separated rows). A shard on a server of the test's own (not
+# SW_TEST_*_DSN) names the function that reaches it in E2E_SQL_FN[id] (called ID SQL).
 e2e_sql()
 {
     local id=$1 sql=$2
+    if [[ -n ${E2E_SQL_FN[$id]:-} ]]; then
+        "${E2E_SQL_FN[$id]}" "$id" "$sql"
+        return
+    fi
     case ${E2E_ENGINE[$id]} in
     sqlite) sqlite3 -batch -separator $'\t' "$COORD_TMP/$id.db" "$sql" ;;
     pg)

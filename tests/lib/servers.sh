@@ -118,11 +118,7 @@ sw_pg_start()
     fi
     for attempt in 1 2 3 4 5; do
         SW_PG_PORT=$(sw_free_port) || return 1
-        opts="-c port=$SW_PG_PORT -c listen_addresses=127.0.0.1"
-        opts+=" -c unix_socket_directories=$SW_PG_DIR -c max_connections=300"
-        opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        if sw_as_pg "$SW_PG_BIN/pg_ctl" -D "$SW_PG_DIR/data" -l "$SW_PG_DIR/server.log" -w \
-            -t "$SW_SERVER_DEADLINE_S" -o "$opts" start >/dev/null; then
+        if sw_pg_launch; then
             break
         fi
         sw_msg "postgres did not start on port $SW_PG_PORT (attempt $attempt)"
@@ -130,6 +126,29 @@ sw_pg_start()
         [[ $attempt -eq 5 ]] && return 1
     done
     sw_pg_psql -c "CREATE ROLE sw LOGIN SUPERUSER PASSWORD '$pw'"
+}
+
+# pg_ctl start of SW_PG_DIR's server on SW_PG_PORT (a first start, or a restart).
+sw_pg_launch()
+{
+    local opts="-c port=$SW_PG_PORT -c listen_addresses=127.0.0.1"
+    opts+=" -c unix_socket_directories=$SW_PG_DIR -c max_connections=300"
+    opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    sw_as_pg "$SW_PG_BIN/pg_ctl" -D "$SW_PG_DIR/data" -l "$SW_PG_DIR/server.log" -w \
+        -t "$SW_SERVER_DEADLINE_S" -o "$opts" start >/dev/null
+}
+
+# Fault tests: stop the server (pg_ctl stop -m fast: sessions are cut) keeping its data
+# and port, and start it again.
+sw_pg_halt()
+{
+    sw_as_pg "$SW_PG_BIN/pg_ctl" -D "$SW_PG_DIR/data" -m fast -w -t "$SW_SERVER_DEADLINE_S" \
+        stop >/dev/null
+}
+
+sw_pg_restart()
+{
+    sw_pg_launch
 }
 
 sw_pg_stop()
@@ -167,13 +186,7 @@ sw_my_start()
     fi
     for attempt in 1 2 3 4 5; do
         SW_MY_PORT=$(sw_free_port) || return 1
-        mariadbd --no-defaults --user="$(id -un)" --datadir="$SW_MY_DIR/data" \
-            --bind-address=127.0.0.1 --port="$SW_MY_PORT" --socket="$SW_MY_DIR/sock" \
-            --pid-file="$SW_MY_DIR/mariadbd.pid" --log-error="$SW_MY_DIR/server.log" \
-            --max-connections=300 --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
-            --skip-name-resolve --innodb-buffer-pool-size=64M \
-            </dev/null >>"$SW_MY_DIR/server.log" 2>&1 &
-        SW_MY_PID=$!
+        sw_my_launch
         if ! sw_poll "$SW_SERVER_DEADLINE_S" sw_my_ready; then
             sw_msg "mariadbd not ready after ${SW_SERVER_DEADLINE_S}s"
             sw_show_log "$SW_MY_DIR/server.log"
@@ -194,6 +207,35 @@ sw_my_start()
         GRANT ALL PRIVILEGES ON *.* TO 'sw'@'127.0.0.1' WITH GRANT OPTION;
         CREATE USER 'sw'@'localhost' IDENTIFIED BY '$pw';
         GRANT ALL PRIVILEGES ON *.* TO 'sw'@'localhost' WITH GRANT OPTION;"
+}
+
+# mariadbd on SW_MY_DIR's data and SW_MY_PORT, in the background (sets SW_MY_PID).
+sw_my_launch()
+{
+    mariadbd --no-defaults --user="$(id -un)" --datadir="$SW_MY_DIR/data" \
+        --bind-address=127.0.0.1 --port="$SW_MY_PORT" --socket="$SW_MY_DIR/sock" \
+        --pid-file="$SW_MY_DIR/mariadbd.pid" --log-error="$SW_MY_DIR/server.log" \
+        --max-connections=300 --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
+        --skip-name-resolve --innodb-buffer-pool-size=64M \
+        </dev/null >>"$SW_MY_DIR/server.log" 2>&1 &
+    SW_MY_PID=$!
+}
+
+# Fault tests: stop the server (SIGTERM to its own pid) keeping its data and port, and
+# start it again.
+sw_my_halt()
+{
+    local pid=$SW_MY_PID
+    [[ -s $SW_MY_DIR/mariadbd.pid ]] && pid=$(<"$SW_MY_DIR/mariadbd.pid")
+    kill -TERM "$pid" 2>/dev/null || return 1
+    sw_poll "$SW_SERVER_DEADLINE_S" sw_pid_gone "$pid" || return 1
+    wait "$pid" 2>/dev/null || true
+}
+
+sw_my_restart()
+{
+    sw_my_launch
+    sw_poll "$SW_SERVER_DEADLINE_S" sw_my_ready && sw_pid_alive "$SW_MY_PID"
 }
 
 sw_my_stop()

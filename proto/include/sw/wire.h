@@ -102,18 +102,31 @@ enum wire_health {
     WIRE_HEALTH_COUNT
 };
 
+/* Why a migrate or rollback lease failed (lease_done "failure", only with outcome
+ * failed), so the coordinator can tell "server down" from "SQL failed" and `wave resume`
+ * can retry what left the database unchanged. Absent = not classified (read as error). */
+enum wire_failure {
+    WIRE_FAILURE_NONE,         /* omitted */
+    WIRE_FAILURE_UNREACHABLE,  /* the shard's database could not be reached: nothing ran */
+    WIRE_FAILURE_LOCK_TIMEOUT, /* a step's lock timeout fired on every attempt (rolled back) */
+    WIRE_FAILURE_ERROR,        /* anything else: SQL error, statement timeout, dirty step */
+    WIRE_FAILURE_COUNT
+};
+
 /* Stable names as on the wire ("migrate", "lease_done", "gate_passed", "ok", "up"). */
 const char *wire_lease_kind_name(enum wire_lease_kind k);
 const char *wire_report_kind_name(enum wire_report_kind k);
 const char *wire_outcome_name(enum wire_outcome o);
 const char *wire_health_name(enum wire_health h);
 const char *wire_direction_name(enum migset_dir d);
+const char *wire_failure_name(enum wire_failure f); /* "none", "unreachable", ... */
 /* Return 0 and set *out, or -1 for an unknown name. */
 int wire_lease_kind_parse(const char *s, enum wire_lease_kind *out);
 int wire_report_kind_parse(const char *s, enum wire_report_kind *out);
 int wire_outcome_parse(const char *s, enum wire_outcome *out);
 int wire_health_parse(const char *s, enum wire_health *out);
 int wire_direction_parse(const char *s, enum migset_dir *out);
+int wire_failure_parse(const char *s, enum wire_failure *out);
 
 /* Identifier checks for ids that arrive outside a message body (e.g. the {lease} of
  * POST /v1/leases/{lease}/start). `what` names the value in the message. SW_EINVAL:

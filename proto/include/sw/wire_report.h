@@ -30,7 +30,8 @@ struct wire_applied {
  *               started_at (RFC 3339 ms), duration_ms (>= 0) — required;
  *               error required when the outcome is failed or dirty
  *   lease_done: outcome (done|failed|released|refused|gate_passed|gate_failed) required;
- *               shard_version, shard_health optional
+ *               shard_version, shard_health optional; failure (unreachable|lock_timeout|
+ *               error) optional, only with outcome failed
  *   inventory:  shard_health required; shard_version, applied (0..WIRE_MAX_APPLIED),
  *               fingerprint (64 hex) optional */
 struct wire_report {
@@ -48,6 +49,7 @@ struct wire_report {
     /* lease_done, inventory */
     char shard_version[VERSION_TEXT_MAX]; /* canonical; "" when absent */
     enum wire_health shard_health;        /* WIRE_HEALTH_UNKNOWN when absent */
+    enum wire_failure failure;            /* lease_done: WIRE_FAILURE_NONE when absent */
     /* inventory */
     size_t n_applied;
     struct wire_applied *applied;           /* owned */

@@ -36,8 +36,11 @@ static void tv_init(struct tv *t)
     }
     for (int i = 0; i < 10; i++) {
         snprintf(t->ids[i], sizeof t->ids[i], "t-%02d", i + 1);
-        t->shards[i] = (struct wave_view_shard){
-            t->ids[i], i == 0 ? 0u : (i < 5 ? 1u : 2u), WSHARD_PENDING, (uint32_t)(i % 2), true, 0};
+        t->shards[i] = (struct wave_view_shard){.id = t->ids[i],
+                                                .stage = i == 0 ? 0u : (i < 5 ? 1u : 2u),
+                                                .state = WSHARD_PENDING,
+                                                .host = (uint32_t)(i % 2),
+                                                .has_down = true};
     }
     t->view = (struct wave_view){
         .now_ms = NOW,
@@ -56,7 +59,8 @@ static void tv_init(struct tv *t)
 static int step(struct tv *t, enum wave_event_kind kind, size_t shard, const char *detail,
                 struct wave_decision *d, struct sw_err *err)
 {
-    struct wave_event ev = {kind, "ops-oncall", detail, shard};
+    struct wave_event ev = {
+        .kind = kind, .actor = "ops-oncall", .detail = detail, .shard_idx = shard};
     return wave_fsm_step(&t->view, &ev, d, err);
 }
 
@@ -71,6 +75,7 @@ static void apply(struct tv *t, const struct wave_decision *d)
         struct wave_view_shard *s = &t->shards[d->changes[i].shard_idx];
         assert_int_equal(s->state, d->changes[i].from);
         s->state = d->changes[i].to;
+        s->failure = d->changes[i].failure;
         if (s->state == WSHARD_DONE) {
             s->finished_seq = ++t->seq;
         }
@@ -535,6 +540,191 @@ static void test_budget_percent_and_default(void **state)
     wave_decision_cleanup(&d);
 }
 
+/* Steps an event built by the caller (failure class, retry_failed) and applies it. */
+static void ok_ev(struct tv *t, struct wave_event *ev, struct wave_decision *d)
+{
+    struct sw_err err = {0};
+    wave_decision_cleanup(d);
+    ev->actor = "ops-oncall";
+    if (wave_fsm_step(&t->view, ev, d, &err) != 0) {
+        fail_msg("%s: %s", wave_event_kind_name(ev->kind), err.msg);
+    }
+    apply(t, d);
+}
+
+static void fail_as(struct tv *t, size_t shard, enum wave_failure why, struct wave_decision *d)
+{
+    struct wave_event ev = {.kind = WAVE_EV_SHARD_FAILED,
+                            .detail = wave_failure_name(why),
+                            .shard_idx = shard,
+                            .failure = why};
+    ok_ev(t, &ev, d);
+}
+
+static void resume(struct tv *t, bool retry_failed, struct wave_decision *d)
+{
+    struct wave_event ev = {.kind = WAVE_EV_RESUME, .retry_failed = retry_failed};
+    ok_ev(t, &ev, d);
+}
+
+/* Stage mid (max_failures 1) running t-02..t-05. */
+static void mid_running(struct tv *t)
+{
+    tv_init(t);
+    t->view.stage = 1;
+    t->shards[0].state = WSHARD_DONE;
+    t->stages[1].max_failures = 1;
+    for (size_t i = 1; i < 5; i++) {
+        t->shards[i].state = WSHARD_RUNNING;
+    }
+}
+
+/* A database server down: its shards fail as unreachable and halt the wave over budget;
+ * resume re-queues them, and the budget counts each one's new outcome once. */
+static void test_resume_requeues_unreachable(void **state)
+{
+    (void)state;
+    struct tv t;
+    struct wave_decision d = {0};
+    char buf[64];
+    mid_running(&t);
+    fail_as(&t, 1, WFAIL_UNREACHABLE, &d);
+    assert_int_equal(t.view.state, WAVE_RUNNING);
+    assert_int_equal(d.changes[0].failure, WFAIL_UNREACHABLE);
+    fail_as(&t, 2, WFAIL_UNREACHABLE, &d);
+    assert_int_equal(t.view.state, WAVE_HALTED);
+    assert_string_equal(d.reason, "stage mid: shard t-03 failed: unreachable; 2 of 4 shards "
+                                  "failed, over the budget (max_failures 1)");
+    ok(&t, WAVE_EV_SHARD_SUCCEEDED, 3, NULL, &d);
+    ok(&t, WAVE_EV_SHARD_SUCCEEDED, 4, NULL, &d);
+    resume(&t, false, &d);
+    assert_int_equal(t.view.state, WAVE_RUNNING);
+    assert_int_equal(t.view.phase, STAGE_DISPATCHING);
+    assert_int_equal(t.shards[1].state, WSHARD_PENDING);
+    assert_int_equal(t.shards[2].state, WSHARD_PENDING);
+    assert_int_equal(t.shards[1].failure, WFAIL_NONE);
+    assert_int_equal(d.n_records, 4);
+    assert_string_equal(d.records[0].message, "resume by ops-oncall");
+    assert_string_equal(d.records[1].message,
+                        "shard t-02 re-queued by ops-oncall (it failed: unreachable)");
+    assert_string_equal(d.records[2].message,
+                        "shard t-03 re-queued by ops-oncall (it failed: unreachable)");
+    assert_int_equal(d.records[1].shard_idx, 1);
+    assert_string_equal(last_record(&d), "halted -> running by ops-oncall");
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    assert_string_equal(dispatched(&t, &d, buf, sizeof buf), "t-02,t-03");
+    ok(&t, WAVE_EV_SHARD_STARTED, 1, NULL, &d);
+    ok(&t, WAVE_EV_SHARD_STARTED, 2, NULL, &d);
+    /* t-02 fails again: 1 failure in the stage now, not 3: within the budget */
+    fail_as(&t, 1, WFAIL_UNREACHABLE, &d);
+    assert_int_equal(t.view.state, WAVE_RUNNING);
+    ok(&t, WAVE_EV_SHARD_SUCCEEDED, 2, NULL, &d);
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    assert_int_equal(t.view.stage, 2);
+    assert_string_equal(d.records[0].message,
+                        "stage mid: all 4 shards finished (1 failed); baking for 0 s");
+    wave_decision_cleanup(&d);
+}
+
+/* What a resume re-queues by failure class: transient always, errors on request, dirty
+ * never. */
+static void test_resume_failure_classes(void **state)
+{
+    (void)state;
+    struct tv t;
+    struct wave_decision d = {0};
+    mid_running(&t);
+    fail_as(&t, 1, WFAIL_LOCK_TIMEOUT, &d);
+    fail_as(&t, 2, WFAIL_ERROR, &d);
+    assert_int_equal(t.view.state, WAVE_HALTED);
+    fail_as(&t, 3, WFAIL_DIRTY, &d);
+    fail_as(&t, 4, WFAIL_NONE, &d); /* an unclassified failure is an error */
+    assert_int_equal(t.shards[4].failure, WFAIL_ERROR);
+    resume(&t, false, &d);
+    assert_int_equal(t.shards[1].state, WSHARD_PENDING);
+    assert_int_equal(t.shards[2].state, WSHARD_FAILED);
+    assert_int_equal(t.shards[3].state, WSHARD_FAILED);
+    assert_int_equal(t.shards[4].state, WSHARD_FAILED);
+    assert_string_equal(d.records[1].message,
+                        "shard t-02 re-queued by ops-oncall (it failed: lock_timeout)");
+    assert_string_equal(d.records[2].message,
+                        "resume left 1 dirty shard(s) failed (repair them) and 2 shard(s) that "
+                        "failed with an error (resume --retry-failed retries them)");
+    /* t-02 fails again: 4 failures, over the budget; --retry-failed takes the errors */
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    ok(&t, WAVE_EV_SHARD_STARTED, 1, NULL, &d);
+    fail_as(&t, 1, WFAIL_LOCK_TIMEOUT, &d);
+    assert_int_equal(t.view.state, WAVE_HALTED);
+    resume(&t, true, &d);
+    assert_int_equal(t.shards[1].state, WSHARD_PENDING);
+    assert_int_equal(t.shards[2].state, WSHARD_PENDING);
+    assert_int_equal(t.shards[3].state, WSHARD_FAILED);
+    assert_int_equal(t.shards[3].failure, WFAIL_DIRTY);
+    assert_int_equal(t.shards[4].state, WSHARD_PENDING);
+    assert_string_equal(d.records[2].message,
+                        "shard t-03 re-queued by ops-oncall (it failed: error)");
+    assert_string_equal(d.records[4].message,
+                        "resume left 1 dirty shard(s) failed (repair them) and 0 shard(s) that "
+                        "failed with an error (resume --retry-failed retries them)");
+    /* nothing retryable: a resume changes no shard */
+    t.shards[1].state = WSHARD_DONE;
+    t.shards[2].state = WSHARD_DONE;
+    t.shards[4].state = WSHARD_DONE;
+    ok(&t, WAVE_EV_PAUSE, 0, NULL, &d);
+    resume(&t, true, &d);
+    assert_int_equal(d.n_changes, 0);
+    wave_decision_cleanup(&d);
+}
+
+/* A shard of an earlier stage that failed within its budget is re-queued too: it runs
+ * with the current stage, which waits for it before it bakes. A stage halted at its gate
+ * dispatches its re-queued shards again before it asks the gate again. */
+static void test_resume_earlier_stage_and_gate(void **state)
+{
+    (void)state;
+    struct tv t;
+    struct wave_decision d = {0};
+    char buf[64];
+    tv_init(&t);
+    t.stages[0].max_failures = 1;
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    ok(&t, WAVE_EV_SHARD_STARTED, 0, NULL, &d);
+    fail_as(&t, 0, WFAIL_UNREACHABLE, &d);
+    ok(&t, WAVE_EV_PAUSE, 0, NULL, &d);
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    t.view.stage = 1; /* canary passed within its budget while the server was down */
+    resume(&t, false, &d);
+    assert_int_equal(t.shards[0].state, WSHARD_PENDING);
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    assert_string_equal(dispatched(&t, &d, buf, sizeof buf), "t-01,t-02");
+    for (size_t i = 1; i < 5; i++) {
+        t.shards[i].state = WSHARD_DONE;
+    }
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    assert_int_equal(t.view.stage, 1); /* t-01 still runs */
+    assert_int_equal(t.view.phase, STAGE_DISPATCHING);
+    ok(&t, WAVE_EV_SHARD_STARTED, 0, NULL, &d);
+    ok(&t, WAVE_EV_SHARD_SUCCEEDED, 0, NULL, &d);
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    assert_int_equal(t.view.stage, 2);
+    /* halted at a gate with a re-queueable shard in the stage */
+    tv_init(&t);
+    t.stages[0].max_failures = 1;
+    t.stages[0].has_gate = true;
+    t.shards[0].state = WSHARD_FAILED;
+    t.shards[0].failure = WFAIL_UNREACHABLE;
+    t.view.phase = STAGE_GATING;
+    t.view.phase_until_ms = NOW + 120000;
+    ok(&t, WAVE_EV_GATE_FAILED, 0, "0 rows", &d);
+    assert_int_equal(t.view.state, WAVE_HALTED);
+    resume(&t, false, &d);
+    assert_false(d.gate_check);
+    assert_int_equal(t.view.phase, STAGE_DISPATCHING);
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    assert_string_equal(dispatched(&t, &d, buf, sizeof buf), "t-01");
+    wave_decision_cleanup(&d);
+}
+
 static void test_bake_and_gate(void **state)
 {
     (void)state;
@@ -860,6 +1050,9 @@ int main(void)
         cmocka_unit_test(test_per_host_cap),
         cmocka_unit_test(test_budget_max_failures),
         cmocka_unit_test(test_budget_percent_and_default),
+        cmocka_unit_test(test_resume_requeues_unreachable),
+        cmocka_unit_test(test_resume_failure_classes),
+        cmocka_unit_test(test_resume_earlier_stage_and_gate),
         cmocka_unit_test(test_bake_and_gate),
         cmocka_unit_test(test_gate_after_pause_resume),
         cmocka_unit_test(test_awaits_gate),

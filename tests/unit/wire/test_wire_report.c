@@ -98,6 +98,21 @@ static const struct decode_case decode_cases[] = {
      "reports[0].kind: expected one of step, lease_done, inventory"},
     {REQ("{" HEAD("3") "'kind': 'inventory', 'shard_health': 'ok', 'error': 5}"), SW_EINVAL,
      "reports[0].error: expected a string"},
+    /* why a lease failed: only on failed lease_done reports, one of three names */
+    {REQ("{" HEAD("2") "'kind': 'lease_done', 'outcome': 'failed', 'shard_health': "
+                       "'unreachable', 'failure': 'unreachable', 'error': 'refused'}"),
+     0, NULL},
+    {REQ("{" HEAD("2") "'kind': 'lease_done', 'outcome': 'failed', 'failure': null}"), 0, NULL},
+    {REQ("{" HEAD("2") "'kind': 'lease_done', 'outcome': 'failed', 'failure': 'none'}"), SW_EINVAL,
+     "reports[0].failure: expected one of unreachable, lock_timeout, error"},
+    {REQ("{" HEAD("2") "'kind': 'lease_done', 'outcome': 'failed', 'failure': 'down'}"), SW_EINVAL,
+     "reports[0].failure: expected one of unreachable, lock_timeout, error"},
+    {REQ(DONE(", 'failure': 'error'")), SW_EINVAL,
+     "reports[0].failure: only allowed when the outcome is failed"},
+    {REQ(STEP_OK(", 'failure': 'error'")), SW_EINVAL,
+     "reports[0].failure: not allowed for kind step"},
+    {REQ(INVENTORY(", 'failure': 'error'")), SW_EINVAL,
+     "reports[0].failure: not allowed for kind inventory"},
 };
 
 static void test_decode_table(void **state)
@@ -310,12 +325,53 @@ static void test_encode_checks(void **state)
     assert_string_equal(err.msg, "reports: must not be empty");
 }
 
+/* A failed lease's class goes out and comes back; it is refused on other outcomes. */
+static void test_failure_class(void **state)
+{
+    (void)state;
+    struct wire_report r = {.id = "agent-eu-1:7",
+                            .lease = "l-1",
+                            .shard = "s",
+                            .kind = WIRE_REPORT_LEASE_DONE,
+                            .outcome = WIRE_OUT_FAILED,
+                            .shard_health = WIRE_HEALTH_UNREACHABLE,
+                            .failure = WIRE_FAILURE_LOCK_TIMEOUT,
+                            .error = "lock timeout"};
+    struct wire_report_req m = {.agent = "agent-eu-1", .n_reports = 1, .reports = &r};
+    struct wire_report_req d;
+    struct sw_err err = {0};
+    char *text = NULL;
+    assert_int_equal(wire_report_req_encode(&m, &text, &err), 0);
+    assert_non_null(strstr(text, "\"failure\":\"lock_timeout\""));
+    assert_int_equal(wire_report_req_decode(text, strlen(text), &d, &err), 0);
+    assert_int_equal(d.reports[0].failure, WIRE_FAILURE_LOCK_TIMEOUT);
+    wire_report_req_cleanup(&d);
+    free(text);
+    r.failure = WIRE_FAILURE_NONE;
+    assert_int_equal(wire_report_req_encode(&m, &text, &err), 0);
+    assert_null(strstr(text, "failure"));
+    free(text);
+    r.outcome = WIRE_OUT_DONE;
+    r.failure = WIRE_FAILURE_UNREACHABLE;
+    assert_int_equal(wire_report_req_encode(&m, &text, &err), SW_EINVAL);
+    assert_string_equal(err.msg, "reports[0].failure: only allowed when the outcome is failed");
+    r.failure = WIRE_FAILURE_COUNT;
+    assert_int_equal(wire_report_req_encode(&m, &text, &err), SW_EINVAL);
+    assert_string_equal(err.msg, "reports[0]: kind, outcome, health, direction or failure out of "
+                                 "range");
+    assert_string_equal(wire_failure_name(WIRE_FAILURE_UNREACHABLE), "unreachable");
+    enum wire_failure f = WIRE_FAILURE_NONE;
+    assert_int_equal(wire_failure_parse("error", &f), 0);
+    assert_int_equal(f, WIRE_FAILURE_ERROR);
+    assert_int_equal(wire_failure_parse("down", &f), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decode_table),  cmocka_unit_test(test_report_req_round_trip),
         cmocka_unit_test(test_report_resp),   cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_encode_checks),
+        cmocka_unit_test(test_encode_checks), cmocka_unit_test(test_failure_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
