@@ -43,14 +43,16 @@ async function waveState() {
   return r.body.state;
 }
 
-/* Clicks an action button, checks the dialog names the wave, confirms or cancels. */
+/* Clicks an action button, checks the dialog names the wave, then confirms (true),
+ * cancels (false) or presses Escape ("escape"). */
 async function action(page, name, verb, confirm) {
   await page.locator(`#wave button[data-action=${name}]`).click();
   const dlg = page.locator("#confirm");
   await dlg.waitFor({ state: "visible" });
   checkEq(await text(page, "#confirm-h"), `${verb} wave ${wave}?`, `${name} dialog title`);
   checkEq(await text(page, "#confirm-ok"), `${verb} wave ${wave}`, `${name} dialog button`);
-  await page.locator(confirm ? "#confirm-ok" : "#confirm-cancel").click();
+  if (confirm === "escape") await page.keyboard.press("Escape");
+  else await page.locator(confirm ? "#confirm-ok" : "#confirm-cancel").click();
   await dlg.waitFor({ state: "hidden" });
 }
 
@@ -125,10 +127,14 @@ async function main() {
     checkContains(r409, "(409 illegal_transition)", "409 code");
     await page.screenshot({ path: path.join(out, "wave-refused.png"), fullPage: true });
 
-    // Abort, cancelled: nothing is sent.
+    // Abort, cancelled, and dismissed with Escape: nothing is sent.
     await action(page, "abort", "Abort", false);
     checkContains(await text(page, "#action-result"), "409", "result after a cancelled abort");
     checkEq(await waveState(), "paused", "state after a cancelled abort");
+    await action(page, "abort", "Abort", "escape");
+    await page.waitForTimeout(300); // nothing may happen: give a wrongly sent abort its chance
+    checkContains(await text(page, "#action-result"), "409", "result after Escape");
+    checkEq(await waveState(), "paused", "state after an abort dismissed with Escape");
 
     // Resume.
     await action(page, "resume", "Resume", true);

@@ -630,6 +630,7 @@
     $("confirm-reason").value = "";
     $("confirm-ok").textContent = a.verb + " wave " + id;
     $("confirm-ok").className = b.classList.contains("danger") ? "danger" : "";
+    $("confirm").returnValue = ""; /* Escape keeps the last value: never resend an action */
     $("confirm").showModal();
   }
 
