@@ -268,6 +268,18 @@ out:
     return is_done;
 }
 
+/* An interrupted delivery goes back in front of the queue. Caller holds h->mu. */
+static void notify_put_back(struct notify_hook *h, const struct notify_event *ev)
+{
+    int64_t dropped = -1;
+    if (notify_queue_push_front(&h->queue, ev, &dropped)) {
+        notify_count(h, "dropped", 1);
+        log_warn("webhook %s: queue full (%zu events): event %" PRId64 " dropped", h->cfg.name,
+                 h->queue.cap, dropped);
+    }
+    notify_gauge(h);
+}
+
 static void *notify_hook_main(void *arg)
 {
     struct notify_hook *h = arg;
@@ -289,8 +301,7 @@ static void *notify_hook_main(void *arg)
             log_error("webhook %s: libcurl could not start: events stay queued", h->cfg.name);
         }
         if (!is_done) {
-            notify_queue_push_front(&h->queue, &ev);
-            notify_gauge(h);
+            notify_put_back(h, &ev);
             break;
         }
     }

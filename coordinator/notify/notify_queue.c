@@ -39,9 +39,13 @@ bool notify_queue_push(struct notify_queue *q, const struct notify_event *ev, in
     return is_full;
 }
 
-bool notify_queue_push_front(struct notify_queue *q, const struct notify_event *ev)
+bool notify_queue_push_front(struct notify_queue *q, const struct notify_event *ev,
+                             int64_t *dropped)
 {
     bool is_full = q->n == q->cap;
+    if (dropped != NULL) {
+        *dropped = is_full ? q->items[(q->head + q->n - 1) % q->cap].event_id : -1;
+    }
     if (is_full) {
         q->n--; /* the newest goes */
     }

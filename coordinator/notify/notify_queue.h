@@ -30,8 +30,10 @@ void notify_queue_cleanup(struct notify_queue *q); /* safe on a zeroed struct */
  * *dropped (may be NULL) receives its event id (else -1). Returns true when one was. */
 bool notify_queue_push(struct notify_queue *q, const struct notify_event *ev, int64_t *dropped);
 /* Puts ev back in front (an event whose delivery was interrupted); when full, the newest
- * is dropped instead. Returns true when one was. */
-bool notify_queue_push_front(struct notify_queue *q, const struct notify_event *ev);
+ * is dropped instead and *dropped (may be NULL) receives its id (else -1). Returns true
+ * when one was. */
+bool notify_queue_push_front(struct notify_queue *q, const struct notify_event *ev,
+                             int64_t *dropped);
 /* Copies the oldest event into *out and removes it; false when empty. */
 bool notify_queue_pop(struct notify_queue *q, struct notify_event *out);
 /* Moves every event of `from` in front of `to`'s (older first), dropping the oldest past

@@ -19,6 +19,9 @@
 #   - TLS is verified: an https hook with ca_file (the receiver's throwaway certificate)
 #     gets the halt; the same receiver without ca_file is refused by libcurl, and the
 #     hook gives up after max_attempts (counted as failed, logged without the URL);
+#   - a hook on a dead port with queue_max = 1 keeps one event in flight and one queued
+#     and drops the other 5 (counted, logged); at shutdown the one in flight goes back
+#     in front (the newest is dropped) and the one left is logged as not delivered;
 #   - SIGHUP with a changed hook list is applied ("changed: webhooks"), and a changed
 #     hook keeps its undelivered events.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -85,7 +88,10 @@ webhooks = (
   { name = "tls-ok"; url = "https://127.0.0.1:$TLS_PORT/hook/tls/$JSON_TOKEN";
     ca_file = "$COORD_TMP/tls.pem"; events = ["wave_halted"]; },
   { name = "tls-untrusted"; url = "https://127.0.0.1:$TLS_PORT/hook/untrusted/$JSON_TOKEN";
-    events = ["wave_halted"]; max_attempts = 2; retry_base_ms = 10; }
+    events = ["wave_halted"]; max_attempts = 2; retry_base_ms = 10; },
+  { name = "tiny-queue"; url = "http://127.0.0.1:$DEAD_PORT/hook/tiny";
+    events = ["wave_state", "stage_completed", "shard_failed"]; queue_max = 1;
+    max_attempts = 100; retry_base_ms = 200; retry_max_s = 1; }
 );
 CONF
 }
@@ -238,6 +244,10 @@ assert_eq "$(jq -s -r '[.[] | "\(.path | split("/")[2]) \(.event)"] | join(",")'
     "tls wave_halted" "what the https receiver got"
 grep -E "webhook tls-untrusted: event [0-9]+ \(wave_halted\) given up after 2 attempts: .*(certificate|SSL)" \
     "$COORD_LOG" >/dev/null || e2e_fail "no give-up line for the untrusted https hook"
+assert_eq "$(sample "$d{hook=\"tiny-queue\",result=\"dropped\"}")" 5 "full queue: dropped"
+assert_eq "$(sample 'shardwave_webhook_queue_length{hook="tiny-queue"}')" 1 "full queue: length"
+assert_eq "$(grep -c 'webhook tiny-queue: queue full (1 events): event [0-9]* dropped' "$COORD_LOG")" 5 \
+    "full queue: log lines"
 assert_eq "$(sample 'shardwave_leases_expired_total')" 0 "expired leases (none in this test)"
 grep -q "webhook ops-json: event $first_id attempt 3 failed" "$COORD_LOG" ||
     e2e_fail "no log line for the timed-out attempt"
@@ -253,7 +263,7 @@ mv "$COORD_TMP/coordinator.next.conf" "$COORD_TMP/coordinator.conf"
 grep -q "changed: webhooks" "$COORD_LOG" && e2e_fail "a reload before the SIGHUP"
 kill -HUP "$COORD_PID"
 wait_for "the reload" grep -q "config reloaded (changed: webhooks)" "$COORD_LOG"
-grep -q "webhooks reloaded: 4 hooks: ops-json, ops-slack, tls-ok, tls-untrusted" "$COORD_LOG" ||
+grep -q "webhooks reloaded: 5 hooks: ops-json, ops-slack, tls-ok, tls-untrusted, tiny-queue" "$COORD_LOG" ||
     e2e_fail "no reload log line"
 api_expect 200 POST "/v1/waves/$halt_wave/abort" "$OP_TOKEN" '{"reason": "webhook test"}'
 slack_aborted()
@@ -293,4 +303,9 @@ for secret in "$JSON_TOKEN" "$SLACK_TOKEN" "$HMAC_SECRET"; do
     fi
 done
 coord_stop
+grep -q "webhook tiny-queue: 1 undelivered event dropped (shutdown)" "$COORD_LOG" ||
+    e2e_fail "no shutdown line for the event the dead hook still held"
+# 5 during the waves, the abort, and the newest when the one in flight went back
+assert_eq "$(grep -c 'webhook tiny-queue: queue full (1 events): event [0-9]* dropped' "$COORD_LOG")" 7 \
+    "full queue: log lines after the shutdown"
 coord_log "ok"

@@ -65,9 +65,12 @@ static void test_push_front(void **state)
     ev = ev_id(3);
     notify_queue_push(&q, &ev, NULL);
     ev = ev_id(1); /* the interrupted delivery goes back first */
-    assert_false(notify_queue_push_front(&q, &ev));
+    int64_t dropped = 0;
+    assert_false(notify_queue_push_front(&q, &ev, &dropped));
+    assert_int_equal(dropped, -1);
     ev = ev_id(0); /* full: the newest (3) goes */
-    assert_true(notify_queue_push_front(&q, &ev));
+    assert_true(notify_queue_push_front(&q, &ev, &dropped));
+    assert_int_equal(dropped, 3);
     expect_ids(&q, (const int64_t[]){0, 1, 2}, 3);
     notify_queue_cleanup(&q);
 }
