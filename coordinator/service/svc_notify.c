@@ -146,6 +146,15 @@ static bool svc_notify_record(const struct svc_view *v, const struct wave_decisi
     return false;
 }
 
+/* Whether a record can be a webhook event (cheap: before the shard counts are built). */
+static bool svc_notify_may_tell(const struct wave_event *wev, const struct wave_record *r)
+{
+    bool is_failure = wev->kind == WAVE_EV_SHARD_FAILED || wev->kind == WAVE_EV_RB_FAILED;
+    return r->kind == WAVE_REC_TRANSITION || r->kind == WAVE_REC_STAGE ||
+           (r->kind == WAVE_REC_SHARD && is_failure && r->shard_idx >= 0 &&
+            (size_t)r->shard_idx == wev->shard_idx);
+}
+
 void svc_notify_decision(struct svc *s, const struct svc_view *v, enum wave_state before,
                          const struct wave_decision *d, const struct wave_event *wev,
                          const int64_t *record_ids, int64_t at_ms)
@@ -153,19 +162,28 @@ void svc_notify_decision(struct svc *s, const struct svc_view *v, enum wave_stat
     if (wev->kind == WAVE_EV_LEASE_EXPIRED && d->n_changes > 0) {
         atomic_fetch_add(&s->notify.n_leases_expired, 1);
     }
-    if (s->notify.fn == NULL || d->n_records == 0) {
+    if (s->notify.fn == NULL) {
         return;
     }
     struct notify_event base;
     struct notify_event ev;
+    bool has_base = false;
     bool shard_told = false;
-    svc_notify_base(v, wev, at_ms, &base);
     enum wave_state state = before; /* as of each record: transitions move it */
     for (size_t i = 0; i < d->n_records; i++) {
+        const struct wave_record *r = &d->records[i];
+        enum wave_state at = state;
+        state = r->kind == WAVE_REC_TRANSITION ? r->to : state;
+        if (!svc_notify_may_tell(wev, r)) {
+            continue;
+        }
+        if (!has_base) { /* counts over every shard: only for decisions worth telling */
+            svc_notify_base(v, wev, at_ms, &base);
+            has_base = true;
+        }
         ev = base;
-        ev.from = ev.to = state;
-        state = d->records[i].kind == WAVE_REC_TRANSITION ? d->records[i].to : state;
-        if (svc_notify_record(v, d, wev, &d->records[i], &shard_told, &ev)) {
+        ev.from = ev.to = at;
+        if (svc_notify_record(v, d, wev, r, &shard_told, &ev)) {
             ev.event_id = record_ids[i];
             s->notify.fn(s->notify.ctx, &ev);
         }
