@@ -2,7 +2,8 @@
 // opens the wave, waits for the full grid (then the agents start: SW_READY_FILE), follows the live
 // updates until the stage bakes, checks every cell's state against the API, and prints
 // the figures: time to the first full render (wall clock, and the page's own script
-// time), script time per update, long tasks, and the bytes of the grid vs the detail.
+// time), script time per update, long tasks, the bytes of the grid vs the detail, and the
+// time to show the start page (fleet and waves) with the 2,000-shard fleet.
 "use strict";
 
 const fs = require("fs");
@@ -59,8 +60,19 @@ async function main() {
     });
     checkEq(mismatched, 0, "cells whose state differs from the API");
 
+    // The start page with the 2,000-shard fleet (histogram, drift, waves).
+    const waveLongTasks = await page.evaluate(() => window.swLongTasks.slice());
+    const t1 = Date.now();
+    await page.evaluate(() => { location.hash = "#/"; });
+    await page.waitForFunction((n) => (document.getElementById("fleet-summary").textContent || "")
+      .startsWith(`${n} shards`) && document.querySelectorAll("#waves tbody tr").length > 0, nShards,
+    { timeout: 30000 });
+    const fleetMs = Date.now() - t1;
+    const fleet = await api(base, opToken, "GET", "/v1/fleet");
+
     const stats = await page.evaluate(() => window.swDashboard.stats);
-    const longTasks = await page.evaluate(() => window.swLongTasks);
+    const fleetLongTasks = (await page.evaluate(() => window.swLongTasks)).slice(waveLongTasks.length);
+    const longTasks = waveLongTasks;
     const measures = await page.evaluate(() =>
       performance.getEntriesByName("sw-update").map((m) => m.duration));
     check(stats.updates > 0, "at least one live update with changes");
@@ -69,9 +81,12 @@ async function main() {
       `${stats.firstRenderMs.toFixed(1)} ms of it in the page's render script`);
     log(`live updates: ${stats.updates} with changes, script time mean ${mean.toFixed(1)} ms, ` +
       `max ${stats.maxUpdateMs.toFixed(1)} ms; ${stats.notModified} polls answered 304`);
-    log(`long tasks (> 50 ms): ${longTasks.length}` +
+    log(`long tasks (> 50 ms) on the wave page: ${longTasks.length}` +
       (longTasks.length ? `, longest ${Math.max(...longTasks).toFixed(0)} ms` : ""));
     log(`bytes per poll: grid ${grid.text.length}, full detail ${detail.text.length}`);
+    log(`start page (fleet of ${nShards}: ${fleet.text.length} bytes, histogram, drift, waves): ${fleetMs} ms, ` +
+      `long tasks: ${fleetLongTasks.length}` +
+      (fleetLongTasks.length ? `, longest ${Math.max(...fleetLongTasks).toFixed(0)} ms` : ""));
     check(problems.length === 0, `no page errors: ${problems.join("; ")}`);
   } finally {
     await browser.close();
