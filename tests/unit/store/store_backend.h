@@ -1,10 +1,10 @@
 /*
  * The store tests run against both backends: SQLite files by default, PostgreSQL when
  * SW_STORE_TEST_BACKEND=pg (ctest registers each store test binary twice). Each test
- * gets a fresh store: a temporary file, or a fresh database on SW_TEST_PG_DSN (dropped
- * at the end); a PostgreSQL run without a server skips (exit 77) unless
- * SW_TEST_REQUIRE_SERVERS=1. Raw SQL checks go through the engine library, beside
- * the store's own connection.
+ * gets a fresh store: a temporary file, or a fresh schema in the test binary's own
+ * database on SW_TEST_PG_DSN (dropped at exit); a PostgreSQL run without a server skips (exit 77)
+ * unless SW_TEST_REQUIRE_SERVERS=1. Raw SQL checks go through the engine library, beside the
+ * store's own connection.
  */
 #ifndef SW_TESTS_UNIT_STORE_BACKEND_H
 #define SW_TESTS_UNIT_STORE_BACKEND_H
@@ -21,7 +21,8 @@
 
 struct store_backend {
     bool is_pg;
-    struct testdb db;
+    struct testdb db; /* PostgreSQL: db.dsn names the store's schema */
+    char schema[16];  /* PostgreSQL: the store's own schema */
     char *dir;        /* SQLite: the temporary directory */
     const char *path; /* what store_open takes: the file path or the URL */
 };
@@ -40,17 +41,61 @@ static inline void store_backend_require(void)
     }
 }
 
+/* PostgreSQL: one database per test binary (created on first use, dropped at exit);
+ * each store gets a schema of its own in it (search_path through the URL's options),
+ * which is as fresh as a new database and far cheaper to make. */
+static struct testdb store_backend_pg_db;
+static unsigned store_backend_n_schemas;
+
+static inline void store_backend_pg_drop_db(void)
+{
+    testdb_drop(&store_backend_pg_db);
+}
+
+static inline int store_backend_sql(const char *dsn, const char *sql)
+{
+    struct engine *eng = NULL;
+    struct sw_err err = {0};
+    int rc = engine_open(dsn, 0, &eng, &err);
+    if (rc == 0) {
+        rc = engine_query(eng, sql, NULL, 0, NULL, &err);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", sql, err.msg);
+    }
+    engine_close(eng);
+    return rc;
+}
+
+static inline int store_backend_create_pg(struct store_backend *b)
+{
+    char sql[128];
+    if (store_backend_pg_db.name[0] == '\0') {
+        if (testdb_create(MIGSET_ENGINE_PG, "store", &store_backend_pg_db) != 0) {
+            return -1;
+        }
+        atexit(store_backend_pg_drop_db);
+    }
+    b->db = store_backend_pg_db;
+    snprintf(b->schema, sizeof b->schema, "s%u", ++store_backend_n_schemas);
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", b->schema);
+    if (store_backend_sql(store_backend_pg_db.dsn, sql) != 0 ||
+        snprintf(b->db.dsn, sizeof b->db.dsn, "%s%coptions=-csearch_path%%3D%s",
+                 store_backend_pg_db.dsn, strchr(store_backend_pg_db.dsn, '?') ? '&' : '?',
+                 b->schema) >= (int)sizeof b->db.dsn) {
+        return -1;
+    }
+    b->path = b->db.dsn;
+    return 0;
+}
+
 /* A fresh, empty store location; 0 or -1. */
 static inline int store_backend_create(struct store_backend *b)
 {
     memset(b, 0, sizeof *b);
     b->is_pg = store_backend_is_pg();
     if (b->is_pg) {
-        if (testdb_create(MIGSET_ENGINE_PG, "store", &b->db) != 0) {
-            return -1;
-        }
-        b->path = b->db.dsn;
-        return 0;
+        return store_backend_create_pg(b);
     }
     b->dir = testdb_mkdtemp("store");
     if (b->dir == NULL ||
@@ -64,8 +109,10 @@ static inline int store_backend_create(struct store_backend *b)
 
 static inline void store_backend_drop(struct store_backend *b)
 {
-    if (b->is_pg) {
-        testdb_drop(&b->db);
+    char sql[128];
+    if (b->is_pg && b->schema[0] != '\0') {
+        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", b->schema);
+        store_backend_sql(store_backend_pg_db.dsn, sql);
     } else if (b->dir != NULL) {
         testdb_rmtree(b->dir);
         free(b->dir);
