@@ -280,6 +280,37 @@ static void test_secondary_needs_schema(void **state)
     store_backend_drop(&empty);
 }
 
+/* A "sqlite:" URL is a file path; a PostgreSQL store that cannot be reached fails with
+ * SW_ECONNECT and never shows the password; a URL libpq cannot parse is SW_EINVAL. */
+static void test_open_urls(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = NULL;
+    struct sw_err err = {0};
+    char url[4200];
+    if (!f->b.is_pg) {
+        snprintf(url, sizeof url, "sqlite:%s", f->path);
+        expect_ok(store_open_secondary(url, NULL, &st, &err), &err);
+        assert_string_equal(store_path(st), f->path);
+        store_close(st);
+    }
+    const char *down = "postgres://sw:pw-secret@127.0.0.1:1/shardwave";
+    assert_int_equal(store_open(down, NULL, &st, &err), SW_ECONNECT);
+    assert_null(st);
+    assert_non_null(
+        strstr(err.msg, "store postgres://sw:***@127.0.0.1:1/shardwave: schema migration"));
+    assert_null(strstr(err.msg, "pw-secret"));
+    assert_int_equal(store_open_secondary(down, NULL, &st, &err), SW_ECONNECT);
+    assert_non_null(strstr(err.msg, "store postgres://sw:***@127.0.0.1:1/shardwave: connecting: "));
+    assert_null(strstr(err.msg, "pw-secret"));
+    struct store_open_opts opts = {.password = "pw-from-file"};
+    assert_int_equal(store_open_secondary("postgresql://sw@127.0.0.1:1/x", &opts, &st, &err),
+                     SW_ECONNECT);
+    assert_null(strstr(err.msg, "pw-from-file"));
+    assert_int_equal(store_open("postgres://sw@127.0.0.1:1/x?bogus=1", NULL, &st, &err), SW_EINVAL);
+    assert_null(st);
+}
+
 /* ---- fleet ---- */
 
 static void assert_ids(char **got, size_t n, const char *const *want, size_t n_want)
@@ -995,23 +1026,12 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_schema_migrated),
-        T(test_second_primary),
-        T(test_other_process_refused),
-        T(test_secondary_needs_schema),
-        T(test_fleet_sync),
-        T(test_fleet_register_and_load),
-        T(test_fingerprint),
-        T(test_migset_put_get),
-        T(test_wave_create_get_list),
-        T(test_busy_shards),
-        T(test_apply_decision),
-        T(test_events_paging),
-        T(test_events_append_only),
-        T(test_persistence),
-        T(test_concurrent_decisions),
-        T(test_agents_and_leases),
-        T(test_newer_schema_refused),
+        T(test_schema_migrated),         T(test_second_primary),     T(test_other_process_refused),
+        T(test_secondary_needs_schema),  T(test_open_urls),          T(test_fleet_sync),
+        T(test_fleet_register_and_load), T(test_fingerprint),        T(test_migset_put_get),
+        T(test_wave_create_get_list),    T(test_busy_shards),        T(test_apply_decision),
+        T(test_events_paging),           T(test_events_append_only), T(test_persistence),
+        T(test_concurrent_decisions),    T(test_agents_and_leases),  T(test_newer_schema_refused),
     };
 #undef T
     store_backend_require();
