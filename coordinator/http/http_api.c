@@ -46,20 +46,39 @@ static json_t *api_inventory_json(const struct svc_inventory_state *inv)
                      inv->reference_set[0] != '\0' ? json_string(inv->reference_set) : json_null());
 }
 
+/* ?shards=true|false (default true): false leaves the shard list out (n_shards instead),
+ * for pollers that need only the histogram and the drift (the dashboard). */
+static int api_fleet_want_shards(const struct http_request *req, bool *want, struct svc_error *e)
+{
+    const char *v = http_request_query(req, "shards");
+    *want = v == NULL || strcmp(v, "true") == 0;
+    if (v != NULL && !*want && strcmp(v, "false") != 0) {
+        return svc_error_set(e, SVC_INVALID_REQUEST, "query 'shards' must be true or false");
+    }
+    return 0;
+}
+
 static int api_fleet_list(void *ctx, const struct http_request *req, struct http_reply *out,
                           struct svc_error *e)
 {
-    (void)req;
     struct http_api *api = ctx;
     struct store_fleet f = {0};
     struct svc_inventory_state inv = {0};
-    int rc = svc_inventory_state_get(api->svc, &inv, e);
+    bool want_shards = true;
+    int rc = api_fleet_want_shards(req, &want_shards, e);
+    if (rc == 0) {
+        rc = svc_inventory_state_get(api->svc, &inv, e);
+    }
     if (rc == 0) {
         rc = svc_fleet_list(api->svc, &f, e);
     }
     if (rc == 0) {
         out->body = http_encode_fleet(&f);
         json_object_set_new(out->body, "inventory", api_inventory_json(&inv));
+    }
+    if (rc == 0 && !want_shards) {
+        json_object_del(out->body, "shards");
+        json_object_set_new(out->body, "n_shards", json_integer((json_int_t)f.fleet.n_shards));
     }
     svc_inventory_state_cleanup(&inv);
     store_fleet_cleanup(&f);

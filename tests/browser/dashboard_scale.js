@@ -68,7 +68,8 @@ async function main() {
       .startsWith(`${n} shards`) && document.querySelectorAll("#waves tbody tr").length > 0, nShards,
     { timeout: 30000 });
     const fleetMs = Date.now() - t1;
-    const fleet = await api(base, opToken, "GET", "/v1/fleet");
+    const fleet = await api(base, opToken, "GET", "/v1/fleet?shards=false");
+    const fullFleet = await api(base, opToken, "GET", "/v1/fleet");
 
     const stats = await page.evaluate(() => window.swDashboard.stats);
     const fleetLongTasks = (await page.evaluate(() => window.swLongTasks)).slice(waveLongTasks.length);
@@ -84,7 +85,8 @@ async function main() {
     log(`long tasks (> 50 ms) on the wave page: ${longTasks.length}` +
       (longTasks.length ? `, longest ${Math.max(...longTasks).toFixed(0)} ms` : ""));
     log(`bytes per poll: grid ${grid.text.length}, full detail ${detail.text.length}`);
-    log(`start page (fleet of ${nShards}: ${fleet.text.length} bytes, histogram, drift, waves): ${fleetMs} ms, ` +
+    log(`start page (fleet of ${nShards}: ${fleet.text.length} bytes without the shard list, ` +
+      `${fullFleet.text.length} with it; histogram, drift, waves): ${fleetMs} ms, ` +
       `long tasks: ${fleetLongTasks.length}` +
       (fleetLongTasks.length ? `, longest ${Math.max(...fleetLongTasks).toFixed(0)} ms` : ""));
     check(problems.length === 0, `no page errors: ${problems.join("; ")}`);

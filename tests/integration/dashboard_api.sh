@@ -5,7 +5,7 @@
 # the page has no inline script or style. GET /v1/waves/{id}/grid (read): one compact row
 # per shard, the stages with counts, an ETag "<id>.<revision>" answered 304 while the wave
 # is unchanged and 200 again after a transition; 401 without a token, 404 for an unknown
-# wave.
+# wave. GET /v1/fleet?shards=false: the histogram and drift without the shard list.
 source "$(dirname "${BASH_SOURCE[0]}")/coord_lib.sh"
 
 coord_setup 24
@@ -71,6 +71,15 @@ get /ui/index.html
 assert_eq "$S" 404 "index.html under /ui/"
 api POST / "" '{}'
 assert_eq "$API_STATUS" 405 "POST /"
+
+# The fleet without its shard list (what the dashboard polls).
+api_expect 200 GET "/v1/fleet?shards=false" "$READ_TOKEN"
+assert_eq "$(jqr '[has("shards"), .n_shards, (.histogram | length), has("drift"), has("inventory")] | map(tostring) | join(" ")')" \
+    "false 24 1 true true" "fleet?shards=false"
+api_expect 200 GET "/v1/fleet?shards=true" "$READ_TOKEN"
+assert_eq "$(jqr '[(.shards | length), has("n_shards")] | map(tostring) | join(" ")')" "24 false" "fleet?shards=true"
+api_expect 400 GET "/v1/fleet?shards=no" "$READ_TOKEN"
+assert_eq "$(jqr .error.message)" "query 'shards' must be true or false" "fleet?shards=no"
 
 # The grid of a wave. No agents: once the canary is dispatched (leased) and the wave is
 # paused, nothing changes until the resume.

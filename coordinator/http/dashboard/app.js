@@ -236,8 +236,8 @@
   /* ---- overview: fleet and waves ----------------------------------------------------- */
 
   async function refreshFleet() {
-    const {doc} = await api("GET", "/v1/fleet");
-    const sig = JSON.stringify([doc.histogram, doc.drift, doc.shards.length,
+    const {doc} = await api("GET", "/v1/fleet?shards=false");
+    const sig = JSON.stringify([doc.histogram, doc.drift, doc.n_shards,
       doc.inventory && doc.inventory.pending.length]);
     if (sig === app.fleetSig) return;
     app.fleetSig = sig;
@@ -247,7 +247,7 @@
   function renderFleet(doc) {
     const drift = doc.drift || [];
     const pending = doc.inventory ? doc.inventory.pending.length : 0;
-    $("fleet-summary").textContent = doc.shards.length + " shards · " + drift.length +
+    $("fleet-summary").textContent = doc.n_shards + " shards · " + drift.length +
       " drifting" + (pending ? " · inventory scan pending on " + pending : "");
     const hist = $("histogram");
     hist.replaceChildren();
