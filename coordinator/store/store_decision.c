@@ -27,8 +27,8 @@ void store_events_free(struct store_event *events, size_t n)
     free(events);
 }
 
-/* The optimistic check: the wave is still in the state (and revision) the decision
- * was computed from. */
+/* Why the optimistic update below changed no row: the wave is gone, or no longer in
+ * the state (and revision) the decision was computed from. */
 static int store_decision_check(struct store *st, const struct store_decision *d,
                                 struct sw_err *err)
 {
@@ -63,35 +63,69 @@ static int store_decision_check(struct store *st, const struct store_decision *d
     return rc;
 }
 
-static int store_decision_wave(struct store *st, const struct store_decision *d, struct sw_err *err)
+/* Reads the RETURNING revision of an optimistic wave update; no row: the check failed. */
+static int store_decision_updated(struct store *st, struct store_q *q,
+                                  const struct store_decision *d, int64_t *revision,
+                                  struct sw_err *err)
 {
-    const struct store_wave *w = d->wave;
-    if (w == NULL) {
-        return store_run(st, err, "UPDATE waves SET revision = revision + 1 WHERE id = ?", "s",
-                         d->wave_id);
+    int rc = store_step(st, q, "updating waves", err);
+    if (rc == 1) {
+        *revision = store_col_int(st, q, 0);
+        rc = store_step(st, q, "updating waves", err);
+        return rc > 0 ? 0 : rc;
     }
-    return store_run(st, err,
-                     "UPDATE waves SET state = ?, is_active = ?, current_stage = ?, "
-                     "stage_phase = ?, phase_until_ms = ?, halt_reason = ?, updated_ms = ?, "
-                     "revision = revision + 1 WHERE id = ?",
-                     "sbisisis", wave_state_name(w->state), (int)wave_state_is_active(w->state),
-                     (int64_t)w->current_stage, wave_stage_phase_name(w->stage_phase),
-                     w->phase_until_ms, w->halt_reason, w->updated_ms, d->wave_id);
+    if (rc == 0) {
+        rc = store_decision_check(st, d, err);
+    }
+    return rc != 0 ? rc
+                   : sw_err_set(err, SW_EINTERNAL, "store %s: wave %s: update matched no row",
+                                st->path, d->wave_id);
 }
 
-/* Keeps the leases table in step with the shard's lease. */
+/* The optimistic check and the new wave row in one statement (one round trip on
+ * PostgreSQL): the row changes only while it still has the expected state (and
+ * revision); *revision receives the bumped revision. */
+static int store_decision_wave(struct store *st, const struct store_decision *d, int64_t *revision,
+                               struct sw_err *err)
+{
+    const struct store_wave *w = d->wave;
+    const char *expected = wave_state_name(d->expected_state);
+    struct store_q *q = NULL;
+    int rc = w == NULL
+                 ? store_stmt(st, &q, err,
+                              "UPDATE waves SET revision = revision + 1 WHERE id = ?1 AND "
+                              "state = ?2 AND (?3 = 0 OR revision = ?3) RETURNING revision",
+                              "ssi", d->wave_id, expected, d->expected_revision)
+                 : store_stmt(st, &q, err,
+                              "UPDATE waves SET state = ?4, is_active = ?5, current_stage = ?6, "
+                              "stage_phase = ?7, phase_until_ms = ?8, halt_reason = ?9, "
+                              "updated_ms = ?10, revision = revision + 1 WHERE id = ?1 AND "
+                              "state = ?2 AND (?3 = 0 OR revision = ?3) RETURNING revision",
+                              "ssisbisisi", d->wave_id, expected, d->expected_revision,
+                              wave_state_name(w->state), (int)wave_state_is_active(w->state),
+                              (int64_t)w->current_stage, wave_stage_phase_name(w->stage_phase),
+                              w->phase_until_ms, w->halt_reason, w->updated_ms);
+    if (rc == 0) {
+        rc = store_decision_updated(st, q, d, revision, err);
+    }
+    store_stmt_done(st, q);
+    return rc;
+}
+
+/* Keeps the leases table in step with the shard's lease (one statement either way). */
 static int store_decision_lease(struct store *st, const char *wave_id,
                                 const struct store_wave_shard *s, struct sw_err *err)
 {
-    int rc = store_run(st, err, "DELETE FROM leases WHERE wave_id = ? AND shard_id = ?", "ss",
-                       wave_id, s->shard_id);
-    if (rc == 0 && s->lease_id[0] != '\0') {
-        rc = store_run(st, err,
-                       "INSERT INTO leases (id, wave_id, shard_id, agent_id, expires_ms) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       "ssssi", s->lease_id, wave_id, s->shard_id, s->agent, s->lease_expires_ms);
+    if (s->lease_id[0] == '\0') {
+        return store_run(st, err, "DELETE FROM leases WHERE wave_id = ? AND shard_id = ?", "ss",
+                         wave_id, s->shard_id);
     }
-    return rc;
+    return store_run(st, err,
+                     "INSERT INTO leases (id, wave_id, shard_id, agent_id, expires_ms) "
+                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (wave_id, shard_id) DO UPDATE SET "
+                     "id = excluded.id, agent_id = excluded.agent_id, "
+                     "expires_ms = excluded.expires_ms",
+                     "ssssi", s->lease_id, wave_id, s->shard_id, s->agent, s->lease_expires_ms);
 }
 
 static int store_decision_shard(struct store *st, const char *wave_id,
@@ -153,12 +187,10 @@ static int store_decision_report(struct store *st, const struct store_decision *
 static int store_decision_txn(struct store *st, const struct store_decision *d,
                               int64_t *new_revision, struct sw_err *err)
 {
-    int rc = store_decision_check(st, d, err);
+    int64_t revision = 0;
+    int rc = store_decision_wave(st, d, &revision, err);
     if (rc == 0 && d->report_id != NULL) {
         rc = store_decision_report(st, d, err);
-    }
-    if (rc == 0) {
-        rc = store_decision_wave(st, d, err);
     }
     for (size_t i = 0; rc == 0 && i < d->n_shards; i++) {
         rc = store_decision_shard(st, d->wave_id, &d->shards[i], err);
@@ -168,13 +200,7 @@ static int store_decision_txn(struct store *st, const struct store_decision *d,
                                 d->event_ids != NULL ? &d->event_ids[i] : NULL, err);
     }
     if (rc == 0 && new_revision != NULL) {
-        struct store_q *q = NULL;
-        rc = store_stmt(st, &q, err, "SELECT revision FROM waves WHERE id = ?", "s", d->wave_id);
-        if (rc == 0 && (rc = store_step(st, q, "reading waves", err)) == 1) {
-            *new_revision = store_col_int(st, q, 0);
-            rc = 0;
-        }
-        store_stmt_done(st, q);
+        *new_revision = revision;
     }
     return rc;
 }
