@@ -203,6 +203,15 @@ static int coord_start_metrics(struct coordinator *c, struct sw_err *err)
     return rc;
 }
 
+/* A new wave starts at once rather than at the scheduler's next tick (tick_ms). */
+static void coord_wave_created(void *ctx)
+{
+    struct coordinator *c = ctx;
+    if (c->sched != NULL) {
+        sched_kick(c->sched);
+    }
+}
+
 static int coord_start_parts(struct coordinator *c, struct sw_err *err)
 {
     int rc = store_open(c->cfg.store_path, &c->store_opts, &c->store, err);
@@ -220,7 +229,9 @@ static int coord_start_parts(struct coordinator *c, struct sw_err *err)
                                 .fleet_file = c->cfg.fleet_file,
                                 .lease_ttl_ms = c->cfg.lease_ttl_ms,
                                 .long_poll_ms = c->cfg.long_poll_ms,
-                                .fence = c->ha != NULL ? ha_epoch(c->ha) : NULL};
+                                .fence = c->ha != NULL ? ha_epoch(c->ha) : NULL,
+                                .on_wave_created = coord_wave_created,
+                                .on_wave_created_ctx = c};
         rc = svc_new(&sc, &c->svc, err);
     }
     if (rc == 0) {

@@ -95,6 +95,44 @@ static void sched_run_gate(struct sched *s, const char *id, const struct svc_tic
     }
 }
 
+/* Ticks in a row a wave may get while each tick changes it (pending -> running, then its
+ * first dispatch; a stage passed, then the next one's), so a transition does not wait a
+ * whole tick_ms for the decision that follows from it. */
+#define SCHED_SETTLE_TICKS 4
+
+static bool sched_revision(struct sched *s, const char *id, int64_t *revision)
+{
+    struct svc_error e = {0};
+    bool ok = svc_wave_revision(s->svc, id, revision, &e) == 0;
+    svc_error_cleanup(&e);
+    return ok;
+}
+
+/* Ticks one wave, again while a tick changed its stored revision (bounded). */
+static void sched_tick_wave(struct sched *s, const char *id)
+{
+    int64_t before = 0;
+    bool has_before = sched_revision(s, id, &before);
+    for (int n = 0; n < SCHED_SETTLE_TICKS; n++) {
+        struct svc_tick_result t = {0};
+        struct sw_err err = {0};
+        int rc = svc_wave_tick(s->svc, id, sw_clock_wall_ms(), &t, &err);
+        if (rc != 0) {
+            log_warn("wave=%s tick failed: %s", id, err.msg);
+        } else if (t.wants_http_gate) {
+            sched_run_gate(s, id, &t);
+        }
+        bool is_gate = t.wants_http_gate;
+        svc_tick_result_cleanup(&t);
+        int64_t after = 0;
+        if (rc != 0 || is_gate || !has_before || !sched_revision(s, id, &after) ||
+            after == before || (s->is_active != NULL && !s->is_active(s->active_ctx))) {
+            return;
+        }
+        before = after;
+    }
+}
+
 /* One pass: expired leases back to pending, then every active wave ticks. */
 static void sched_tick_all(struct sched *s)
 {
@@ -115,13 +153,7 @@ static void sched_tick_all(struct sched *s)
         if (s->is_active != NULL && !s->is_active(s->active_ctx)) {
             break; /* lost the lead mid-pass: the new leader ticks the rest */
         }
-        struct svc_tick_result t = {0};
-        if (svc_wave_tick(s->svc, ids[i], sw_clock_wall_ms(), &t, &err) != 0) {
-            log_warn("wave=%s tick failed: %s", ids[i], err.msg);
-        } else if (t.wants_http_gate) {
-            sched_run_gate(s, ids[i], &t);
-        }
-        svc_tick_result_cleanup(&t);
+        sched_tick_wave(s, ids[i]);
     }
     free(ids);
 }

@@ -23,6 +23,8 @@ int svc_new(const struct svc_config *cfg, struct svc **out, struct sw_err *err)
     s->lease_ttl_ms = cfg->lease_ttl_ms > 0 ? cfg->lease_ttl_ms : 30000;
     s->long_poll_ms = cfg->long_poll_ms;
     s->fence = cfg->fence;
+    s->on_wave_created = cfg->on_wave_created;
+    s->on_wave_created_ctx = cfg->on_wave_created_ctx;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->wave_mu, NULL);
     pthread_mutex_init(&s->agent_mu, NULL);

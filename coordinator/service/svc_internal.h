@@ -94,7 +94,9 @@ struct svc {
     char *store_path;
     int64_t lease_ttl_ms;
     int64_t long_poll_ms;
-    const _Atomic int64_t *fence; /* NULL = no fencing */
+    const _Atomic int64_t *fence;       /* NULL = no fencing */
+    void (*on_wave_created)(void *ctx); /* svc_config's hook; NULL = none */
+    void *on_wave_created_ctx;
     pthread_mutex_t mu;
     char *fleet_file;
     struct store *pool[SVC_POOL_MAX];

@@ -358,6 +358,9 @@ int svc_wave_create(struct svc *s, const char *digest, const struct wave_plan *p
     if (rc == 0) {
         log_info("wave=%s created by %s: %zu stages, target %s %s, set %.12s", w.id, actor,
                  r.n_stages, r.target, plan_direction_name(r.direction), digest);
+        if (s->on_wave_created != NULL) {
+            s->on_wave_created(s->on_wave_created_ctx);
+        }
     }
 out:
     lint_report_cleanup(&lint);

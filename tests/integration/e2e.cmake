@@ -16,3 +16,5 @@ sw_script_test(NAME e2e_inventory SCRIPT e2e_inventory.sh TIMEOUT 300)
 sw_script_test(NAME e2e_cancel SCRIPT e2e_cancel.sh TIMEOUT 300)
 # Plan transaction = "shard": one transaction per shard (pg + SQLite), MariaDB refused.
 sw_script_test(NAME e2e_shard_txn SCRIPT e2e_shard_txn.sh TIMEOUT 300)
+# A new wave starts at once (tick_ms 60 s): the creation kicks the scheduler.
+sw_script_test(NAME e2e_start_now SCRIPT e2e_start_now.sh TIMEOUT 120)
