@@ -85,21 +85,26 @@ static bool svc_notify_failed_shard(const struct svc_view *v, const struct wave_
     return true;
 }
 
-/* The index of the stage named in "stage <name>: passed", or -1 for other messages. */
-static long svc_notify_passed_stage(const struct svc_view *v, const char *message)
+/* The index of the stage a record says passed, or -1: "stage <name>: passed" (a stage
+ * record: bake done, no gate) or "stage <name>: gate passed[: detail]" (a gate record). */
+static long svc_notify_passed_stage(const struct svc_view *v, const struct wave_record *r)
 {
     static const char prefix[] = "stage ";
-    static const char suffix[] = ": passed";
-    size_t len = message != NULL ? strlen(message) : 0;
-    if (len <= sizeof prefix + sizeof suffix - 2 ||
-        strncmp(message, prefix, sizeof prefix - 1) != 0 ||
-        strcmp(message + len - (sizeof suffix - 1), suffix) != 0) {
+    static const char gate[] = ": gate passed";
+    const char *m = r->message != NULL ? r->message : "";
+    if (strncmp(m, prefix, sizeof prefix - 1) != 0) {
         return -1;
     }
-    size_t name_len = len - (sizeof prefix - 1) - (sizeof suffix - 1);
+    m += sizeof prefix - 1;
     for (size_t i = 0; i < v->view.n_stages; i++) {
         const char *name = v->view.stages[i].name;
-        if (strlen(name) == name_len && strncmp(name, message + sizeof prefix - 1, name_len) == 0) {
+        size_t n = strlen(name);
+        const char *rest = strncmp(m, name, n) == 0 ? m + n : NULL;
+        bool is_pass = rest != NULL && r->kind == WAVE_REC_STAGE && strcmp(rest, ": passed") == 0;
+        bool is_gate = rest != NULL && r->kind == WAVE_REC_GATE &&
+                       strncmp(rest, gate, sizeof gate - 1) == 0 &&
+                       (rest[sizeof gate - 1] == '\0' || rest[sizeof gate - 1] == ':');
+        if (is_pass || is_gate) {
             return (long)i;
         }
     }
@@ -120,9 +125,9 @@ static bool svc_notify_record(const struct svc_view *v, const struct wave_decisi
                           d->reason != NULL ? d->reason : (wev->detail != NULL ? wev->detail : ""));
         (void)svc_notify_failed_shard(v, wev, ev);
         return true;
-    case WAVE_REC_STAGE: {
-        long idx =
-            v->detail.wave.state == WAVE_ROLLING_BACK ? -1 : svc_notify_passed_stage(v, r->message);
+    case WAVE_REC_STAGE:
+    case WAVE_REC_GATE: {
+        long idx = v->detail.wave.state == WAVE_ROLLING_BACK ? -1 : svc_notify_passed_stage(v, r);
         if (idx >= 0) {
             ev->kind = NOTIFY_STAGE_COMPLETED;
             svc_notify_stage(v, (size_t)idx, ev);
@@ -138,7 +143,6 @@ static bool svc_notify_record(const struct svc_view *v, const struct wave_decisi
         ev->kind = NOTIFY_SHARD_FAILED;
         notify_event_copy(ev->reason, sizeof ev->reason, r->message);
         return true;
-    case WAVE_REC_GATE:
     case WAVE_REC_OPERATOR:
     case WAVE_REC_KIND_COUNT:
         break;
@@ -151,6 +155,7 @@ static bool svc_notify_may_tell(const struct wave_event *wev, const struct wave_
 {
     bool is_failure = wev->kind == WAVE_EV_SHARD_FAILED || wev->kind == WAVE_EV_RB_FAILED;
     return r->kind == WAVE_REC_TRANSITION || r->kind == WAVE_REC_STAGE ||
+           r->kind == WAVE_REC_GATE ||
            (r->kind == WAVE_REC_SHARD && is_failure && r->shard_idx >= 0 &&
             (size_t)r->shard_idx == wev->shard_idx);
 }

@@ -6,7 +6,7 @@ coordinator sends (X-Shardwave-Event, -Event-Id, -Delivery-Attempt, -Signature, 
 whether the HMAC-SHA256 signature verifies with --secret-file, the body as parsed JSON,
 and what the receiver did: "503" for the first --fail-first POSTs to --fail-path, "hang"
 for the next one there (it sleeps --hang-seconds, past the sender's timeout, before
-answering), else "200". Writes its port to --port-file once listening. With --tls-cert
+answering), else "200". A GET (an HTTP gate) always gets 200. Writes its port to --port-file once listening. With --tls-cert
 and --tls-key it serves HTTPS.
 """
 import argparse
@@ -39,6 +39,13 @@ def main():
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, fmt, *a):
             pass
+
+        def do_GET(self):
+            # an HTTP gate of the test's plan: always passes
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length", "0"))

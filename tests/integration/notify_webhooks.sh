@@ -112,8 +112,10 @@ e2e_start
 coord_upload_set "$COORD_TMP/set"
 E2E_DIGEST=$COORD_DIGEST
 plan='{"name": "P", "target": "T", "stages": [
-  {"name": "canary", "select": "tier=canary", "max_parallel": 1},
+  {"name": "canary", "select": "tier=canary", "max_parallel": 1,
+   "gate": {"http": "http://127.0.0.1:RP/gate?wave={wave}", "timeout_seconds": 5}},
   {"name": "rest", "rest": true, "max_parallel": 4}]}'
+plan=${plan/RP/$RECV_PORT} # the canary's gate passes (its stage_completed comes from the gate)
 e2e_wave "${plan/T/2}"
 done_wave=$E2E_WAVE
 e2e_wait_state completed
@@ -123,7 +125,8 @@ e2e_wait_state halted
 canary=${E2E_SHARDS[0]}
 
 # The events each hook must get, from the store (GET /v1/waves/{id}/events): JSON hook:
-# transitions, passed stages, the first record of each failed shard; Slack: the halt.
+# transitions, passed stages (the canary's by its gate), the first record of each failed
+# shard.
 expected_events()
 {
     local w
@@ -131,6 +134,7 @@ expected_events()
         api_expect 200 GET "/v1/waves/$w/events" "$READ_TOKEN"
         jq -c --arg w "$w" '[.events // . | .[] | select(.kind == "transition" or
             (.kind == "stage" and (.message | endswith(": passed"))) or
+            (.kind == "gate" and (.message | test("^stage \\S+: gate passed"))) or
             (.kind == "shard" and (.message | test("^shard \\S+ failed"))))
             | {id, wave: $w, kind, to}] | .[]' <<<"$API_BODY"
     done
