@@ -5,7 +5,7 @@
 // every shard and the failing shard's error, pause refused to a read token (403 in words),
 // pause by an operator after a confirmation naming the wave (checked through the API),
 // a second pause refused (409 illegal_transition in words), a cancelled abort that sends
-// nothing, resume; screenshots in the test's output folder; no page or CSP errors.
+// nothing, resume retrying the failed shard; screenshots in the test's output folder; no page or CSP errors.
 "use strict";
 
 const path = require("path");
@@ -136,10 +136,24 @@ async function main() {
     checkContains(await text(page, "#action-result"), "409", "result after Escape");
     checkEq(await waveState(), "paused", "state after an abort dismissed with Escape");
 
-    // Resume.
-    await action(page, "resume", "Resume", true);
+    // Resume, retrying the failed shard.
+    await page.locator("#wave button[data-action=pause]").click();
+    check(await page.locator("#confirm-retry-row").isHidden(), "no retry choice for pause");
+    await page.locator("#confirm-cancel").click();
+    await page.locator("#wave button[data-action=resume]").click();
+    await page.locator("#confirm-retry").check();
+    await page.locator("#confirm-cancel").click();
+    await page.locator("#confirm").waitFor({ state: "hidden" });
+    await page.locator("#wave button[data-action=resume]").click();
+    check(!(await page.locator("#confirm-retry").isChecked()), "the retry choice starts unchecked");
+    await page.locator("#confirm-retry").check();
+    await page.screenshot({ path: path.join(out, "confirm-resume.png") });
+    await page.locator("#confirm-ok").click();
     await waitText(page, "#action-result", "resumed");
     checkEq(await waveState(), "running", "state through the API after resume");
+    const evs = await api(base, readToken, "GET", `/v1/waves/${wave}/events`);
+    check(evs.body.events.some((e) => (e.message || "").startsWith(`shard ${failing} re-queued by ops-oncall`)),
+      "the failed shard re-queued by the resume (retry_failed)");
     await waitText(page, "#wave-state", "running");
     await page.screenshot({ path: path.join(out, "wave.png"), fullPage: true });
 

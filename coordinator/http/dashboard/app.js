@@ -608,8 +608,8 @@
       const tr = el("tr", "ev-" + e.kind);
       const at = el("td", "muted nowrap", fmtClock(e.at));
       at.title = fmtTime(e.at);
-      tr.append(el("td", "muted", e.id), at, el("td", null, e.actor),
-        el("td", null, e.kind), el("td", "mono", e.shard || ""), el("td", null, what));
+      tr.append(el("td", "muted", e.id), at, el("td", "nowrap", e.actor),
+        el("td", "nowrap", e.kind), el("td", "mono nowrap", e.shard || ""), el("td", null, what));
       frag.append(tr);
     }
     body.prepend(frag);
@@ -628,6 +628,8 @@
     $("confirm-h").textContent = a.verb + " wave " + id + "?";
     $("confirm-text").textContent = a.text;
     $("confirm-reason").value = "";
+    $("confirm-retry").checked = false;
+    $("confirm-retry-row").hidden = b.dataset.action !== "resume";
     $("confirm-ok").textContent = a.verb + " wave " + id;
     $("confirm-ok").className = b.classList.contains("danger") ? "danger" : "";
     $("confirm").returnValue = ""; /* Escape keeps the last value: never resend an action */
@@ -641,12 +643,14 @@
     if (dlg.returnValue !== "ok" || !act) return;
     const a = ACTIONS[act.name];
     const reason = $("confirm-reason").value.trim();
+    const body = reason ? {reason} : {};
+    if (act.name === "resume" && $("confirm-retry").checked) body.retry_failed = true;
     const out = $("action-result");
     out.className = "";
     out.textContent = a.verb + " wave " + act.wave + ": sending…";
     try {
       const {doc} = await api("POST", "/v1/waves/" + encodeURIComponent(act.wave) + "/" + act.name,
-        {body: reason ? {reason} : {}});
+        {body});
       out.textContent = "Wave " + act.wave + " " + a.done + ": the coordinator reports state " +
         doc.state + ".";
       out.className = "ok";
