@@ -118,7 +118,7 @@ async function main() {
     checkEq(paused, `Wave ${wave} paused: the coordinator reports state paused.`, "pause result");
     checkEq(await waveState(), "paused", "state through the API after pause");
     await waitText(page, "#wave-state", "paused");
-    await waitText(page, "#events", "ops-oncall");
+    await waitText(page, "#events", "running -> paused by ops-oncall"); // the live event log
 
     // A second pause: the coordinator's 409 in words.
     await action(page, "pause", "Pause", true);
