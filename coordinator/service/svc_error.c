@@ -2,6 +2,7 @@
 #include "service/svc_error.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 static const char *const svc_code_names[SVC_CODE_COUNT] = {
@@ -53,6 +54,8 @@ enum svc_code svc_code_from_sw(int sw_code)
         return SVC_PROTOCOL_MISMATCH;
     case SW_EFENCED:
         return SVC_NOT_LEADER;
+    case SW_ECONNECT:
+        return SVC_UNAVAILABLE; /* the store's server is unreachable: retry (nothing written) */
     default:
         return SVC_INTERNAL;
     }
@@ -124,7 +127,8 @@ int svc_error_from(struct svc_error *e, enum svc_code code, const struct sw_err 
         sw_err_copy(&e->err, err);
     }
     e->err.code = sw;
-    e->code = code != SVC_OK && sw != SW_EFENCED ? code : svc_code_from_sw(sw);
+    bool is_store_state = sw == SW_EFENCED || sw == SW_ECONNECT; /* not the request's fault */
+    e->code = code != SVC_OK && !is_store_state ? code : svc_code_from_sw(sw);
     return sw;
 }
 

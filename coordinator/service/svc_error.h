@@ -46,8 +46,8 @@ struct svc_error {
 /* Stable API name, e.g. "shard_busy". */
 const char *svc_code_name(enum svc_code c);
 /* The API code for a plain sw_err code: SW_EINVAL invalid_request, SW_ENOTFOUND not_found,
- * SW_ECONFLICT conflict, SW_ETOOBIG payload_too_large, SW_EFENCED not_leader, anything
- * else internal_error. */
+ * SW_ECONFLICT conflict, SW_ETOOBIG payload_too_large, SW_EFENCED not_leader,
+ * SW_ECONNECT (the store's server unreachable) unavailable, anything else internal_error. */
 enum svc_code svc_code_from_sw(int sw_code);
 /* Sets code and message; returns the matching negative sw code (SW_EINVAL for 4xx-ish
  * codes, SW_ENOTFOUND, SW_ECONFLICT, SW_ETOOBIG, SW_EINTERNAL) so callers can
@@ -56,7 +56,8 @@ int svc_error_set(struct svc_error *e, enum svc_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Adopts a propagated sw_err, keeping its message and hint; code from svc_code_from_sw
  * unless `code` is not SVC_OK. SW_EFENCED (a write refused because this coordinator lost
- * the leader lease) is always SVC_NOT_LEADER. Returns err->code (negative). */
+ * the leader lease) is always SVC_NOT_LEADER, SW_ECONNECT (the store's server is
+ * unreachable; nothing was written) always SVC_UNAVAILABLE. Returns err->code (negative). */
 int svc_error_from(struct svc_error *e, enum svc_code code, const struct sw_err *err);
 /* Adds a member to details (consumes value). */
 void svc_error_detail(struct svc_error *e, const char *key, json_t *value);

@@ -240,6 +240,7 @@ static void test_status_table(void **state)
         {SVC_PAYLOAD_TOO_LARGE, 413, "payload_too_large"},
         {SVC_INTERNAL, 500, "internal_error"},
         {SVC_UNAVAILABLE, 503, "unavailable"},
+        {SVC_NOT_LEADER, 503, "not_leader"}, /* 307 when the leader is known */
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         assert_int_equal(http_status_for(rows[i].code), rows[i].status);
@@ -247,6 +248,8 @@ static void test_status_table(void **state)
     }
     assert_int_equal(svc_code_from_sw(SW_ENOTFOUND), SVC_NOT_FOUND);
     assert_int_equal(svc_code_from_sw(SW_EIO), SVC_INTERNAL);
+    assert_int_equal(svc_code_from_sw(SW_EFENCED), SVC_NOT_LEADER);
+    assert_int_equal(svc_code_from_sw(SW_ECONNECT), SVC_UNAVAILABLE);
 }
 
 int main(void)
