@@ -65,6 +65,9 @@ struct svc_view {
     /* No claimable shard (leased by the state machine, no agent yet) has an index below
      * this: claims scan from here instead of from the first shard (svc_lease.c). */
     size_t claim_lo;
+    /* The wave's migration set, loaded by the first claim (svc_lease.c); NULL until then.
+     * Immutable (the wave's digest), so it lives as long as the view. */
+    struct migset *set;
     uint64_t fleet_gen; /* s->fleet_gen when read */
     bool is_stale;      /* an update could not be applied: read again */
 };

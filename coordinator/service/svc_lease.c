@@ -219,10 +219,9 @@ static int svc_take_wave(struct svc *s, struct store *st, struct svc_take *t, st
                          struct sw_err *err)
 {
     struct svc_claims c = {0};
-    struct migset *set = NULL;
     int rc = svc_claims_pick(s, t, v, &c, err);
-    if (rc == 0 && c.n > 0) {
-        rc = store_migset_load(st, v->detail.wave.digest, &set, err);
+    if (rc == 0 && c.n > 0 && v->set == NULL) { /* loaded once per view, not per claim */
+        rc = store_migset_load(st, v->detail.wave.digest, &v->set, err);
     }
     if (rc == 0 && c.n > 0) {
         struct store_decision sd = {.wave_id = v->detail.wave.id,
@@ -239,11 +238,10 @@ static int svc_take_wave(struct svc *s, struct store *st, struct svc_take *t, st
     }
     for (size_t k = 0; rc == 0 && k < c.n; k++) {
         struct wire_lease *l = &t->out->leases[t->out->n_leases++];
-        rc = svc_lease_build(v, &c.rows[k], set, c.engines[k], s->lease_ttl_ms, l, err);
+        rc = svc_lease_build(v, &c.rows[k], v->set, c.engines[k], s->lease_ttl_ms, l, err);
         log_info("wave=%s shard=%s agent=%s lease %s: %s", v->detail.wave.id, c.rows[k].shard_id,
                  t->agent, c.rows[k].lease_id, wire_lease_kind_name(l->kind));
     }
-    migset_free(set);
     svc_claims_cleanup(&c);
     return rc;
 }

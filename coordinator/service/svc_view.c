@@ -45,6 +45,7 @@ static void svc_view_free(struct svc_view *v)
     free(v->shards);
     free(v->fleet);
     free(v->slots);
+    migset_free(v->set);
     wave_plan_cleanup(&v->plan);
     store_wave_detail_cleanup(&v->detail);
     free(v);
