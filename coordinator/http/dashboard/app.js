@@ -60,6 +60,7 @@
     tick: 0,
     timer: null,
     running: false,
+    again: false,
     wavesSig: null,
     fleetSig: null,
     grid: null,
@@ -204,8 +205,12 @@
   }
 
   async function poll() {
-    if (app.running) return;
+    if (app.running) {
+      app.again = true; /* the view or the wave changed meanwhile: poll again at once */
+      return;
+    }
     app.running = true;
+    app.again = false;
     const view = app.route.view;
     try {
       if (!document.hidden && app.token) {
@@ -230,7 +235,8 @@
       setConn("connection problem");
     }
     app.running = false;
-    if (app.token) app.timer = setTimeout(poll, POLL_MS);
+    clearTimeout(app.timer);
+    if (app.token) app.timer = setTimeout(poll, app.again ? 0 : POLL_MS);
   }
 
   /* ---- overview: fleet and waves ----------------------------------------------------- */
