@@ -8,11 +8,13 @@
 
 #include <curl/curl.h>
 
+#include "sw/clock.h"
 #include "sw/log.h"
 #include "sw/redirect.h"
 #include "sw/strbuf.h"
 
-#define AGENT_HTTP_URL_MAX 2048
+#define AGENT_HTTP_URL_MAX          2048
+#define AGENT_HTTP_ELECTION_WAIT_MS 1000
 
 struct agent_http {
     CURL *curl;
@@ -248,9 +250,28 @@ out:
     return rc;
 }
 
+/* Every coordinator answered 503 not_leader (an election in progress: the leader's lease
+ * is lapsing): waits a second here, rather than failing into the caller's growing backoff,
+ * while the request's time allows. False: give the 503 to the caller. */
+static bool agent_http_wait_election(const struct agent_http *h, const struct agent_http_resp *r,
+                                     int64_t deadline_ms)
+{
+    if (r->status != 503 || strstr(r->body, "\"not_leader\"") == NULL) {
+        return false;
+    }
+    for (int i = 0; i < AGENT_HTTP_ELECTION_WAIT_MS / 50; i++) {
+        if (sw_clock_mono_ms() + 50 > deadline_ms || (h->abort_flag != NULL && *h->abort_flag)) {
+            return false;
+        }
+        sw_clock_sleep_ms(50, NULL);
+    }
+    return true;
+}
+
 int agent_http_post(struct agent_http *h, const char *path, const char *body, int64_t extra_wait_ms,
                     struct agent_http_resp *resp, struct sw_err *err)
 {
+    int64_t deadline_ms = sw_clock_mono_ms() + h->request_timeout_ms;
     size_t n_failed = 0;
     size_t n_tries = h->n_urls + (h->learned[0] != '\0'); /* each coordinator once */
     int n_redirects = 0;
@@ -259,7 +280,10 @@ int agent_http_post(struct agent_http *h, const char *path, const char *body, in
         bool is_retryable = rc == SW_ECONNECT || (rc == 0 && resp->status == 503);
         if (is_retryable) {
             agent_http_next(h); /* the next request starts elsewhere too */
-            if (++n_failed >= n_tries) {
+            if (++n_failed >= n_tries && rc == 0 &&
+                agent_http_wait_election(h, resp, deadline_ms)) {
+                n_failed = 0;
+            } else if (n_failed >= n_tries) {
                 return rc;
             }
             agent_http_resp_cleanup(resp);

@@ -5,7 +5,9 @@
  *
  * Several coordinators (docs/ha.md): the client knows a list of base URLs. A request
  * goes to the one that answered last; when it cannot be reached, or answers 503
- * not_leader (no leader known), the next is tried at once (each once per request). A
+ * not_leader (no leader known), the next is tried at once (each once per round); when
+ * every one answered 503 not_leader (an election), a new round starts a second later,
+ * within the request timeout. A
  * follower's 307 is followed here, not by libcurl (which would drop the token on
  * another host or port): only to a URL of the list, or to another port or path of a
  * listed host and scheme, re-sending the body and the token.

@@ -10,17 +10,20 @@
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "daemon/agent_http.h"
 #include "http/http_server.h"
+#include "sw/clock.h"
 #include "sw/redirect.h"
 
 /* One fake coordinator: its role as the leader callback reports it. */
 struct fake {
     const char *name;
     bool is_leader;
+    pthread_mutex_t mu;   /* guards leader_url once the server runs */
     char leader_url[128]; /* "" = no leader known */
     struct http_server *srv;
     char url[64];
@@ -28,16 +31,18 @@ struct fake {
 
 static void fake_leader(void *ctx, struct http_leader *out)
 {
-    const struct fake *f = ctx;
+    struct fake *f = ctx;
     memset(out, 0, sizeof *out);
     out->is_ha = true;
     out->is_leader = f->is_leader;
     snprintf(out->self_id, sizeof out->self_id, "%s", f->name);
+    pthread_mutex_lock(&f->mu);
     if (f->leader_url[0] != '\0') {
         snprintf(out->leader_id, sizeof out->leader_id, "leader");
         snprintf(out->leader_url, sizeof out->leader_url, "%s", f->leader_url);
         out->leader_epoch = 7;
     }
+    pthread_mutex_unlock(&f->mu);
 }
 
 static int fake_auth(void *ctx, const char *token, char *name, size_t cap, enum http_role *role)
@@ -69,6 +74,7 @@ static const struct http_route routes[] = {
 
 static void fake_start(struct fake *f)
 {
+    pthread_mutex_init(&f->mu, NULL);
     struct http_server_config cfg = {.listen_addr = "127.0.0.1",
                                      .routes = routes,
                                      .n_routes = 2,
@@ -89,7 +95,7 @@ static int post(const char *const *urls, size_t n, long *status, char *served, s
                                 .n_urls = n,
                                 .token = "agent-secret",
                                 .connect_timeout_ms = 2000,
-                                .request_timeout_ms = 5000};
+                                .request_timeout_ms = 1500};
     struct agent_http *h = NULL;
     struct agent_http_resp resp = {0};
     assert_int_equal(agent_http_new(&o, &h, err), 0);
@@ -174,6 +180,46 @@ static void test_follow(void **state)
     http_server_free(stray.srv);
 }
 
+struct elect {
+    struct fake *f;
+    const char *leader_url;
+};
+
+/* Ends the election 300 ms in: the follower learns who leads. */
+static void *elect_later(void *arg)
+{
+    struct elect *el = arg;
+    sw_clock_sleep_ms(300, NULL);
+    pthread_mutex_lock(&el->f->mu);
+    snprintf(el->f->leader_url, sizeof el->f->leader_url, "%s", el->leader_url);
+    pthread_mutex_unlock(&el->f->mu);
+    return NULL;
+}
+
+/* Every coordinator answers 503 not_leader: the client waits for the election (instead of
+ * failing into the caller's backoff) and reaches the leader once it is known. */
+static void test_wait_election(void **state)
+{
+    (void)state;
+    struct fake leader = {.name = "leader", .is_leader = true};
+    struct fake voter = {.name = "voter"};
+    fake_start(&leader);
+    fake_start(&voter);
+    struct elect el = {&voter, leader.url};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, elect_later, &el), 0);
+    const char *urls[] = {voter.url};
+    char served[32];
+    long status = 0;
+    struct sw_err err = {0};
+    assert_int_equal(post(urls, 1, &status, served, sizeof served, &err), 0);
+    assert_int_equal(status, 200);
+    assert_string_equal(served, "leader");
+    pthread_join(t, NULL);
+    http_server_free(leader.srv);
+    http_server_free(voter.srv);
+}
+
 /* Reads are served by a follower; the 307 names the leader in Location and in the body. */
 static void test_follower_answers(void **state)
 {
@@ -256,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_redirect_base),
         cmocka_unit_test(test_follower_answers),
         cmocka_unit_test(test_follow),
+        cmocka_unit_test(test_wait_election),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
