@@ -455,13 +455,17 @@ static void agent_work_steps_retry(struct agent_run *run, struct engine **eng,
                                    const struct migset *set)
 {
     struct sw_err err = {0};
-    while (agent_work_steps(run, *eng, set, true) == SW_ECONNECT) {
+    /* bounded: each lost connection counts as an attempt */
+    for (int lost = 1;
+         agent_work_steps(run, *eng, set, lost < run->env->connect_attempts) == SW_ECONNECT;
+         lost++) {
         agent_work_disconnect(run, *eng);
         *eng = NULL;
         if (agent_work_connect(run, eng, &err) != 0) {
-            agent_work_report_failure(run, WIRE_OUT_FAILED, NULL, WIRE_HEALTH_UNREACHABLE,
-                                      agent_work_failure(run, err.code, WIRE_HEALTH_UNREACHABLE),
-                                      err.msg);
+            bool stop = run->job->stop; /* nothing ran: given back */
+            agent_work_report_failure(
+                run, stop ? WIRE_OUT_RELEASED : WIRE_OUT_FAILED, NULL, WIRE_HEALTH_UNREACHABLE,
+                agent_work_failure(run, err.code, WIRE_HEALTH_UNREACHABLE), stop ? NULL : err.msg);
             return;
         }
         log_write(LOG_INFO, run->kv, "reconnected: running the steps again from the history");
@@ -516,9 +520,11 @@ void agent_work_run(const struct agent_work_env *env, struct agent_job *job)
         goto out;
     }
     if (agent_work_connect(&run, &eng, &err) != 0) {
-        agent_work_report_failure(&run, WIRE_OUT_FAILED, NULL, WIRE_HEALTH_UNREACHABLE,
+        /* told to stop while retrying (lease lost, shutdown): nothing ran, give it back */
+        agent_work_report_failure(&run, job->stop ? WIRE_OUT_RELEASED : WIRE_OUT_FAILED, NULL,
+                                  WIRE_HEALTH_UNREACHABLE,
                                   agent_work_failure(&run, err.code, WIRE_HEALTH_UNREACHABLE),
-                                  err.msg);
+                                  job->stop ? NULL : err.msg);
         goto out;
     }
     agent_work_connected(&run, &eng, set);

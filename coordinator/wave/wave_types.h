@@ -132,7 +132,7 @@ struct wave_plan {
 
 void plan_stage_cleanup(struct plan_stage *s);
 void wave_plan_cleanup(struct wave_plan *p);
-const char *plan_direction_name(enum plan_direction d);   /* "up", "down" */
+const char *plan_direction_name(enum plan_direction d);     /* "up", "down" */
 const char *plan_on_failure_name(enum plan_on_failure f);   /* "halt", "rollback" */
 const char *plan_transaction_name(enum plan_transaction t); /* "step", "shard" */
 

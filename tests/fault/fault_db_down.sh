@@ -14,6 +14,9 @@
 # Then within the budget: with MariaDB stopped, a wave to V4 completes with its two
 # shards failed (unreachable, 2 <= max_failures 2); a completed wave is final, so a new
 # wave after the server returns moves them (the planner skips the shards at V4).
+# Last, a connection lost before a step started (the agent waiting for the migrator lock
+# when the server stops) is retried the same way and reported unreachable; resume
+# finishes it.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=fault_lib.sh
 source "$here/fault_lib.sh"
@@ -60,7 +63,7 @@ down_all_failed()
 }
 
 e2e_wave '{"name": "db down", "stages": [
-  {"name": "canary", "select": "tier=canary", "max_parallel": 1, "bake_seconds": 5},
+  {"name": "canary", "select": "tier=canary", "max_parallel": 1, "bake_seconds": 3},
   {"name": "rest", "rest": true, "max_parallel": 8, "max_failures": 2}]}'
 fault_poll 30 "the canary to bake" wave_phase baking
 # Paused during the bake so the servers are down before the second stage dispatches.
@@ -128,7 +131,45 @@ for id in "${E2E_SHARDS[@]}"; do
     fault_assert_once "$id" 4
 done
 fault_assert_counted_once dmy-01 dmy-02
+fault_wait_queues_empty
+
+# Lost before a step started: a session holds dpg-01's migrator lock (the advisory lock
+# every migrator takes), so the agent connects, gets the go-ahead and waits for the lock;
+# the server stops under it. The agent reconnects with the same retries, the server stays
+# down: dpg-01 fails as unreachable (nothing ran) and the wave halts (max_failures 0).
+printf 'ALTER TABLE users ADD COLUMN plan varchar(20);\n' >"$COORD_TMP/set/V5__add_plan.sql"
+printf 'ALTER TABLE users DROP COLUMN plan;\n' >"$COORD_TMP/set/U5__add_plan.sql"
+coord_upload_set "$COORD_TMP/set"
+E2E_DIGEST=$COORD_DIGEST
+mkfifo "$COORD_TMP/holder.fifo"
+sw_as_pg "$SW_PG_BIN/psql" -X -q -h "$SW_PG_DIR" -p "$SW_PG_PORT" -U postgres -d "${E2E_DB[dpg-01]}" \
+    <"$COORD_TMP/holder.fifo" >"$COORD_TMP/holder.out" 2>&1 &
+holder_pid=$!
+exec 8>"$COORD_TMP/holder.fifo"
+printf 'SELECT pg_advisory_lock(8316003855879332214);\n' >&8
+agent_waits_for_lock()
+{
+    [[ $(fault_own_sql dpg-01 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+        AND pid <> pg_backend_pid() AND query LIKE '%pg_try_advisory_lock%'") != 0 ]]
+}
+e2e_wave '{"name": "lost before a step", "scope": "host=h-down-pg", "stages": [
+  {"name": "all", "rest": true, "max_parallel": 2, "max_failures": 0}]}'
+fault_poll 30 "the agent to wait for dpg-01's migrator lock" agent_waits_for_lock
+fault_own_down pg
+exec 8>&-
+wait "$holder_pid" 2>/dev/null || true
+e2e_wait_state halted
+assert_eq "$(shard_outcome dpg-01)" "failed unreachable" "wave shard dpg-01 (connection lost before a step)"
+lost=$(cat "$COORD_TMP"/agent-*.log | grep "connection lost before any step started" | grep -c " shard=dpg-01 ") || true
+((lost >= 1)) || e2e_fail "dpg-01: no 'connection lost before any step started' in the agents' logs"
+[[ $(fault_events_count dpg-01 '^V5 up') == 0 ]] || e2e_fail "dpg-01: a V5 step ran"
+fault_own_up pg
+api_expect 200 POST "/v1/waves/$E2E_WAVE/resume" "$OP_TOKEN" '{"reason": "server back"}'
+e2e_wait_state completed
+fault_assert_once dpg-01 5
+fault_assert_once dpg-02 5
+fault_assert_counted_once dpg-01 dpg-02
 E2E_WAVE=$first
 fault_wait_queues_empty
-fault_summary 3
+fault_summary 4
 coord_log "ok"
