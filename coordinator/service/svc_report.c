@@ -52,13 +52,16 @@ static void svc_step_text(const struct wire_report *r, char *buf, size_t cap)
              r->error ? r->error : "");
 }
 
+/* A step's report; has_final_status: a later report of the same request finishes the
+ * lease with the shard's version, so this step's status update would be overwritten at
+ * once (one store write less per step). */
 static int svc_report_step(struct svc *s, struct store *st, const char *agent,
-                           const struct wire_report *r, struct svc_error *e)
+                           const struct wire_report *r, bool has_final_status, struct svc_error *e)
 {
     char text[SVC_REPORT_TEXT_MAX];
     const char *extra[1] = {text};
     svc_step_text(r, text, sizeof text);
-    if (r->outcome == WIRE_OUT_APPLIED && r->direction == MIGSET_UP &&
+    if (r->outcome == WIRE_OUT_APPLIED && r->direction == MIGSET_UP && !has_final_status &&
         svc_status_put(st, r->shard, r->version, WIRE_HEALTH_OK, &e->err) != 0) {
         return svc_error_from(e, SVC_INTERNAL, &e->err);
     }
@@ -167,12 +170,27 @@ static int svc_report_inventory(struct svc *s, struct store *st, const struct wi
     return rc != 0 && rc != SW_ENOTFOUND ? svc_error_from(e, SVC_INTERNAL, &e->err) : 0;
 }
 
-static int svc_report_one(struct svc *s, struct store *st, const char *agent,
-                          const struct wire_report *r, struct svc_error *e)
+/* Whether a report after req->reports[i] finishes the same lease with the shard's
+ * version (step reports come just before their lease's lease_done). */
+static bool svc_final_status_follows(const struct wire_report_req *req, size_t i)
 {
+    const struct wire_report *r = &req->reports[i];
+    for (size_t j = i + 1; j < req->n_reports; j++) {
+        const struct wire_report *later = &req->reports[j];
+        if (later->kind == WIRE_REPORT_LEASE_DONE && strcmp(later->lease, r->lease) == 0) {
+            return later->shard_version[0] != '\0';
+        }
+    }
+    return false;
+}
+
+static int svc_report_one(struct svc *s, struct store *st, const char *agent,
+                          const struct wire_report_req *req, size_t i, struct svc_error *e)
+{
+    const struct wire_report *r = &req->reports[i];
     switch (r->kind) {
     case WIRE_REPORT_STEP:
-        return svc_report_step(s, st, agent, r, e);
+        return svc_report_step(s, st, agent, r, svc_final_status_follows(req, i), e);
     case WIRE_REPORT_LEASE_DONE:
         return svc_report_done(s, st, agent, r, e);
     case WIRE_REPORT_INVENTORY:
@@ -198,16 +216,17 @@ static int svc_id_push(char ***list, size_t *n, const char *id)
     return 0;
 }
 
-/* One report under wave_mu: duplicate, applied, or an error naming it. */
+/* Report i of the request under wave_mu: duplicate, applied, or an error naming it. */
 static int svc_report_locked(struct svc *s, struct store *st, const char *agent,
-                             const struct wire_report *r, struct wire_report_resp *out,
-                             struct svc_error *e)
+                             const struct wire_report_req *req, size_t i,
+                             struct wire_report_resp *out, struct svc_error *e)
 {
+    const struct wire_report *r = &req->reports[i];
     bool seen = false;
     if (store_report_seen(st, r->id, &seen, &e->err) != 0) {
         return svc_error_from(e, SVC_INTERNAL, &e->err);
     }
-    int rc = seen ? 0 : svc_report_one(s, st, agent, r, e);
+    int rc = seen ? 0 : svc_report_one(s, st, agent, req, i, e);
     if (rc != 0 && svc_error_code(e) == SVC_NOT_FOUND) {
         /* a report about an unknown wave or shard can never apply: refuse it for good */
         sw_err_prefix(&e->err, "report %s", r->id);
@@ -234,7 +253,7 @@ int svc_reports(struct svc *s, const struct wire_report_req *req, struct wire_re
     rc = svc_agent_pools(s, st, req->agent, pools, sizeof pools, e);
     pthread_mutex_lock(&s->wave_mu);
     for (size_t i = 0; rc == 0 && i < req->n_reports; i++) {
-        rc = svc_report_locked(s, st, req->agent, &req->reports[i], out, e);
+        rc = svc_report_locked(s, st, req->agent, req, i, out, e);
     }
     pthread_mutex_unlock(&s->wave_mu);
     svc_store_put(s, st);
