@@ -1,7 +1,7 @@
 // The dashboard in a real browser against a real coordinator and agents
 // (tests/integration/dashboard_browser.sh sets the wave up: its first stage finished with
 // one failed shard within budget and is baking, so the wave stays running).
-// Token handling (401 in words), the fleet and waves views, the wave's grid filled with
+// Token handling (401 and 403 in words, sessionStorage only), the fleet and waves views, the wave's grid filled with
 // every shard and the failing shard's error, pause refused to a read token (403 in words),
 // pause by an operator after a confirmation naming the wave (checked through the API),
 // a second pause refused (409 illegal_transition in words), a cancelled abort that sends
@@ -14,6 +14,7 @@ const { env, log, check, checkEq, checkContains, openBrowser, api, waitUntil, ou
 const base = env("SW_COORD_URL");
 const readToken = env("SW_READ_TOKEN");
 const opToken = env("SW_OP_TOKEN");
+const agentToken = env("SW_AGENT_TOKEN");
 const wave = env("SW_WAVE");
 const nShards = Number(env("SW_N_SHARDS"));
 const failing = env("SW_FAILING_SHARD");
@@ -75,10 +76,25 @@ async function main() {
     const p401 = await waitText(page, "#problem", "401");
     checkContains(p401, "The coordinator did not accept the token (401 unauthorized: unknown token)", "401 text");
     check(await page.locator("#login").isVisible(), "login form after a 401");
+    checkEq(await page.evaluate(() => sessionStorage.getItem("shardwave.token")), null,
+      "a refused token is not kept");
+
+    // An agent's token may not read: 403 in words.
+    await page.locator("#token").fill(agentToken);
+    await page.locator("#login-form button[type=submit]").click();
+    const p403 = await waitText(page, "#problem", "403");
+    checkContains(p403, "This token may not read the fleet and the waves (403 forbidden: token 'a-1' (role agent)",
+      "403 on reading");
+    checkContains(p403, "The dashboard needs a token with the read or operator role.", "403 on reading: hint");
+    await page.locator("#logout").click();
 
     // A read token: the fleet and the waves list.
     await login(page, readToken);
     await page.getByRole("link", { name: wave }).waitFor();
+    checkEq(await page.evaluate(() => sessionStorage.getItem("shardwave.token")), readToken,
+      "the token in the tab's sessionStorage");
+    checkEq(await page.evaluate(() => localStorage.length + document.cookie.length), 0,
+      "nothing in localStorage or cookies");
     await page.waitForFunction(() => document.querySelectorAll("#histogram li").length > 0);
     checkContains(await text(page, "#fleet-summary"), `${nShards} shards`, "fleet summary");
     const row = await text(page, "#waves tbody tr");
@@ -111,6 +127,7 @@ async function main() {
 
     // Forget the token, come back as the operator, pause.
     await page.locator("#logout").click();
+    checkEq(await page.evaluate(() => sessionStorage.getItem("shardwave.token")), null, "token forgotten");
     await login(page, opToken);
     await page.waitForFunction((n) => document.querySelectorAll("#stages .c").length === n, nShards);
     await action(page, "pause", "Pause", true);

@@ -25,6 +25,6 @@ e2e_wave '{"name": "dashboard", "target": "2", "stages": [
 dash_wait_phase baking
 assert_eq "$(jqr .counts.done) $(jqr .counts.failed)" "3 1" "first stage: done and failed"
 
-SW_N_SHARDS=12 SW_FAILING_SHARD=sqlite-04 dash_node dashboard_flow.js
+SW_N_SHARDS=12 SW_FAILING_SHARD=sqlite-04 SW_AGENT_TOKEN="$AGENT_TOKEN-1" dash_node dashboard_flow.js
 assert_eq "$(e2e_wave_state)" running "the wave after the browser test"
 coord_log "ok"

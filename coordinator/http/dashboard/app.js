@@ -114,7 +114,7 @@
   }
 
   /* An API failure in words, for what the page tried (`what`: "pause wave w-1"). */
-  function describe(err, what) {
+  function describe(err, what, isAction) {
     const hint = err.hint ? " Hint: " + err.hint + "." : "";
     switch (err.status) {
       case 0:
@@ -123,8 +123,9 @@
         return "The coordinator did not accept the token (401 unauthorized: " + err.message +
           "). Enter a valid token.";
       case 403:
-        return "This token may not " + what + " (403 forbidden: " + err.message +
-          "). Actions need a token with the operator role.";
+        return "This token may not " + what + " (403 forbidden: " + err.message + "). " +
+          (isAction ? "Actions need a token with the operator role." :
+            "The dashboard needs a token with the read or operator role.");
       case 409:
         return "The coordinator refused to " + what + ": " + err.message + " (409 " + err.code +
           ")." + hint;
@@ -168,10 +169,14 @@
     route();
   }
 
-  function onLogout() {
+  function forgetToken() {
     sessionStorage.removeItem(TOKEN_KEY);
     app.token = null;
     stopPolling();
+  }
+
+  function onLogout() {
+    forgetToken();
     showLogin("");
   }
 
@@ -228,10 +233,12 @@
     } catch (err) {
       if (err.status === 401) {
         app.running = false;
+        forgetToken();
         showLogin(describe(err, "read"));
         return;
       }
-      showProblem(describe(err, view === "wave" ? "read wave " + app.route.wave : "read the fleet"));
+      showProblem(describe(err, view === "wave" ? "read wave " + app.route.wave :
+        "read the fleet and the waves"));
       setConn("connection problem");
     }
     app.running = false;
@@ -661,9 +668,12 @@
         doc.state + ".";
       out.className = "ok";
     } catch (err) {
-      out.textContent = describe(err, a.verb.toLowerCase() + " wave " + act.wave);
+      out.textContent = describe(err, a.verb.toLowerCase() + " wave " + act.wave, true);
       out.className = "refused";
-      if (err.status === 401) showLogin(out.textContent);
+      if (err.status === 401) {
+        forgetToken();
+        showLogin(out.textContent);
+      }
     }
     if (app.route.view === "wave") {
       stopPolling();
