@@ -303,10 +303,7 @@ static bool ha_wait(struct ha *h, int64_t until)
             break;
         }
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + (left % 1000) * 1000000;
-        ts.tv_sec += (time_t)(left / 1000 + ns / 1000000000);
-        ts.tv_nsec = (long)(ns % 1000000000);
+        sw_clock_mono_in(left, &ts);
         pthread_cond_timedwait(&h->cond, &h->mu, &ts);
     }
     bool go_on = !h->is_stopping;

@@ -163,10 +163,7 @@ static bool sched_wait(struct sched *s)
 {
     pthread_mutex_lock(&s->mu);
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t ns = ts.tv_nsec + (s->tick_ms % 1000) * 1000000;
-    ts.tv_sec += (time_t)(s->tick_ms / 1000 + ns / 1000000000);
-    ts.tv_nsec = (long)(ns % 1000000000);
+    sw_clock_mono_in(s->tick_ms, &ts);
     while (!s->is_stopping && !s->is_kicked) {
         if (pthread_cond_timedwait(&s->cond, &s->mu, &ts) != 0) {
             break;

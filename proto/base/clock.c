@@ -39,3 +39,11 @@ void sw_clock_sleep_ms(int64_t ms, volatile int *stop)
         req = rem;
     }
 }
+
+void sw_clock_mono_in(int64_t ms, struct timespec *out)
+{
+    clock_gettime(CLOCK_MONOTONIC, out);
+    int64_t ns = out->tv_nsec + (ms % 1000) * 1000000;
+    out->tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
+    out->tv_nsec = (long)(ns % 1000000000);
+}

@@ -14,9 +14,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/ha_lib.sh"
 
 ha_setup 2 6 0
-e2e_write_set "$COORD_TMP/set"
-printf -- '-- shardwave: allow create-index-blocking test tables hold a few rows\nSELECT pg_sleep(2);\nCREATE INDEX users_email ON users (email);\n' \
-    >"$COORD_TMP/set/V3__index_email.pg.sql"
+ha_write_slow_set "$COORD_TMP/set"
 
 ha_start 1
 ha_wait_leader 20
@@ -50,27 +48,14 @@ out=$(SHARDWAVE_TOKEN=$OP_TOKEN "$SW_BIN_DIR/shardwave" --coordinator "$c21" fle
 assert_eq "$(head -n 1 <<<"$out")" "fleet reloaded: 6 shards" "CLI write through the follower"
 grep -q "fleet reloaded by ops-oncall" "$COORD_TMP/c-1.log" || ha_fail "c-1 did not run the reload"
 
-ha_use 1
-coord_upload_set "$COORD_TMP/set"
-E2E_DIGEST=$COORD_DIGEST
-fault_agent_start 1
-fault_agent_start 2
-e2e_wave '{"name": "leader kill", "stages": [{"name": "all", "rest": true, "max_parallel": 3}]}'
+ha_start_wave 1 "leader kill"
 
 # a report the old leader counts (it is about pg-01; outcome skipped changes nothing)
 ha_post_report 1 a-1:900001 pg-01
 assert_eq "$API_STATUS" 200 "report to the leader"
 assert_eq "$(jqr '.accepted | join(",")')" a-1:900001 "accepted by the leader"
 
-some_in_v3()
-{
-    local id
-    for id in "${E2E_SHARDS[@]}"; do
-        fault_pg_busy "$id" && return 0
-    done
-    return 1
-}
-fault_poll 30 "a shard to be inside V3" some_in_v3
+fault_poll 30 "a shard to be inside V3" ha_some_in_v3
 t0=$(e2e_now_ms)
 ha_kill 1
 ha_wait_leader 30 1

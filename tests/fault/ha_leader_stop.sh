@@ -12,29 +12,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/ha_lib.sh"
 
 ha_setup 2 6 0
-e2e_write_set "$COORD_TMP/set"
-printf -- '-- shardwave: allow create-index-blocking test tables hold a few rows\nSELECT pg_sleep(2);\nCREATE INDEX users_email ON users (email);\n' \
-    >"$COORD_TMP/set/V3__index_email.pg.sql"
+ha_write_slow_set "$COORD_TMP/set"
 ha_start 1
 ha_wait_leader 20
 assert_eq "$HA_LEADER" 1 "the first coordinator leads"
 ha_start 2
-ha_use 1
-coord_upload_set "$COORD_TMP/set"
-E2E_DIGEST=$COORD_DIGEST
-fault_agent_start 1
-fault_agent_start 2
-e2e_wave '{"name": "leader stop", "stages": [{"name": "all", "rest": true, "max_parallel": 3}]}'
-
-some_in_v3()
-{
-    local id
-    for id in "${E2E_SHARDS[@]}"; do
-        fault_pg_busy "$id" && return 0
-    done
-    return 1
-}
-fault_poll 30 "a shard to be inside V3" some_in_v3
+ha_start_wave 1 "leader stop"
+fault_poll 30 "a shard to be inside V3" ha_some_in_v3
 t0=$(e2e_now_ms)
 ha_stop_sig 1
 ha_wait_leader 30 1

@@ -15,6 +15,10 @@
 #   ha_wait_leader SECS [NOT]   polls until a coordinator other than NOT leads; sets HA_LEADER
 #   ha_kill I / ha_stop_sig I / ha_cont I   kill -9 (reaped) / SIGSTOP / SIGCONT of c-I
 #   ha_store_sql SQL     runs SQL in the store database
+#   ha_write_slow_set DIR   e2e_write_set, with a pg_sleep(2) before V3's CREATE INDEX on pg
+#   ha_start_wave I NAME    uploads the set through c-I, starts agents a-1 and a-2, creates a
+#                        one-stage wave (max_parallel 3); sets E2E_DIGEST and E2E_WAVE
+#   ha_some_in_v3        true while a shard of the wave runs V3 (its pg_sleep)
 #   ha_report_json ID SHARD   a harmless step report (outcome skipped) of agent a-1
 #   ha_post_report I ID SHARD   POSTs it to c-I as agent a-1; sets API_STATUS/API_BODY
 here_ha=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -227,4 +231,31 @@ ha_post_report()
     local i=$1 id=$2 shard=$3
     ha_use "$i"
     api POST /v1/reports "$AGENT_TOKEN-1" "$(ha_report_json "$id" "$shard")"
+}
+
+ha_write_slow_set()
+{
+    e2e_write_set "$1"
+    printf -- '-- shardwave: allow create-index-blocking test tables hold a few rows\nSELECT pg_sleep(2);\nCREATE INDEX users_email ON users (email);\n' \
+        >"$1/V3__index_email.pg.sql"
+}
+
+ha_start_wave()
+{
+    local i=$1 name=$2
+    ha_use "$i"
+    coord_upload_set "$COORD_TMP/set"
+    E2E_DIGEST=$COORD_DIGEST
+    fault_agent_start 1
+    fault_agent_start 2
+    e2e_wave "{\"name\": \"$name\", \"stages\": [{\"name\": \"all\", \"rest\": true, \"max_parallel\": 3}]}"
+}
+
+ha_some_in_v3()
+{
+    local id
+    for id in "${E2E_SHARDS[@]}"; do
+        fault_pg_busy "$id" && return 0
+    done
+    return 1
 }

@@ -19,28 +19,12 @@ ha_setup 2 6 0 "postgres://sw:$own_pw@127.0.0.1:$SW_PG_PORT/postgres"
 trap 'ha_cleanup; e2e_cleanup; sw_pg_stop || true' EXIT
 coord_log "store on a throwaway postgres at 127.0.0.1:$SW_PG_PORT"
 
-e2e_write_set "$COORD_TMP/set"
-printf -- '-- shardwave: allow create-index-blocking test tables hold a few rows\nSELECT pg_sleep(2);\nCREATE INDEX users_email ON users (email);\n' \
-    >"$COORD_TMP/set/V3__index_email.pg.sql"
+ha_write_slow_set "$COORD_TMP/set"
 ha_start 1
 ha_wait_leader 20
 ha_start 2
-ha_use "$HA_LEADER"
-coord_upload_set "$COORD_TMP/set"
-E2E_DIGEST=$COORD_DIGEST
-fault_agent_start 1
-fault_agent_start 2
-e2e_wave '{"name": "store restart", "stages": [{"name": "all", "rest": true, "max_parallel": 3}]}'
-
-some_in_v3()
-{
-    local id
-    for id in "${E2E_SHARDS[@]}"; do
-        fault_pg_busy "$id" && return 0
-    done
-    return 1
-}
-fault_poll 30 "a shard to be inside V3" some_in_v3
+ha_start_wave "$HA_LEADER" "store restart"
+fault_poll 30 "a shard to be inside V3" ha_some_in_v3
 sw_pg_halt || e2e_fail "pg_ctl stop of the store's server failed"
 coord_log "the store's postgres stopped"
 no_leader()

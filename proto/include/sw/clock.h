@@ -13,5 +13,9 @@ int64_t sw_clock_wall_ms(void);
 void sw_clock_format_utc(int64_t wall_ms, char *buf, size_t cap);
 /* Sleeps ms milliseconds (restarts on EINTR unless *stop becomes non-zero; stop may be NULL). */
 void sw_clock_sleep_ms(int64_t ms, volatile int *stop);
+/* The CLOCK_MONOTONIC time ms milliseconds from now, for pthread_cond_timedwait on a
+ * condition variable created with pthread_condattr_setclock(CLOCK_MONOTONIC). */
+struct timespec;
+void sw_clock_mono_in(int64_t ms, struct timespec *out);
 
 #endif
