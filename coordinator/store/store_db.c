@@ -69,45 +69,44 @@ int64_t store_changes(struct store *st)
 }
 
 /* The fence: inside the write transaction, the lease row must still carry the epoch
- * this process leads with (store.h, store_set_fence). */
-static int store_fence_check(struct store *st, struct sw_err *err)
+ * this process leads with (store.h, store_set_fence). q: the lease row query. */
+static int store_fence_check(struct store *st, struct store_q *q, struct sw_err *err)
 {
-    struct store_q *q = NULL;
     int64_t mine = atomic_load(st->fence);
-    int rc = store_stmt(st, &q, err, st->ops->sql_fence, "");
+    int rc = store_step(st, q, "checking the leader lease", err);
     if (rc == 0) {
-        rc = store_step(st, q, "checking the leader lease", err);
+        return sw_err_set(err, SW_EFENCED, "store: not the leader: no leader lease");
     }
-    if (rc == 0) {
-        rc = sw_err_set(err, SW_EFENCED, "store: not the leader: no leader lease");
-    } else if (rc == 1) {
-        int64_t epoch = store_col_int(st, q, 0);
-        const char *holder = store_col_text(st, q, 1);
-        const char *url = store_col_text(st, q, 2);
-        rc = epoch == mine && mine > 0
-                 ? 0
-                 : sw_err_set(err, SW_EFENCED,
-                              "store: not the leader: epoch %lld was superseded by %lld "
-                              "(leader %s at %s)",
-                              (long long)mine, (long long)epoch,
-                              holder && holder[0] ? holder : "none", url && url[0] ? url : "-");
-        if (rc != 0) {
-            sw_err_hint(err, "retry at the leader");
-        }
+    if (rc < 0) {
+        return rc;
     }
-    store_stmt_done(st, q);
+    int64_t epoch = store_col_int(st, q, 0);
+    if (epoch == mine && mine > 0) {
+        return 0;
+    }
+    const char *holder = store_col_text(st, q, 1);
+    const char *url = store_col_text(st, q, 2);
+    rc = sw_err_set(err, SW_EFENCED,
+                    "store: not the leader: epoch %lld was superseded by %lld (leader %s at %s)",
+                    (long long)mine, (long long)epoch, holder && holder[0] ? holder : "none",
+                    url && url[0] ? url : "-");
+    sw_err_hint(err, "retry at the leader");
     return rc;
 }
 
 static int store_begin_write(struct store *st, bool fenced, struct sw_err *err)
 {
-    int rc = st->ops->begin(st, fenced ? STORE_TXN_WRITE : STORE_TXN_LEASE, err);
+    struct store_q *lease_row = NULL;
+    bool check = fenced && st->fence != NULL;
+    int rc = check ? st->ops->begin_fenced(st, &lease_row, err)
+                   : st->ops->begin(st, fenced ? STORE_TXN_WRITE : STORE_TXN_LEASE, err);
     if (rc != 0) {
-        return rc;
+        return rc; /* the backend rolled back */
     }
     st->in_txn = true;
-    if (fenced && st->fence != NULL) {
-        rc = store_fence_check(st, err);
+    if (check) {
+        rc = store_fence_check(st, lease_row, err);
+        store_stmt_done(st, lease_row);
     }
     if (rc != 0) {
         store_rollback(st);

@@ -354,37 +354,82 @@ static void store_pg_rollback(struct store *st)
     }
 }
 
-static int store_pg_begin_once(struct store *st, enum store_txn_mode mode, struct sw_err *err)
+/* The BEGIN command of each transaction mode. */
+static const char *store_pg_begin_sql(enum store_txn_mode mode)
 {
     switch (mode) {
     case STORE_TXN_READ:
-        return store_pg_exec(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                             "starting a read transaction", err);
+        return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     case STORE_TXN_WRITE:
-        return store_pg_exec(st, "BEGIN; SELECT pg_advisory_xact_lock(" STORE_PG_WRITER_KEY ")",
-                             "starting a transaction", err);
+        return "BEGIN; SELECT pg_advisory_xact_lock(" STORE_PG_WRITER_KEY ")";
     case STORE_TXN_LEASE:
-        return store_pg_exec(st, "BEGIN", "starting a transaction", err);
+        return "BEGIN";
     }
-    return sw_err_set(err, SW_EINTERNAL, "store: bad transaction mode");
+    return "BEGIN";
+}
+
+/* Runs a BEGIN command (several statements, one round trip); keeps the last result in
+ * *keep when keep is non-NULL. */
+static int store_pg_begin_once(struct store *st, const char *sql, PGresult **keep,
+                               struct sw_err *err)
+{
+    PGresult *res = PQexec(st->pg->conn, sql);
+    ExecStatusType s = PQresultStatus(res);
+    int rc = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK
+                 ? 0
+                 : store_pg_error(st, res, "starting a transaction", err);
+    if (rc == 0 && keep != NULL) {
+        *keep = res;
+        return 0;
+    }
+    PQclear(res);
+    return rc;
 }
 
 /* A connection that died while idle fails the BEGIN itself, before anything was
  * written: that one is retried once on a fresh connection. */
-static int store_pg_begin(struct store *st, enum store_txn_mode mode, struct sw_err *err)
+static int store_pg_begin_cmd(struct store *st, const char *sql, PGresult **keep,
+                              struct sw_err *err)
 {
     int rc = store_pg_ensure(st, err);
     if (rc == 0) {
-        rc = store_pg_begin_once(st, mode, err);
+        rc = store_pg_begin_once(st, sql, keep, err);
     }
     if (rc == SW_ECONNECT) {
         rc = store_pg_ensure(st, err);
-        rc = rc == 0 ? store_pg_begin_once(st, mode, err) : rc;
+        rc = rc == 0 ? store_pg_begin_once(st, sql, keep, err) : rc;
     }
     if (rc != 0) {
         store_pg_rollback(st);
     }
     return rc;
+}
+
+static int store_pg_begin(struct store *st, enum store_txn_mode mode, struct sw_err *err)
+{
+    return store_pg_begin_cmd(st, store_pg_begin_sql(mode), NULL, err);
+}
+
+/* BEGIN, the writer lock and the lease row FOR SHARE in one round trip: a takeover
+ * (UPDATE of that row) waits for this transaction, and later writes see its epoch. */
+static int store_pg_begin_fenced(struct store *st, struct store_q **lease_row, struct sw_err *err)
+{
+    PGresult *res = NULL;
+    *lease_row = NULL;
+    int rc = store_pg_begin_cmd(st,
+                                "BEGIN; SELECT pg_advisory_xact_lock(" STORE_PG_WRITER_KEY "); "
+                                "SELECT epoch, holder, url FROM leader WHERE id = 1 FOR SHARE",
+                                &res, err);
+    if (rc == 0 && (*lease_row = calloc(1, sizeof **lease_row)) == NULL) {
+        store_pg_rollback(st);
+        rc = sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);
+    }
+    if (rc != 0) {
+        PQclear(res);
+        return rc;
+    }
+    **lease_row = (struct store_q){.res = res, .row = -1};
+    return 0;
 }
 
 static int store_pg_commit(struct store *st, struct sw_err *err)
@@ -446,6 +491,7 @@ static const struct store_db_ops store_pg_ops = {
     .step = store_pg_step,
     .changes = store_pg_changes,
     .begin = store_pg_begin,
+    .begin_fenced = store_pg_begin_fenced,
     .commit = store_pg_commit,
     .rollback = store_pg_rollback,
     .col_text = store_pg_col_text,
@@ -455,9 +501,6 @@ static const struct store_db_ops store_pg_ops = {
     .col_name = store_pg_col_name,
     .close = store_pg_close,
     .sql_now_ms = "SELECT CAST(floor(extract(epoch FROM clock_timestamp()) * 1000) AS BIGINT)",
-    /* FOR SHARE: a takeover (UPDATE of this row) waits for in-flight fenced writes,
-     * and writes after it see the new epoch */
-    .sql_fence = "SELECT epoch, holder, url FROM leader WHERE id = 1 FOR SHARE",
     .sql_has_schema = "SELECT count(*) FROM pg_catalog.pg_tables "
                       "WHERE schemaname = current_schema() AND tablename = 'waves'",
 };

@@ -194,6 +194,23 @@ static int store_lite_begin(struct store *st, enum store_txn_mode mode, struct s
     return store_lite_exec(st, "BEGIN IMMEDIATE", "starting a transaction", err);
 }
 
+static void store_lite_rollback(struct store *st);
+
+/* BEGIN IMMEDIATE already holds the write lock: no claim can slip in before COMMIT. */
+static int store_lite_begin_fenced(struct store *st, struct store_q **lease_row, struct sw_err *err)
+{
+    *lease_row = NULL;
+    int rc = store_lite_begin(st, STORE_TXN_WRITE, err);
+    if (rc == 0) {
+        rc = store_lite_prepare(st, "SELECT epoch, holder, url FROM leader WHERE id = 1", lease_row,
+                                err);
+    }
+    if (rc != 0) {
+        store_lite_rollback(st);
+    }
+    return rc;
+}
+
 static void store_lite_rollback(struct store *st)
 {
     if (!sqlite3_get_autocommit(st->lite->db)) {
@@ -258,6 +275,7 @@ static const struct store_db_ops store_lite_ops = {
     .step = store_lite_step,
     .changes = store_lite_changes,
     .begin = store_lite_begin,
+    .begin_fenced = store_lite_begin_fenced,
     .commit = store_lite_commit,
     .rollback = store_lite_rollback,
     .col_text = store_lite_col_text,
@@ -267,8 +285,6 @@ static const struct store_db_ops store_lite_ops = {
     .col_name = store_lite_col_name,
     .close = store_lite_close,
     .sql_now_ms = "SELECT CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
-    /* BEGIN IMMEDIATE already holds the write lock: no claim can slip in */
-    .sql_fence = "SELECT epoch, holder, url FROM leader WHERE id = 1",
     .sql_has_schema = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'waves'",
 };
 

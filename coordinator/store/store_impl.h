@@ -43,6 +43,10 @@ struct store_db_ops {
     /* BEGIN (rolled back again on failure); COMMIT; ROLLBACK (best effort, no-op
      * outside a transaction). */
     int (*begin)(struct store *st, enum store_txn_mode mode, struct sw_err *err);
+    /* A write transaction (as STORE_TXN_WRITE) that first reads the lease row (epoch,
+     * holder, url), locked against a concurrent claim until COMMIT: *lease_row is
+     * positioned before that row (store_step), released with store_stmt_done. */
+    int (*begin_fenced)(struct store *st, struct store_q **lease_row, struct sw_err *err);
     int (*commit)(struct store *st, struct sw_err *err);
     void (*rollback)(struct store *st);
     /* Column reads of the current row: text (NULL for SQL NULL), its length in
@@ -55,8 +59,6 @@ struct store_db_ops {
     void (*close)(struct store *st);
     /* The store's own clock (ms since the epoch): lease expiry never uses ours. */
     const char *sql_now_ms;
-    /* Reads the lease row for the fence check; PostgreSQL adds FOR SHARE. */
-    const char *sql_fence;
     /* One row, one column: 1 when the store schema exists. */
     const char *sql_has_schema;
 };
