@@ -29,15 +29,22 @@ static const char history_progress_sql[] =
 /* Keeps stored error texts bounded. */
 #define HISTORY_ERROR_MAX 4000
 
+int history_exists(struct engine *eng, bool *exists, struct sw_err *err)
+{
+    return engine_table_exists(eng, HISTORY_TABLE, exists, err);
+}
+
 int history_ensure(struct engine *eng, struct sw_err *err)
 {
     /* A read first: CREATE ... IF NOT EXISTS is still DDL (on MySQL an implicit commit
      * under a metadata lock), paid by every run on every shard. */
     bool exists = false;
-    int erc = engine_table_exists(eng, HISTORY_TABLE, &exists, err);
-    if (erc != 0 || exists) {
-        return erc;
-    }
+    int rc = history_exists(eng, &exists, err);
+    return rc != 0 || exists ? rc : history_create(eng, err);
+}
+
+int history_create(struct engine *eng, struct sw_err *err)
+{
     /* The DDL may hold several statements separated by ';' (our own SQL, no literals). */
     char *ddl = strdup(engine_history_ddl(eng));
     if (ddl == NULL) {

@@ -15,6 +15,11 @@
  * does not. Call while holding the migrator lock and outside a transaction (MySQL DDL
  * commits implicitly). */
 int history_ensure(struct engine *eng, struct sw_err *err);
+/* Whether the table exists (a read). */
+int history_exists(struct engine *eng, bool *exists, struct sw_err *err);
+/* The table's DDL (CREATE ... IF NOT EXISTS), in the caller's transaction if one is open
+ * (engines with transactional DDL), else committed on its own. */
+int history_create(struct engine *eng, struct sw_err *err);
 
 /* Reads every row in id order into a heap array (caller frees *rows). A missing table
  * reads as zero rows and *exists = false. */

@@ -98,6 +98,10 @@ struct run_ctx {
     struct engine *eng;
     const struct runner_opts *opts;
     unsigned seed; /* jitter for retry pauses */
+    /* The history table does not exist yet and the engine's DDL is transactional: the
+     * first transaction that writes a history row creates it (one commit less on a new
+     * shard than creating it on its own); anything else writing a row creates it first. */
+    bool is_history_missing;
 };
 
 static void emit(const struct run_ctx *c, struct runner_event *ev)
@@ -134,7 +138,8 @@ int runner_status(struct engine *eng, const struct migset *set, struct runner_st
     return read_status(eng, set, out, err);
 }
 
-/* Takes the migrator lock and makes sure the history table exists. */
+/* Takes the migrator lock and makes sure the history table exists (or, with
+ * transactional DDL, that the first transaction creates it). */
 static int lock_and_prepare(struct run_ctx *c, struct sw_err *err)
 {
     int rc = engine_lock(c->eng, c->opts->lock_wait_ms, err);
@@ -143,12 +148,37 @@ static int lock_and_prepare(struct run_ctx *c, struct sw_err *err)
     }
     struct runner_event ev = {.kind = RUNNER_EV_LOCK_ACQUIRED};
     emit(c, &ev);
-    rc = history_ensure(c->eng, err);
+    bool exists = false;
+    rc = history_exists(c->eng, &exists, err);
+    if (rc == 0 && !exists && (engine_caps(c->eng) & ENGINE_CAP_TXN_DDL)) {
+        c->is_history_missing = true;
+    } else if (rc == 0 && !exists) {
+        rc = history_create(c->eng, err);
+    }
     if (rc != 0) {
         struct sw_err ignored;
         engine_unlock(c->eng, &ignored);
     }
     return rc;
+}
+
+/* Creates the history table now if the first transaction was to do it (outside a
+ * transaction: a running row, a failure row after a rollback). */
+static int history_now(struct run_ctx *c, struct sw_err *err)
+{
+    if (!c->is_history_missing) {
+        return 0;
+    }
+    int rc = history_create(c->eng, err);
+    c->is_history_missing = rc != 0;
+    return rc;
+}
+
+/* Inside the transaction that writes the first history row: the table's DDL joins it
+ * (is_history_missing stays set until that transaction commits). */
+static int history_in_txn(const struct run_ctx *c, struct sw_err *err)
+{
+    return c->is_history_missing ? history_create(c->eng, err) : 0;
 }
 
 static void unlock_quietly(struct run_ctx *c)
@@ -197,7 +227,10 @@ static int attempt_txn(struct run_ctx *c, const struct plan_step *ps, int64_t st
     if (rc != 0) {
         return rc;
     }
-    rc = engine_exec_script(c->eng, ps->file->sql, ps->file->sql_len, 0, sres, err);
+    rc = history_in_txn(c, err);
+    if (rc == 0) {
+        rc = engine_exec_script(c->eng, ps->file->sql, ps->file->sql_len, 0, sres, err);
+    }
     if (rc == 0) {
         struct history_record rec;
         record_init(&rec, c, ps, HISTORY_APPLIED, started);
@@ -207,7 +240,9 @@ static int attempt_txn(struct run_ctx *c, const struct plan_step *ps, int64_t st
         rc = history_insert(c->eng, &rec, NULL, err);
     }
     if (rc == 0) {
-        return engine_commit(c->eng, err);
+        rc = engine_commit(c->eng, err);
+        c->is_history_missing = c->is_history_missing && rc != 0;
+        return rc;
     }
     struct sw_err ignored;
     engine_rollback(c->eng, &ignored);
@@ -221,7 +256,11 @@ static int attempt_nontxn(struct run_ctx *c, const struct plan_step *ps, int64_t
 {
     if (*row_id == 0) {
         struct sqlsplit_result split = {0};
-        int rc = sqlsplit_split(engine_kind(c->eng), ps->file->sql, ps->file->sql_len, &split, err);
+        int rc = history_now(c, err);
+        if (rc != 0) {
+            return rc;
+        }
+        rc = sqlsplit_split(engine_kind(c->eng), ps->file->sql, ps->file->sql_len, &split, err);
         if (rc != 0) {
             sw_err_prefix(err, "%s", ps->file->name);
             return rc;
@@ -252,7 +291,7 @@ static void record_failure(struct run_ctx *c, const struct plan_step *ps, bool t
 {
     struct sw_err ignored;
     int64_t now = sw_clock_wall_ms();
-    if (txn) {
+    if (txn && history_now(c, &ignored) == 0) { /* the rollback may have undone its DDL */
         struct history_record rec;
         record_init(&rec, c, ps, HISTORY_FAILED, started);
         rec.finished_ms = now;
@@ -460,6 +499,7 @@ static int shard_txn_attempt(struct run_ctx *c, struct shard_txn *tx, size_t att
     if (rc != 0) {
         return rc;
     }
+    rc = history_in_txn(c, err);
     for (size_t i = 0; rc == 0 && i < tx->p->n_steps; i++) {
         if (is_stop_requested(c)) {
             tx->is_stopped = true;
@@ -477,6 +517,7 @@ static int shard_txn_attempt(struct run_ctx *c, struct shard_txn *tx, size_t att
         if (rc != 0) {
             sw_err_prefix(err, "committing the shard's transaction");
         }
+        c->is_history_missing = c->is_history_missing && rc != 0;
     }
     if (rc != 0) {
         struct sw_err ignored;

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "rtest.h"
+#include "runner/history.h"
 
 static const enum migset_engine txn_engines[] = {MIGSET_ENGINE_PG, MIGSET_ENGINE_SQLITE};
 
@@ -183,7 +184,8 @@ static void test_stop_rolls_back(void **state)
                                  "transaction was rolled back)");
     assert_string_equal(log.text, "S1 S2");
     assert_string_equal(rtest_current(&rt, cur, sizeof cur), "0");
-    assert_int_equal(rtest_sql_int(&rt, "SELECT count(*) FROM shardwave_schema_history"), 0);
+    /* the history table the transaction was to create went with it */
+    assert_false(rtest_sql_ok(&rt, "SELECT id FROM shardwave_schema_history"));
     assert_false(rtest_sql_ok(&rt, "SELECT id FROM accounts"));
     rtest_teardown(&rt);
 }
@@ -200,6 +202,9 @@ static void test_lock_timeout_retries_whole_transaction(void **state)
     rtest_setup(&rt, engine, "rtxn_lock");
     write_three_steps(&rt, "CREATE TABLE audit (id INTEGER);\n");
     assert_int_equal(engine_exec(rt.eng, "CREATE TABLE busy (id INTEGER)", &err), 0);
+    /* an existing history table: the transaction writes nothing before its first step
+     * (else, on SQLite, creating the table would take the write lock first) */
+    assert_int_equal(history_ensure(rt.eng, &err), 0);
     rtest_write(&rt, "V2__add_status.sql", "ALTER TABLE busy ADD COLUMN status VARCHAR(20);\n");
     rtest_load(&rt);
     use_log(&rt, &log);
@@ -233,7 +238,8 @@ static void test_no_transaction_step_refused(void **state)
                                  "shard's one transaction");
     assert_string_equal(err.hint, "run this shard with transaction = \"step\"");
     assert_string_equal(log.text, "");
-    assert_int_equal(rtest_sql_int(&rt, "SELECT count(*) FROM shardwave_schema_history"), 0);
+    /* the history table the transaction was to create went with it */
+    assert_false(rtest_sql_ok(&rt, "SELECT id FROM shardwave_schema_history"));
     assert_false(rtest_sql_ok(&rt, "SELECT id FROM accounts"));
     rtest_teardown(&rt);
 }
