@@ -36,7 +36,7 @@
 #define STORE_PG_OID_TEXT     25
 #define STORE_PG_OID_BYTEA    17
 #define STORE_PG_IDLE_TXN_MS  10000 /* a stopped coordinator's open transaction ends */
-#define STORE_PG_CONNECT_SECS "10"
+#define STORE_PG_CONNECT_SECS "5"
 
 struct store_q {
     PGresult *res;
@@ -548,15 +548,17 @@ static int store_pg_conninfo_add(struct sw_strbuf *sb, const char *key, const ch
 }
 
 /* Connection defaults the URL may override: a bounded connect, and TCP keepalives plus
- * a user timeout so a store behind a network partition fails the call (SW_ECONNECT)
- * within about 10 s instead of blocking it for ever. */
+ * a user timeout, so a store behind a network partition fails the call (SW_ECONNECT)
+ * within about 6 s instead of blocking it for ever; both stay below the default leader
+ * lease (10 s), so a follower is not stuck connecting past a takeover. A busy server
+ * still answers keepalives: long statements are not cut. */
 static const char *const store_pg_defaults[][2] = {
     {"connect_timeout", STORE_PG_CONNECT_SECS},
     {"keepalives", "1"},
-    {"keepalives_idle", "5"},
-    {"keepalives_interval", "2"},
+    {"keepalives_idle", "3"},
+    {"keepalives_interval", "1"},
     {"keepalives_count", "3"},
-    {"tcp_user_timeout", "10000"},
+    {"tcp_user_timeout", "6000"},
 };
 #define STORE_PG_N_DEFAULTS (sizeof store_pg_defaults / sizeof store_pg_defaults[0])
 
