@@ -87,6 +87,13 @@ for id in "${DOWN[@]}"; do
     [[ $(fault_events_count "$id" 'failed unreachable') -ge 1 ]] || e2e_fail "no 'failed unreachable' event for $id"
 done
 grep -q -- "$FAULT_OWN_PW" "$COORD_TMP"/agent-*.log "$COORD_LOG" && e2e_fail "a log shows the database password"
+# The operator's view: the failing shards and why.
+"$SW_BIN_DIR/shardwave" wave status "$E2E_WAVE" --coordinator "http://127.0.0.1:$COORD_PORT" \
+    --token-file "$COORD_TMP/op.token" >"$COORD_TMP/status.out" 2>&1 || true
+for id in "${DOWN[@]}"; do
+    grep -Eq "^$id +rest +failed \(unreachable\) " "$COORD_TMP/status.out" ||
+        e2e_fail "wave status does not show $id as failed (unreachable): $(cat "$COORD_TMP/status.out")"
+done
 for id in "${UP[@]}"; do
     assert_eq "$(shard_outcome "$id")" "done null" "wave shard $id while the servers are down"
     fault_assert_once "$id" 3
