@@ -282,11 +282,12 @@ static enum wire_failure agent_work_failure(const struct agent_run *run, int rc,
     return WIRE_FAILURE_ERROR;
 }
 
-/* Runs migrate/rollback steps after the go-ahead and reports the outcome. Returns
- * SW_ECONNECT without reporting when the connection was lost before any step started
- * (the caller reconnects and calls again: the runner re-reads the history first). */
+/* Runs migrate/rollback steps after the go-ahead and reports the outcome. With
+ * may_retry, returns SW_ECONNECT (the error in *lost) without reporting when the
+ * connection was lost before any step started: the caller reconnects and calls again
+ * (the runner re-reads the history first). */
 static int agent_work_steps(struct agent_run *run, struct engine *eng, const struct migset *set,
-                            bool may_retry)
+                            bool may_retry, struct sw_err *lost)
 {
     const struct wire_lease *l = &run->job->lease;
     struct runner_opts opts;
@@ -302,7 +303,7 @@ static int agent_work_steps(struct agent_run *run, struct engine *eng, const str
                   : runner_migrate(eng, &opts, &target, &res, &err);
     }
     if (rc == SW_ECONNECT && !run->step_began && may_retry && !run->job->stop) {
-        log_write(LOG_WARN, run->kv, "connection lost before any step started: %s", err.msg);
+        sw_err_copy(lost, &err);
         return rc;
     }
     enum wire_health health = agent_work_health(eng, set, shard_version);
@@ -457,8 +458,9 @@ static void agent_work_steps_retry(struct agent_run *run, struct engine **eng,
     struct sw_err err = {0};
     /* bounded: each lost connection counts as an attempt */
     for (int lost = 1;
-         agent_work_steps(run, *eng, set, lost < run->env->connect_attempts) == SW_ECONNECT;
+         agent_work_steps(run, *eng, set, lost < run->env->connect_attempts, &err) == SW_ECONNECT;
          lost++) {
+        log_write(LOG_WARN, run->kv, "connection lost before any step started: %s", err.msg);
         agent_work_disconnect(run, *eng);
         *eng = NULL;
         if (agent_work_connect(run, eng, &err) != 0) {

@@ -654,59 +654,6 @@ static int revoke_leases(struct fsm_ctx *c)
     return rc;
 }
 
-/* Failed shards a resume leaves failed, by why. */
-struct requeue_left {
-    size_t dirty;
-    size_t errors;
-};
-
-/* Whether a resume re-queues failed shard i: transient failures always, errors only on
- * request, dirty shards never; shards of later stages cannot have failed. */
-static bool requeue_wanted(const struct fsm_ctx *c, size_t i, struct requeue_left *left)
-{
-    enum wave_failure f = c->in->shards[i].failure;
-    if (c->cur[i] != WSHARD_FAILED || c->in->shards[i].stage > c->out->stage) {
-        return false;
-    }
-    if (f == WFAIL_DIRTY) {
-        left->dirty++;
-        return false;
-    }
-    if (!wave_failure_is_transient(f) && !c->ev->retry_failed) {
-        left->errors++;
-        return false;
-    }
-    return true;
-}
-
-/* Resume: failed shards whose failure left the database unchanged go back to pending
- * (their stage budget then counts their next outcome only). *n_requeued: how many. */
-static int requeue_failed(struct fsm_ctx *c, size_t *n_requeued)
-{
-    struct requeue_left left = {0};
-    int rc = 0;
-    *n_requeued = 0;
-    for (size_t i = 0; rc == 0 && i < c->in->n_shards; i++) {
-        if (!requeue_wanted(c, i, &left)) {
-            continue;
-        }
-        const char *why = wave_failure_name(c->in->shards[i].failure);
-        rc = fsm_set_shard(c, i, WSHARD_PENDING);
-        if (rc == 0) {
-            rc = fsm_record(c, WAVE_REC_SHARD, (long)i, "shard %s re-queued by %s (it failed: %s)",
-                            c->in->shards[i].id, ev_actor(c), why[0] != '\0' ? why : "error");
-        }
-        (*n_requeued)++;
-    }
-    if (rc == 0 && left.dirty + left.errors > 0) {
-        rc = fsm_record(c, WAVE_REC_OPERATOR, -1,
-                        "resume left %zu dirty shard(s) failed (repair them) and %zu shard(s) "
-                        "that failed with an error (resume --retry-failed retries them)",
-                        left.dirty, left.errors);
-    }
-    return rc;
-}
-
 /* Entering RUNNING: the first stage begins, failed shards are re-queued, or a resumed
  * gate is asked again. */
 static int enter_running(struct fsm_ctx *c, const struct wave_fsm_row *row)
@@ -718,7 +665,7 @@ static int enter_running(struct fsm_ctx *c, const struct wave_fsm_row *row)
         return fsm_record(c, WAVE_REC_STAGE, -1, "stage %s: started", c->in->stages[0].name);
     }
     size_t n_requeued = 0;
-    int rc = requeue_failed(c, &n_requeued);
+    int rc = fsm_requeue_failed(c, &n_requeued);
     if (rc != 0 || n_requeued > 0) {
         /* the stage runs its re-queued shards, then bakes and asks its gate again */
         c->out->phase = STAGE_DISPATCHING;

@@ -42,5 +42,10 @@ int fsm_rollback_begin(struct fsm_ctx *c);
 /* Dispatches rollback work: the last stage with rollback work first, newest-moved
  * shards first, within max_parallel and max_per_host. */
 int fsm_rollback_dispatch(struct fsm_ctx *c);
+/* Resume: failed shards of the current and earlier stages whose failure left the
+ * database unchanged (unreachable, lock_timeout; with ev->retry_failed also error) go back
+ * to pending, each with a shard record; dirty ones never. Their stage budget then counts
+ * their next outcome only. *n_requeued: how many. */
+int fsm_requeue_failed(struct fsm_ctx *c, size_t *n_requeued);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * The moving parts of the wave state machine: a running wave's stage progression
- * (dispatch within the caps, bake, gate, next stage) and the rollback's order (stage by
- * stage in reverse, newest-moved shard first). Pure; called from wave_fsm.c.
+ * (dispatch within the caps, bake, gate, next stage), the rollback's order (stage by
+ * stage in reverse, newest-moved shard first) and what a resume re-queues. Pure; called
+ * from wave_fsm.c.
  */
 #include "wave/wave_fsm_impl.h"
 
@@ -284,5 +285,59 @@ int fsm_rollback_dispatch(struct fsm_ctx *c)
     }
     free(items);
     free(order);
+    return rc;
+}
+
+/* ---- resume ---------------------------------------------------------------------------- */
+
+/* Failed shards a resume leaves failed, by why. */
+struct requeue_left {
+    size_t dirty;
+    size_t errors;
+};
+
+/* Whether a resume re-queues failed shard i: transient failures always, errors only on
+ * request, dirty shards never; shards of later stages cannot have failed. */
+static bool requeue_wanted(const struct fsm_ctx *c, size_t i, struct requeue_left *left)
+{
+    enum wave_failure f = c->in->shards[i].failure;
+    if (c->cur[i] != WSHARD_FAILED || c->in->shards[i].stage > c->out->stage) {
+        return false;
+    }
+    if (f == WFAIL_DIRTY) {
+        left->dirty++;
+        return false;
+    }
+    if (!wave_failure_is_transient(f) && !c->ev->retry_failed) {
+        left->errors++;
+        return false;
+    }
+    return true;
+}
+
+int fsm_requeue_failed(struct fsm_ctx *c, size_t *n_requeued)
+{
+    struct requeue_left left = {0};
+    int rc = 0;
+    *n_requeued = 0;
+    for (size_t i = 0; rc == 0 && i < c->in->n_shards; i++) {
+        if (!requeue_wanted(c, i, &left)) {
+            continue;
+        }
+        const char *why = wave_failure_name(c->in->shards[i].failure);
+        rc = fsm_set_shard(c, i, WSHARD_PENDING);
+        if (rc == 0) {
+            rc = fsm_record(c, WAVE_REC_SHARD, (long)i, "shard %s re-queued by %s (it failed: %s)",
+                            c->in->shards[i].id, c->ev->actor != NULL ? c->ev->actor : "unknown",
+                            why[0] != '\0' ? why : "error");
+        }
+        (*n_requeued)++;
+    }
+    if (rc == 0 && left.dirty + left.errors > 0) {
+        rc = fsm_record(c, WAVE_REC_OPERATOR, -1,
+                        "resume left %zu dirty shard(s) failed (repair them) and %zu shard(s) "
+                        "that failed with an error (resume --retry-failed retries them)",
+                        left.dirty, left.errors);
+    }
     return rc;
 }
