@@ -436,7 +436,7 @@ static int range_bounds(const struct fleet_parse *p, const config_setting_t *g, 
                         int64_t b[3], struct sw_err *err)
 {
     const config_setting_t *w = config_setting_get_member(g, "width");
-    b[2] = 0;
+    b[0] = b[1] = b[2] = 0; /* get_int leaves them unset on its error paths */
     if (get_int(p, g, "from", what, &b[0], err) != 0 ||
         get_int(p, g, "to", what, &b[1], err) != 0 ||
         (w != NULL && get_int(p, g, "width", what, &b[2], err) != 0)) {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sw/clock.h"
 #include "sw/version.h"
 
 json_t *http_encode_time(int64_t wall_ms)
@@ -12,12 +13,8 @@ json_t *http_encode_time(int64_t wall_ms)
     if (wall_ms <= 0) {
         return json_null();
     }
-    time_t secs = (time_t)(wall_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char buf[80]; /* ample for any int year: -Wformat-truncation in optimised builds */
-    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
+    char buf[SW_CLOCK_RFC3339_MAX];
+    sw_clock_format_rfc3339(wall_ms, buf, sizeof buf);
     return json_string(buf);
 }
 

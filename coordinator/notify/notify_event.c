@@ -14,6 +14,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "sw/clock.h"
+
 static const char *const notify_kind_names[NOTIFY_KIND_COUNT] = {
     "wave_state",
     "wave_halted",
@@ -59,15 +61,6 @@ void notify_event_copy(char *dst, size_t cap, const char *src)
     }
     memcpy(dst, src, keep);
     snprintf(dst + keep, cap - keep, "%s", cap > 4 ? "..." : "");
-}
-
-void notify_format_time(int64_t at_ms, char *buf, size_t cap)
-{
-    time_t secs = (time_t)(at_ms / 1000);
-    struct tm tm = {0};
-    gmtime_r(&secs, &tm);
-    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(at_ms % 1000));
 }
 
 /* ---- the summary ---------------------------------------------------------------------- */
@@ -184,8 +177,8 @@ static json_t *notify_json_shard(const struct notify_event *ev)
 
 static json_t *notify_json_doc(const struct notify_event *ev, const char *url)
 {
-    char at[40], summary[NOTIFY_TEXT_MAX * 2], link[512];
-    notify_format_time(ev->at_ms, at, sizeof at);
+    char at[SW_CLOCK_RFC3339_MAX], summary[NOTIFY_TEXT_MAX * 2], link[512];
+    sw_clock_format_rfc3339(ev->at_ms, at, sizeof at);
     notify_event_summary(ev, summary, sizeof summary);
     snprintf(link, sizeof link, "%s/v1/waves/%s", url, ev->wave_id);
     json_t *o = json_object();
@@ -259,8 +252,8 @@ static json_t *notify_slack_mrkdwn(const char *type, const char *text)
 
 static json_t *notify_slack_doc(const struct notify_event *ev, const char *url, const char *summary)
 {
-    char at[40];
-    notify_format_time(ev->at_ms, at, sizeof at);
+    char at[SW_CLOCK_RFC3339_MAX];
+    sw_clock_format_rfc3339(ev->at_ms, at, sizeof at);
     struct sw_strbuf ctx;
     sw_strbuf_init(&ctx, 4096);
     (void)sw_strbuf_printf(&ctx, NULL, "%s · event %" PRId64 " · %s · <%s/v1/waves/%s|%s>",

@@ -81,7 +81,4 @@ int notify_payload_slack(const struct notify_event *ev, const char *coordinator_
 int notify_signature(const void *key, size_t key_len, const char *body, size_t body_len,
                      char out[NOTIFY_SIGNATURE_MAX], struct sw_err *err);
 
-/* "2026-11-25T12:00:00.123Z" for at_ms (UTC). */
-void notify_format_time(int64_t at_ms, char *buf, size_t cap);
-
 #endif

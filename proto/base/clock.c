@@ -28,6 +28,15 @@ void sw_clock_format_utc(int64_t wall_ms, char *buf, size_t cap)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
 }
 
+void sw_clock_format_rfc3339(int64_t wall_ms, char *buf, size_t cap)
+{
+    time_t secs = (time_t)(wall_ms / 1000);
+    struct tm tm = {0};
+    gmtime_r(&secs, &tm);
+    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
+}
+
 void sw_clock_sleep_ms(int64_t ms, volatile int *stop)
 {
     struct timespec req = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
