@@ -63,7 +63,7 @@ down_all_failed()
 }
 
 e2e_wave '{"name": "db down", "stages": [
-  {"name": "canary", "select": "tier=canary", "max_parallel": 1, "bake_seconds": 3},
+  {"name": "canary", "select": "tier=canary", "max_parallel": 1, "bake_seconds": 5},
   {"name": "rest", "rest": true, "max_parallel": 8, "max_failures": 2}]}'
 fault_poll 30 "the canary to bake" wave_phase baking
 # Paused during the bake so the servers are down before the second stage dispatches.
