@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# shardwave quickstart: installs the dependencies (deploy/install-deps.sh), builds into
-# build/, then runs a real canary wave on a local demo fleet: 24 SQLite tenant shards
-# (one canary, regions eu and us, four database hosts), a coordinator and two agents on
-# 127.0.0.1, the example migrations (deploy/examples/migrations) applied canary -> 25 % ->
-# rest with short bake times, progress while it runs, the fleet's version histogram at
-# the end. Everything it started is stopped again (also on Ctrl-C or failure).
+# shardwave quickstart: installs the dependencies (deploy/install-deps.sh --quickstart
+# --engines LIST: the build toolchain and libraries, and the database servers of the
+# engines asked for; none of the test-only tools), builds into build/, then runs a real
+# canary wave on a local demo fleet: 24 SQLite tenant shards (one canary, regions eu and
+# us, four database hosts), a coordinator and two agents on 127.0.0.1, the example
+# migrations (deploy/examples/migrations) applied canary -> 25 % -> rest with short bake
+# times, progress while it runs, the fleet's version histogram at the end. Everything it
+# started is stopped again (also on Ctrl-C or failure).
 #
 # Usage: deploy/quickstart.sh [options]
 #   --shards N        shards in the demo fleet (4..5000, default 24)
@@ -197,8 +199,8 @@ trap 'interrupted 141' PIPE # e.g. piped into head: still stop everything
 
 # ---- install and build ----------------------------------------------------------------
 if ((install)); then
-    say "installing dependencies (deploy/install-deps.sh)"
-    ./deploy/install-deps.sh
+    say "installing dependencies (deploy/install-deps.sh --quickstart --engines $engines)"
+    ./deploy/install-deps.sh --quickstart --engines "$engines"
 fi
 if ((build)); then
     say "building into $build_dir/ (a few minutes the first time; log: $build_dir/quickstart-build.log)"
@@ -216,7 +218,7 @@ for b in shardwave shardwave-coordinator shardwave-agent; do
     [[ -x $bin_dir/$b ]] || die "$bin_dir/$b is missing (build first: cmake --build $build_dir)"
 done
 for tool in curl jq; do
-    command -v "$tool" >/dev/null || die "$tool is required (deploy/install-deps.sh installs it)"
+    command -v "$tool" >/dev/null || die "$tool is required (deploy/install-deps.sh --quickstart installs it)"
 done
 
 if [[ -z $workdir ]]; then

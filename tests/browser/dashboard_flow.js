@@ -9,7 +9,8 @@
 "use strict";
 
 const path = require("path");
-const { env, log, check, checkEq, checkContains, openBrowser, api, waitUntil, outDir, run } = require("./lib");
+const { env, log, check, checkEq, checkContains, openBrowser, login, text, waitText, api, outDir, run } =
+  require("./lib");
 
 const base = env("SW_COORD_URL");
 const readToken = env("SW_READ_TOKEN");
@@ -18,25 +19,6 @@ const agentToken = env("SW_AGENT_TOKEN");
 const wave = env("SW_WAVE");
 const nShards = Number(env("SW_N_SHARDS"));
 const failing = env("SW_FAILING_SHARD");
-
-async function login(page, token) {
-  await page.locator("#login").waitFor({ state: "visible" });
-  await page.locator("#token").fill(token);
-  await page.locator("#login-form button[type=submit]").click();
-}
-
-async function text(page, sel) {
-  return (await page.locator(sel).textContent()) || "";
-}
-
-async function waitText(page, sel, needle) {
-  await page.waitForFunction(
-    ([s, n]) => (document.querySelector(s).textContent || "").includes(n),
-    [sel, needle],
-    { timeout: 20000 }
-  );
-  return text(page, sel);
-}
 
 async function waveState() {
   const r = await api(base, readToken, "GET", `/v1/waves/${wave}/grid`);

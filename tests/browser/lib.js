@@ -35,21 +35,51 @@ function checkContains(text, needle, what) {
   }
 }
 
+/* Collects a page's console errors, page errors and CSP violations in `problems`. A
+ * refused API call (401/403/409, and the statuses in `allowStatus`) is logged by Chromium
+ * as a failed resource: expected. */
+function watchPage(page, problems, allowStatus) {
+  const expected = new RegExp(`status of (${[401, 403, 409, ...allowStatus].join("|")})`);
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !expected.test(msg.text())) {
+      problems.push(`console error: ${msg.text()}`);
+    }
+  });
+}
+
 /* Launches the browser and one page; console errors, page errors and CSP violations are
- * collected in `problems` (the caller checks it is empty at the end). */
-async function openBrowser(viewport) {
+ * collected in `problems` (the caller checks it is empty at the end). `watch(page)` does
+ * the same for another page of the context. opts.allowStatus: more expected statuses. */
+async function openBrowser(viewport, opts) {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   const context = await browser.newContext({ viewport: viewport || { width: 1280, height: 900 } });
   const page = await context.newPage();
   const problems = [];
-  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-  page.on("console", (msg) => {
-    // A refused API call (401/403/409) is logged by Chromium as a failed resource: expected.
-    if (msg.type() === "error" && !/status of (401|403|409)/.test(msg.text())) {
-      problems.push(`console error: ${msg.text()}`);
-    }
-  });
-  return { browser, context, page, problems };
+  const allow = (opts && opts.allowStatus) || [];
+  watchPage(page, problems, allow);
+  return { browser, context, page, problems, watch: (p) => watchPage(p, problems, allow) };
+}
+
+/* The page's token form: fills in the token and connects. */
+async function login(page, token) {
+  await page.locator("#login").waitFor({ state: "visible" });
+  await page.locator("#token").fill(token);
+  await page.locator("#login-form button[type=submit]").click();
+}
+
+async function text(page, sel) {
+  return (await page.locator(sel).textContent()) || "";
+}
+
+/* Waits (20 s) until the element's text contains needle; returns the text. */
+async function waitText(page, sel, needle) {
+  await page.waitForFunction(
+    ([s, n]) => (document.querySelector(s).textContent || "").includes(n),
+    [sel, needle],
+    { timeout: 20000 }
+  );
+  return text(page, sel);
 }
 
 /* The coordinator API from Node: {status, body}. */
@@ -95,4 +125,6 @@ function run(main) {
   );
 }
 
-module.exports = { env, log, check, checkEq, checkContains, openBrowser, api, waitUntil, outDir, run };
+module.exports = {
+  env, log, check, checkEq, checkContains, openBrowser, login, text, waitText, api, waitUntil, outDir, run,
+};

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # deploy/quickstart.sh, non-interactively with small fleets, so README command 1 never
-# rots: --local runs the single-database demo; a canary wave on 8 SQLite shards completes (every shard at the set's latest
+# rots: install-deps.sh --quickstart --print lists the build and demo packages, no
+# test-only tool, the database servers only with their engines; --local runs the
+# single-database demo; a canary wave on 8 SQLite shards completes (every shard at the set's latest
 # version, the canary finished before any other shard started, the histogram printed,
 # tokens mode 600, every process it started stopped); a migration that fails on the
 # canary halts the wave, exits 1 and leaves every other shard untouched; SIGTERM during
@@ -103,6 +105,52 @@ contains bad-engine "quickstart: unknown engine 'oracle' (expected sqlite, pg or
 mkdir -p "$tmp/notempty" && : >"$tmp/notempty/x"
 run_qs busy-workdir 2 --workdir "$tmp/notempty"
 contains busy-workdir "must be a new or empty directory"
+
+# ---- what the quickstart installs: deploy/install-deps.sh --quickstart --print ------------
+sw_msg "install-deps.sh profiles (--print)"
+deps() # name want_rc args...: the package list (or the error) in $tmp/deps-NAME.out
+{
+    local name=$1 want=$2 rc=0
+    shift 2
+    out="$tmp/deps-$name.out"
+    "$repo/deploy/install-deps.sh" "$@" >"$out" 2>&1 || rc=$?
+    [[ $rc == "$want" ]] || fail "install-deps $*: exit status $rc, expected $want"
+}
+listed() # name yes|no packages...
+{
+    local name=$1 want=$2 p
+    shift 2
+    for p in "$@"; do
+        if grep -qx -- "$p" "$out"; then
+            [[ $want == yes ]] || fail "install-deps $name: lists $p"
+        else
+            [[ $want == no ]] || fail "install-deps $name: does not list $p"
+        fi
+    done
+}
+test_only=(chromium nodejs npm "npm ci tests/browser" prometheus clang-14 libclang-rt-14-dev
+    clang-format systemd dpkg-dev man-db groff-base python3-yaml)
+build=(build-essential cmake pkg-config libpq-dev default-libmysqlclient-dev libsqlite3-dev
+    libpg-query-dev libmicrohttpd-dev sqlite3 curl jq openssl)
+deps quickstart 0 --quickstart --print
+listed quickstart yes "${build[@]}"
+listed quickstart no "${test_only[@]}" postgresql-15 postgresql-client-15 mariadb-server mariadb-client
+deps quickstart-pg 0 --quickstart --engines sqlite,pg --print
+listed quickstart-pg yes "${build[@]}" postgresql-15 postgresql-client-15
+listed quickstart-pg no "${test_only[@]}" mariadb-server mariadb-client
+deps quickstart-mysql 0 --quickstart --engines mysql --print
+listed quickstart-mysql yes "${build[@]}" mariadb-server mariadb-client
+listed quickstart-mysql no "${test_only[@]}" postgresql-15 postgresql-client-15
+deps all 0 --print
+listed all yes "${build[@]}" chromium "npm ci tests/browser" prometheus clang-14 libclang-rt-14-dev \
+    systemd dpkg-dev man-db postgresql-15 mariadb-server
+deps engines-alone 2 --engines pg --print
+contains engines-alone "install-deps: --engines goes with --quickstart"
+deps bad-engine 2 --quickstart --engines pg,oracle --print
+contains bad-engine "install-deps: unknown engine 'oracle' (expected sqlite, pg or mysql)"
+# shellcheck disable=SC2016 # the literal line of quickstart.sh
+grep -qF 'deploy/install-deps.sh --quickstart --engines "$engines"' "$qs" ||
+    fail "quickstart.sh does not pass its --engines to install-deps.sh --quickstart"
 
 # ---- --local: the single-database demo ------------------------------------------------
 sw_msg "--local"

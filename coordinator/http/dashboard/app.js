@@ -4,7 +4,10 @@
  * token to this origin only. Every value from the API reaches the page through
  * textContent, never as markup. The wave view polls GET /v1/waves/{id}/grid with
  * If-None-Match (304 while the wave is unchanged) and updates only the grid cells whose
- * state changed.
+ * state changed. With several coordinators on one store (docs/ha.md) the page reads this
+ * coordinator's role from GET /healthz every poll: on a follower it names the leader,
+ * links to its dashboard and disables the action buttons (a follower answers writes with
+ * 307 to the leader's origin, where the browser would drop the token).
  */
 "use strict";
 
@@ -41,7 +44,8 @@
     resume: {verb: "Resume", done: "resumed",
       text: "The wave continues from where it stopped."},
     abort: {verb: "Abort", done: "aborted",
-      text: "The wave ends for good: no new step starts. Shards already migrated keep their version."},
+      text: "The wave ends for good: no new step starts. Shards already migrated keep their " +
+        "version. Steps already running finish, unless you cancel them below."},
     rollback: {verb: "Roll back", done: "rolling back",
       text: "Down migrations run on every shard this wave moved, newest first."},
   };
@@ -67,6 +71,8 @@
     events: {wave: null, after: 0},
     action: null,
     selected: -1,
+    ha: {role: "leader", ha: false, epoch: 0, leader: null},
+    roleSig: null,
     stats: {firstRenderMs: null, firstRenderShards: 0, updates: 0, lastUpdateMs: null,
       maxUpdateMs: 0, notModified: 0},
   };
@@ -94,9 +100,13 @@
     let resp;
     try {
       resp = await fetch(path, {method, headers, body, cache: "no-store", credentials: "omit",
-        redirect: "error"});
+        redirect: "manual"});
     } catch (err) {
       throw new ApiError(0, "network", "cannot reach the coordinator (" + err.message + ")");
+    }
+    if (resp.type === "opaqueredirect") {
+      /* a follower's 307 to the leader: never follow it (another origin: no token there) */
+      throw new ApiError(307, "not_leader", "this coordinator is a follower");
     }
     if (resp.status === 304) return {notModified: true};
     let doc = null;
@@ -129,10 +139,26 @@
       case 409:
         return "The coordinator refused to " + what + ": " + err.message + " (409 " + err.code +
           ")." + hint;
+      case 307:
+        return "Cannot " + what + " here: this coordinator is a read-only follower (307 " +
+          "not_leader). Nothing was changed. Use the leader's dashboard (see above).";
+      case 503:
+        return describeUnavailable(err, what, isAction);
       default:
         return "Could not " + what + ": " + err.message + " (" + err.status + " " + err.code +
           ")." + hint;
     }
+  }
+
+  /* 503: no leader known (an election in progress), or the store cannot be reached. */
+  function describeUnavailable(err, what, isAction) {
+    const next = isAction ? " Nothing was changed; try again in a few seconds." : " Retrying.";
+    if (err.code === "not_leader") {
+      return "Cannot " + what + " right now: no coordinator leads at the moment (an election " +
+        "is in progress; 503 not_leader: " + err.message + ")." + next;
+    }
+    return "Cannot " + what + " right now: the coordinator is unavailable (503 " + err.code +
+      ": " + err.message + ")." + next;
   }
 
   function showProblem(text) {
@@ -195,6 +221,7 @@
     }
     $("login").hidden = true;
     $("logout").hidden = false;
+    renderRole();
     $("overview").hidden = app.route.view !== "overview";
     $("wave").hidden = app.route.view !== "wave";
     if (app.route.view === "wave" && (!app.grid || app.grid.waveId !== app.route.wave)) {
@@ -219,6 +246,7 @@
     const view = app.route.view;
     try {
       if (!document.hidden && app.token) {
+        await refreshRole();
         if (view === "overview") {
           await refreshWaves();
           if (app.tick % FLEET_EVERY_TICKS === 0 || app.fleetSig === null) await refreshFleet();
@@ -228,7 +256,7 @@
         }
         app.tick++;
         showProblem("");
-        setConn("live · updated " + new Date().toLocaleTimeString());
+        setConn("live · " + roleText() + "updated " + new Date().toLocaleTimeString());
       }
     } catch (err) {
       if (err.status === 401) {
@@ -244,6 +272,84 @@
     app.running = false;
     clearTimeout(app.timer);
     if (app.token) app.timer = setTimeout(poll, app.again ? 0 : POLL_MS);
+  }
+
+  /* ---- this coordinator's role (several coordinators on one store) ------------------- */
+
+  /* GET /healthz (no token): role, epoch and the leader as this coordinator last saw it.
+   * A failure changes nothing: the API calls report an unreachable coordinator. */
+  async function refreshRole() {
+    let doc = null;
+    try {
+      const resp = await fetch("/healthz", {cache: "no-store", credentials: "omit",
+        redirect: "manual"});
+      if (resp.ok) doc = await resp.json();
+    } catch (err) {
+      doc = null;
+    }
+    if (!doc || (doc.role !== "leader" && doc.role !== "follower")) return;
+    const sig = JSON.stringify([doc.role, doc.ha, doc.epoch, doc.leader]);
+    if (sig === app.roleSig) return;
+    app.roleSig = sig;
+    app.ha = {role: doc.role, ha: !!doc.ha, epoch: doc.epoch, leader: doc.leader || null};
+    renderRole();
+  }
+
+  function roleText() {
+    if (!app.ha.ha) return "";
+    return app.ha.role === "leader" ? "leader (epoch " + app.ha.epoch + ") · " : "read-only follower · ";
+  }
+
+  /* The leader's dashboard at the same view, or null for a URL that is not http(s). */
+  function leaderDashboard(url) {
+    try {
+      const u = new URL(url);
+      return u.protocol === "http:" || u.protocol === "https:" ? u.origin + "/" + location.hash : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  /* Why the action buttons are off here ("" on the leader). */
+  function actionsOffReason() {
+    const h = app.ha;
+    if (h.role !== "follower") return "";
+    return h.leader ? "this coordinator is a read-only follower; pause, resume, abort and " +
+      "roll back on the leader's dashboard, " + h.leader.url + "." :
+      "this coordinator is a read-only follower and no leader is known right now (an " +
+      "election is in progress).";
+  }
+
+  function renderBanner() {
+    const b = $("ha-banner");
+    const h = app.ha;
+    b.replaceChildren();
+    b.hidden = h.role !== "follower";
+    if (b.hidden) return;
+    if (!h.leader) {
+      b.append("This coordinator is a read-only follower and no coordinator leads right now " +
+        "(an election is in progress). The page follows as soon as one is elected.");
+      return;
+    }
+    b.append("This coordinator is a read-only follower; the leader is " + h.leader.url +
+      " (" + h.leader.id + ", epoch " + h.leader.epoch + ")");
+    const href = leaderDashboard(h.leader.url);
+    if (!href) return;
+    const a = el("a", null, "open its dashboard");
+    a.id = "leader-link";
+    a.href = href;
+    b.append(" — ", a, " (it asks for the token again: each coordinator's page keeps its own).");
+  }
+
+  function renderRole() {
+    renderBanner();
+    const reason = actionsOffReason();
+    for (const btn of document.querySelectorAll("#wave .actions button")) {
+      btn.disabled = reason !== "";
+      btn.title = reason ? "Disabled: " + reason : "";
+    }
+    $("actions-off").textContent = reason ? "Actions are disabled: " + reason : "";
+    $("actions-off").hidden = reason === "";
   }
 
   /* ---- overview: fleet and waves ----------------------------------------------------- */
@@ -643,6 +749,8 @@
     $("confirm-reason").value = "";
     $("confirm-retry").checked = false;
     $("confirm-retry-row").hidden = b.dataset.action !== "resume";
+    $("confirm-cancel-running").checked = false;
+    $("confirm-cancel-running-row").hidden = b.dataset.action !== "abort";
     $("confirm-ok").textContent = a.verb + " wave " + id;
     $("confirm-ok").className = b.classList.contains("danger") ? "danger" : "";
     $("confirm").returnValue = ""; /* Escape keeps the last value: never resend an action */
@@ -658,6 +766,8 @@
     const reason = $("confirm-reason").value.trim();
     const body = reason ? {reason} : {};
     if (act.name === "resume" && $("confirm-retry").checked) body.retry_failed = true;
+    const cancel = act.name === "abort" && $("confirm-cancel-running").checked;
+    if (cancel) body.cancel_running = true;
     const out = $("action-result");
     out.className = "";
     out.textContent = a.verb + " wave " + act.wave + ": sending…";
@@ -665,7 +775,7 @@
       const {doc} = await api("POST", "/v1/waves/" + encodeURIComponent(act.wave) + "/" + act.name,
         {body});
       out.textContent = "Wave " + act.wave + " " + a.done + ": the coordinator reports state " +
-        doc.state + ".";
+        doc.state + "." + (cancel ? " The agents cancel the statements running now." : "");
       out.className = "ok";
     } catch (err) {
       out.textContent = describe(err, a.verb.toLowerCase() + " wave " + act.wave, true);
@@ -673,6 +783,10 @@
       if (err.status === 401) {
         forgetToken();
         showLogin(out.textContent);
+      }
+      if (err.status === 307 || err.status === 503) {
+        app.roleSig = null; /* this page's idea of the role was stale: show it afresh */
+        await refreshRole();
       }
     }
     if (app.route.view === "wave") {
@@ -702,6 +816,7 @@
     document.querySelector("#wave .actions").addEventListener("click", onActionClick);
     $("confirm").addEventListener("close", onConfirmClose);
     window.addEventListener("hashchange", route);
+    refreshRole(); /* the banner shows on a follower even before a token is entered */
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && app.token) {
         stopPolling();

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The dashboard on several coordinators (docs/dashboard.md, docs/ha.md): two real
+# coordinators on a fresh store database of the test PostgreSQL (tests/fault/ha_lib.sh),
+# two agents, 8 SQLite shards. The wave's first stage (host h-1: 2 shards) completes and
+# bakes for 10 minutes, so the wave stays running. tests/browser/dashboard_ha.js opens the
+# follower's page (banner naming the leader, buttons disabled with the reason, a stale
+# button's 307 in words), the leader's page through the banner's link (a 503 not_leader in
+# words, pause checked through the API), kills the leader (kill -9 of c-1) and checks the
+# follower's open page follows the takeover and aborts the wave with cancel_running.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../fault/ha_lib.sh
+source "$here/../fault/ha_lib.sh"
+# shellcheck source=dashboard_lib.sh
+source "$here/dashboard_lib.sh"
+dash_require_browser
+
+ha_setup 2 0 8
+e2e_write_set "$COORD_TMP/set"
+ha_start 1
+ha_wait_leader 20
+assert_eq "$HA_LEADER" 1 "the first coordinator leads"
+ha_start 2
+c2_follows()
+{
+    local body
+    body=$(curl -s -m 2 "http://127.0.0.1:${HA_PORTS[2]}/healthz") &&
+        [[ $(jq -r '.role + " " + (.leader.id // "")' <<<"$body") == "follower c-1" ]]
+}
+fault_poll 20 "c-2 to follow c-1" c2_follows
+
+ha_use 1
+coord_upload_set "$COORD_TMP/set"
+# shellcheck disable=SC2034 # e2e_wave reads it
+E2E_DIGEST=$COORD_DIGEST
+fault_agent_start 1
+fault_agent_start 2
+e2e_wave '{"name": "dashboard ha", "target": "2", "stages": [
+  {"name": "first", "select": "host=h-1", "max_parallel": 2, "bake_seconds": 600},
+  {"name": "rest", "rest": true, "max_parallel": 4}]}'
+dash_wait_phase baking
+
+SW_LEADER_URL="http://127.0.0.1:${HA_PORTS[1]}" SW_FOLLOWER_URL="http://127.0.0.1:${HA_PORTS[2]}" \
+    SW_LEADER_PID=${HA_PIDS[1]} dash_node dashboard_ha.js
+# the browser test killed c-1 (kill -9): reap it
+wait "${HA_PIDS[1]}" 2>/dev/null || true
+HA_PIDS[1]=""
+assert_eq "$(ha_role 2)" leader "c-2 after the browser test"
+ha_use 2
+assert_eq "$(e2e_wave_state)" aborted "the wave after the browser test"
+coord_log "ok"
