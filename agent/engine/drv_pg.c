@@ -322,9 +322,13 @@ static int pg_exec_stmts(struct engine *eng, const char *script,
 
 static int pg_table_exists(struct engine *eng, const char *table, bool *exists, struct sw_err *err)
 {
+    /* the catalog, not information_schema.tables (the same tables, views and foreign
+     * tables, several times cheaper for the server; asked on every run) */
     return pg_bool_query(eng,
-                         "SELECT EXISTS (SELECT 1 FROM information_schema.tables "
-                         "WHERE table_schema = current_schema() AND table_name = ?)",
+                         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN "
+                         "pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                         "WHERE n.nspname = current_schema() AND c.relname = ? "
+                         "AND c.relkind IN ('r', 'p', 'v', 'f'))",
                          table, exists, err);
 }
 

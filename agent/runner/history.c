@@ -146,15 +146,20 @@ static int parse_row(const struct engine_rows *r, size_t i, struct history_row *
 int history_read(struct engine *eng, struct history_row **rows, size_t *n_rows, bool *exists,
                  struct sw_err *err)
 {
+    *rows = NULL;
+    *n_rows = 0;
+    int rc = engine_table_exists(eng, HISTORY_TABLE, exists, err);
+    return rc != 0 || !*exists ? rc : history_read_rows(eng, rows, n_rows, err);
+}
+
+int history_read_rows(struct engine *eng, struct history_row **rows, size_t *n_rows,
+                      struct sw_err *err)
+{
     struct engine_rows *r = NULL;
     struct history_row *out = NULL;
     *rows = NULL;
     *n_rows = 0;
-    int rc = engine_table_exists(eng, HISTORY_TABLE, exists, err);
-    if (rc != 0 || !*exists) {
-        return rc;
-    }
-    rc = engine_query(eng, history_select_sql, NULL, 0, &r, err);
+    int rc = engine_query(eng, history_select_sql, NULL, 0, &r, err);
     if (rc != 0) {
         sw_err_prefix(err, "reading " HISTORY_TABLE);
         return rc;

@@ -25,6 +25,9 @@ int history_create(struct engine *eng, struct sw_err *err);
  * reads as zero rows and *exists = false. */
 int history_read(struct engine *eng, struct history_row **rows, size_t *n_rows, bool *exists,
                  struct sw_err *err);
+/* The same when the table is known to exist (no existence check). */
+int history_read_rows(struct engine *eng, struct history_row **rows, size_t *n_rows,
+                      struct sw_err *err);
 
 /* What a new row says; times are "YYYY-MM-DD HH:MM:SS.mmm" UTC. */
 struct history_record {

@@ -131,6 +131,20 @@ static int read_status(struct engine *eng, const struct migset *set, struct runn
     return rc;
 }
 
+/* read_status after lock_and_prepare, which knows whether the table exists. */
+static int read_status_locked(const struct run_ctx *c, struct runner_status *st, struct sw_err *err)
+{
+    struct history_row *rows = NULL;
+    size_t n_rows = 0;
+    int rc = c->is_history_missing ? 0 : history_read_rows(c->eng, &rows, &n_rows, err);
+    if (rc == 0) {
+        rc = plan_status(c->opts->set, engine_kind(c->eng), rows, n_rows, st, err);
+        st->has_history_table = !c->is_history_missing;
+    }
+    free(rows);
+    return rc;
+}
+
 int runner_status(struct engine *eng, const struct migset *set, struct runner_status *out,
                   struct sw_err *err)
 {
@@ -625,7 +639,7 @@ static int run_direction(struct engine *eng, const struct runner_opts *opts, pla
         locked = rc == 0;
     }
     if (rc == 0) {
-        rc = read_status(eng, opts->set, &st, err);
+        rc = locked ? read_status_locked(&c, &st, err) : read_status(eng, opts->set, &st, err);
     }
     if (rc == 0) {
         snprintf(res->from_text, sizeof res->from_text, "%s", st.current_text);
