@@ -188,13 +188,17 @@ coord_stop()
 api()
 {
     local method=$1 path=$2 token=${3:-} body=${4:-}
-    local -a args=(-s -S -m 30 -o "$COORD_TMP/reply" -w '%{http_code}' -X "$method")
+    # one reply file per (sub)shell: a test may call api from a background subshell while
+    # the main shell waits in another call (a long-poll)
+    local reply="$COORD_TMP/reply.$BASHPID"
+    local -a args=(-s -S -m 30 -o "$reply" -w '%{http_code}' -X "$method")
     [[ -n $token ]] && args+=(-H "Authorization: Bearer $token")
     if [[ -n $body ]]; then
         args+=(-H 'Content-Type: application/json' --data-binary "$body")
     fi
     API_STATUS=$(curl "${args[@]}" "http://127.0.0.1:$COORD_PORT$path") || API_STATUS="curl-failed"
-    API_BODY=$(cat "$COORD_TMP/reply" 2>/dev/null || true)
+    API_BODY=$(cat "$reply" 2>/dev/null || true)
+    rm -f "$reply"
 }
 
 api_expect()

@@ -38,7 +38,7 @@ for id in pg-01 pg-02 sqlite-01 sqlite-02; do
 done
 # every step of every shard was reported (after its shard's commit)
 api GET "/v1/waves/$E2E_WAVE/events" "$READ_TOKEN"
-assert_eq "$(jq '[.events[] | select(.message | test("^V[0-9]+ up applied in "))] | length' "$COORD_TMP/reply")" 12 "step events"
+assert_eq "$(jqr '[.events[] | select(.message | test("^V[0-9]+ up applied in "))] | length')" 12 "step events"
 
 # V4 adds a column, V5 fails: the canary rolls back both and stays at 3
 printf 'ALTER TABLE users ADD COLUMN plan varchar(20);\n' >"$COORD_TMP/set/V4__add_plan.sql"
