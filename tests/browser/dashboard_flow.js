@@ -89,6 +89,10 @@ async function main() {
     await page.waitForFunction((n) => document.querySelectorAll("#stages .c").length === n, nShards);
     log(`wave view: ${nShards} cells in ${Date.now() - t0} ms`);
     checkEq(await text(page, "#wave-state"), "running", "state badge");
+    // One coordinator on SQLite (always the leader): no banner, the buttons enabled.
+    check(await page.locator("#ha-banner").isHidden(), "no high-availability banner");
+    check(await page.locator("#actions-off").isHidden(), "no disabled-actions note");
+    check(!(await page.locator("#wave button[data-action=pause]").isDisabled()), "pause enabled");
     checkEq(await page.locator("#stages .c.s-failed").count(), 1, "failed cells");
     const failingText = await waitText(page, "#failing", failing);
     checkContains(failingText, "already exists", "the failing shard's error text");
@@ -126,8 +130,15 @@ async function main() {
     checkContains(r409, "(409 illegal_transition)", "409 code");
     await page.screenshot({ path: path.join(out, "wave-refused.png"), fullPage: true });
 
-    // Abort, cancelled, and dismissed with Escape: nothing is sent.
+    // Abort, cancelled, and dismissed with Escape: nothing is sent. The dialog offers to
+    // cancel running statements (abort only; unchecked each time).
+    await page.locator("#wave button[data-action=abort]").click();
+    check(await page.locator("#confirm-cancel-running-row").isVisible(), "abort: the cancel-running choice");
+    await page.locator("#confirm-cancel-running").check();
+    await page.locator("#confirm-cancel").click();
+    await page.locator("#confirm").waitFor({ state: "hidden" });
     await action(page, "abort", "Abort", false);
+    check(!(await page.locator("#confirm-cancel-running").isChecked()), "cancel-running starts unchecked");
     checkContains(await text(page, "#action-result"), "409", "result after a cancelled abort");
     checkEq(await waveState(), "paused", "state after a cancelled abort");
     await action(page, "abort", "Abort", "escape");
@@ -138,6 +149,7 @@ async function main() {
     // Resume, retrying the failed shard.
     await page.locator("#wave button[data-action=pause]").click();
     check(await page.locator("#confirm-retry-row").isHidden(), "no retry choice for pause");
+    check(await page.locator("#confirm-cancel-running-row").isHidden(), "no cancel-running choice for pause");
     await page.locator("#confirm-cancel").click();
     await page.locator("#wave button[data-action=resume]").click();
     await page.locator("#confirm-retry").check();

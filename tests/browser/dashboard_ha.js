@@ -5,7 +5,8 @@
 // token is entered), every action button is disabled with the reason in its title and
 // written below the buttons; a stale page whose button is still enabled gets the
 // follower's 307 in words and nothing changes. On the leader: no banner, a 503 not_leader
-// (an election, intercepted) in words, the pause checked through the API. Then c-1 is
+// (an election, intercepted) in words, the page following a role change (/healthz
+// intercepted: nobody leads, then c-1 again), the pause checked through the API. Then c-1 is
 // killed: the follower's open page follows the takeover (no banner, buttons enabled,
 // epoch 2) and aborts the wave with "also cancel statements running now" (the request's
 // cancel_running and the wave's state checked). No page or CSP errors.
@@ -111,6 +112,23 @@ async function leaderChecks(page, href, out) {
     "in progress; 503 not_leader: no leader is known). Nothing was changed; try again in a few seconds.",
   "a 503 not_leader in words");
   await page.unroute(route);
+
+  // This coordinator loses the lead and nobody leads yet (an election; /healthz
+  // intercepted): the page follows at its next poll, and again when it leads.
+  await page.route("**/healthz", (r) => r.fulfill({
+    status: 200, contentType: "application/json",
+    body: JSON.stringify({ status: "ok", version: "0.1.0", protocol: "1.0", role: "follower", ha: true,
+      epoch: 0, leader: null }),
+  }));
+  checkEq(await waitText(page, "#ha-banner", "election"), "This coordinator is a read-only follower and no " +
+    "coordinator leads right now (an election is in progress). The page follows as soon as one is elected.",
+  "banner while nobody leads");
+  check((await buttonsState(page)).every((b) => b.disabled), "buttons disabled while nobody leads");
+  checkContains(await text(page, "#actions-off"), "no leader is known right now (an election is in progress)",
+    "the reason while nobody leads");
+  await page.unroute("**/healthz");
+  await page.waitForFunction(() => document.querySelector("#ha-banner").hidden &&
+    !document.querySelector("#wave button[data-action=pause]").disabled);
 
   await confirmAction(page, "pause", "Pause", false);
   checkEq(await waitText(page, "#action-result", "reports state"),
