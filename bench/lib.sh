@@ -147,14 +147,21 @@ api()
 coord_alive_and_healthy()
 {
     kill -0 "$coord_pid" 2>/dev/null || return 2
-    curl -s -o /dev/null -m 2 "http://127.0.0.1:$coord_port/healthz"
+    curl -s -o /dev/null -m 2 "http://127.0.0.1:$coord_port/healthz" || return 1
 }
 
-# Both agents of DIR logged their registration.
+# Both agents of DIR logged their registration; fails at once if an agent exited. (Any
+# other failure is 1: grep's 2 for a log file the starting shell has not created yet must
+# not end the poll.)
+# shellcheck disable=SC2154
 agents_registered()
 {
-    grep -q "registered with" "$1/agent-1.log" 2>/dev/null &&
-        grep -q "registered with" "$1/agent-2.log" 2>/dev/null
+    local pid
+    for pid in "${agent_pids[@]}"; do
+        kill -0 "$pid" 2>/dev/null || return 2
+    done
+    grep -qs "registered with" "$1/agent-1.log" &&
+        grep -qs "registered with" "$1/agent-2.log" || return 1
 }
 
 # bench_start_wave DIR SET WRITE_CONFIGS POLL_S: starts a coordinator (fresh store in DIR,
