@@ -426,8 +426,9 @@ static int64_t agent_work_next_delay(struct agent_run *run, unsigned attempt, in
     return ms < left ? ms : left;
 }
 
-/* Connects, retrying an unreachable database (SW_ECONNECT) with backoff within the
- * attempts and the budget; other errors (no DSN, bad DSN, auth) fail at once. */
+/* Connects, retrying an unreachable database (SW_ECONNECT: refused, timed out, shutting
+ * down; the drivers also report a refused login so) with backoff within the attempts and
+ * the budget; other errors (no DSN for the shard, a malformed DSN) fail at once. */
 static int agent_work_connect(struct agent_run *run, struct engine **eng, struct sw_err *err)
 {
     int64_t t0_ms = sw_clock_mono_ms();
