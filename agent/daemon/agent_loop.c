@@ -114,6 +114,7 @@ static int agent_register_once(struct agent *a, struct agent_http *h, struct sw_
         a->lease_ttl_ms = rr.lease_ttl_ms;
         a->heartbeat_ms = rr.heartbeat_ms;
         a->long_poll_ms = rr.long_poll_ms;
+        a->coordinator_minor = rr.protocol_minor;
         a->need_register = false;
         pthread_mutex_unlock(&a->mu);
     }
@@ -129,9 +130,10 @@ static int agent_register(struct agent *a, struct agent_http *h, struct sw_retry
     for (unsigned attempt = 0;; attempt++) {
         int rc = agent_register_once(a, h, err);
         if (rc == 0) {
-            log_info("registered with %s as %s (lease ttl %lld ms, heartbeat %lld ms)",
-                     agent_http_base(h), a->cfg.agent_id, (long long)a->lease_ttl_ms,
-                     (long long)a->heartbeat_ms);
+            log_info("registered with %s as %s (protocol %d.%d, lease ttl %lld ms, heartbeat "
+                     "%lld ms)",
+                     agent_http_base(h), a->cfg.agent_id, WIRE_PROTOCOL_MAJOR, a->coordinator_minor,
+                     (long long)a->lease_ttl_ms, (long long)a->heartbeat_ms);
             return 0;
         }
         if (rc == SW_EAUTH || rc == SW_EPROTO || *a->term != 0) {
@@ -383,6 +385,18 @@ static void *agent_heartbeat_main(void *arg)
 
 /* ---- reporter ----------------------------------------------------------------------------- */
 
+/* Protocol 1.0 coordinators refuse what 1.1 added to reports (lease_done's `failure`):
+ * leave it out for them. Queued reports keep it, for a coordinator upgraded meanwhile. */
+static void agent_report_downgrade(struct agent *a, struct wire_report_req *req)
+{
+    pthread_mutex_lock(&a->mu);
+    bool is_old = a->coordinator_minor < 1;
+    pthread_mutex_unlock(&a->mu);
+    for (size_t i = 0; is_old && i < req->n_reports; i++) {
+        req->reports[i].failure = WIRE_FAILURE_NONE;
+    }
+}
+
 /* Sends the oldest reports once. 0 when sent (or nothing to send), SW_ECONNECT etc. */
 static int agent_report_batch(struct agent *a, struct agent_http *h, size_t max, struct sw_err *err)
 {
@@ -394,6 +408,7 @@ static int agent_report_batch(struct agent *a, struct agent_http *h, size_t max,
     if (rc != 0 || req.n_reports == 0) {
         goto out;
     }
+    agent_report_downgrade(a, &req);
     rc = wire_report_req_encode(&req, &body, err);
     if (rc == 0) {
         rc = agent_post(h, AGENT_REPORT_PATH, body, 0, &resp, err);

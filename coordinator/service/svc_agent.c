@@ -186,8 +186,8 @@ int svc_agent_register(struct svc *s, const struct wire_register_req *req,
     if (rc != 0) {
         return svc_error_set(e, SVC_INTERNAL, "out of memory");
     }
-    log_info("agent=%s registered (version %s, pools %s, capacity %d)", a.id, a.version, a.pools,
-             a.capacity);
+    log_info("agent=%s registered (version %s, protocol %d.%d, pools %s, capacity %d)", a.id,
+             a.version, WIRE_PROTOCOL_MAJOR, req->protocol_minor, a.pools, a.capacity);
     out->lease_ttl_ms = s->lease_ttl_ms;
     out->heartbeat_ms = s->lease_ttl_ms / 3 > 0 ? s->lease_ttl_ms / 3 : 1;
     out->long_poll_ms = s->long_poll_ms > 0 ? s->long_poll_ms : 1;

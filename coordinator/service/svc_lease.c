@@ -134,6 +134,7 @@ static int svc_lease_build(const struct svc_view *v, const struct store_wave_sha
 /* What one lease request collects. */
 struct svc_take {
     const char *agent;
+    int agent_minor; /* the protocol minor of the agent's request */
     const char *pools;
     size_t max;
     int64_t now_ms;
@@ -180,6 +181,15 @@ static void svc_claims_cleanup(struct svc_claims *c)
     free(c->rows);
 }
 
+/* Whether the agent can run the shard's lease: a migrate lease of a wave with transaction
+ * "shard" needs protocol 1.1 (rollbacks run step by step). */
+static bool svc_agent_can(const struct svc_take *t, const struct svc_view *v,
+                          const struct store_wave_shard *ws)
+{
+    return t->agent_minor >= 1 || v->plan.transaction != PLAN_TXN_SHARD ||
+           ws->state == WSHARD_RB_LEASED;
+}
+
 /* Picks the claimable shards of the agent's pools from the view (in memory), scanning
  * from v->claim_lo; moves claim_lo to the first claimable shard it left or took (taken
  * ones stop being claimable once the claim is persisted and applied to the view). */
@@ -196,6 +206,7 @@ static int svc_claims_pick(const struct svc *s, const struct svc_take *t, struct
     }
     size_t i = v->claim_lo;
     size_t lo = SIZE_MAX;
+    size_t n_left = 0;
     for (; i < v->detail.n_shards && c->n < room; i++) {
         const struct svc_view_fleet *fs = &v->fleet[i];
         if (!svc_claimable(&v->detail.shards[i])) {
@@ -205,11 +216,21 @@ static int svc_claims_pick(const struct svc *s, const struct svc_take *t, struct
         if (!fs->in_fleet || !svc_pool_in(t->pools, fs->pool)) {
             continue;
         }
+        if (!svc_agent_can(t, v, &v->detail.shards[i])) {
+            n_left++;
+            continue;
+        }
         c->engines[c->n] = fs->engine;
         svc_claim(s, t, &v->detail.shards[i], &c->rows[c->n], &c->events[c->n], c->msgs[c->n]);
         c->n++;
     }
     v->claim_lo = lo < i ? lo : i;
+    if (n_left > 0) {
+        log_warn("wave=%s agent=%s speaks protocol %d.%d: %zu shard(s) of this wave (transaction "
+                 "\"shard\") left for an agent speaking %d.1 or newer; upgrade the agent",
+                 v->detail.wave.id, t->agent, WIRE_PROTOCOL_MAJOR, t->agent_minor, n_left,
+                 WIRE_PROTOCOL_MAJOR);
+    }
     return 0;
 }
 
@@ -311,6 +332,7 @@ static int svc_take_now(struct svc *s, const struct wire_lease_req *req, const c
 {
     struct store *st = NULL;
     struct svc_take t = {.agent = req->agent,
+                         .agent_minor = req->protocol_minor,
                          .pools = pools,
                          .max = (size_t)req->max,
                          .now_ms = sw_clock_wall_ms(),

@@ -31,6 +31,7 @@ static int register_req_get(struct wire_cx *cx, void *msg)
 {
     struct wire_register_req *m = msg;
     int64_t capacity = 0;
+    m->protocol_minor = cx->peer_minor;
     int rc = wire_get_fixed(cx, "agent", WIRE_STR_ID, true, m->agent, sizeof m->agent);
     if (rc == 0) {
         rc =
@@ -73,6 +74,7 @@ static int register_resp_put(struct wire_cx *cx, const void *msg)
 static int register_resp_get(struct wire_cx *cx, void *msg)
 {
     struct wire_register_resp *m = msg;
+    m->protocol_minor = cx->peer_minor;
     int rc = wire_get_int(cx, "lease_ttl_ms", true, ms_range, &m->lease_ttl_ms);
     if (rc == 0) {
         rc = wire_get_int(cx, "heartbeat_ms", true, ms_range, &m->heartbeat_ms);

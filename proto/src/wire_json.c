@@ -82,12 +82,13 @@ static bool allowed_key(const char *const *allowed, const char *key)
     return false;
 }
 
-/* The current object has only allowed members. */
+/* The current object has only allowed members; any members in a message from a newer
+ * minor version (cx->is_lenient), whose fields we may not know. */
 static int check_fields(struct wire_cx *cx, const char *const *allowed)
 {
     const char *key;
     json_t *value;
-    if (allowed == NULL) {
+    if (allowed == NULL || cx->is_lenient) {
         return 0;
     }
     json_object_foreach((json_t *)cx->in, key, value)
@@ -99,6 +100,20 @@ static int check_fields(struct wire_cx *cx, const char *const *allowed)
     return 0;
 }
 
+/* Digits of s[*i..len) as a number (at most 4 digits); *i moves past them. -1: none. */
+static int protocol_number(const char *s, size_t len, size_t *i)
+{
+    size_t start = *i;
+    int n = 0;
+    while (*i < len && *i - start < 5 && s[*i] >= '0' && s[*i] <= '9') {
+        n = n * 10 + (s[*i] - '0');
+        (*i)++;
+    }
+    return *i == start || *i - start > 4 ? -1 : n;
+}
+
+/* Checks `protocol`: the same major, any minor. A newer minor than ours sets
+ * cx->is_lenient (unknown fields are ignored); cx->peer_minor is the minor. */
 static int check_protocol(struct wire_cx *cx)
 {
     const char *s = NULL;
@@ -107,22 +122,14 @@ static int check_protocol(struct wire_cx *cx)
     if (rc < 0) {
         return rc;
     }
-    size_t dot = 0;
-    while (dot < len && s[dot] >= '0' && s[dot] <= '9') {
-        dot++;
-    }
-    size_t minor = dot + 1;
-    while (minor < len && s[minor] >= '0' && s[minor] <= '9') {
-        minor++;
-    }
-    if (dot == 0 || dot > 4 || dot >= len || s[dot] != '.' || minor != len || len - dot - 1 == 0 ||
-        len - dot - 1 > 4) {
+    size_t i = 0;
+    int major = protocol_number(s, len, &i);
+    bool has_dot = i < len && s[i] == '.';
+    i += has_dot;
+    int minor = has_dot ? protocol_number(s, len, &i) : -1;
+    if (major < 0 || minor < 0 || i != len) {
         return wire_fail(cx, "protocol", SW_EINVAL, "expected \"<major>.<minor>\" like \"%s\"",
                          WIRE_PROTOCOL);
-    }
-    int major = 0;
-    for (size_t i = 0; i < dot; i++) {
-        major = major * 10 + (s[i] - '0');
     }
     if (major != WIRE_PROTOCOL_MAJOR) {
         rc = wire_fail(cx, "protocol", SW_EPROTO,
@@ -130,8 +137,11 @@ static int check_protocol(struct wire_cx *cx)
                        (int)len, s);
         sw_err_hint(cx->err, "run an agent and a coordinator that speak protocol %d.x",
                     WIRE_PROTOCOL_MAJOR);
+        return rc;
     }
-    return rc;
+    cx->peer_minor = minor;
+    cx->is_lenient = minor > WIRE_PROTOCOL_MINOR;
+    return 0;
 }
 
 /* Starts decoding into a fresh cx: the top-level message must be an object with a

@@ -45,6 +45,8 @@ struct wire_cx {
     struct sw_err *err;
     const json_t *in;
     json_t *out;
+    int peer_minor;  /* decoding: the message's protocol minor (set before spec->get) */
+    bool is_lenient; /* decoding: peer_minor > WIRE_PROTOCOL_MINOR, unknown fields ignored */
 };
 
 /* Where to return after a nested object. */
@@ -98,8 +100,9 @@ bool wire_utf8_valid(const char *s, size_t len);
 /* Parses JSON text strictly (no duplicate keys, no NUL); *doc is a new reference. */
 int wire_parse(const char *text, size_t len, json_t **doc, struct sw_err *err);
 /* Decodes doc into msg (zeroed by the caller): an object with a supported `protocol` and
- * only spec->fields, read by spec->get. On failure msg keeps what was read, for the
- * caller's cleanup. */
+ * only spec->fields (any further members when its minor is newer than ours: they are
+ * ignored, here and in nested objects), read by spec->get (cx->peer_minor set). On failure msg
+ * keeps what was read, for the caller's cleanup. */
 int wire_msg_from_json(const struct wire_msg *spec, const json_t *doc, void *msg,
                        struct sw_err *err);
 /* Makes member `key` (a required object with only `allowed` members; allowed NULL = any)

@@ -42,6 +42,7 @@ static int lease_req_get(struct wire_cx *cx, void *msg)
 {
     struct wire_lease_req *m = msg;
     int64_t max = 0;
+    m->protocol_minor = cx->peer_minor;
     int rc = wire_get_fixed(cx, "agent", WIRE_STR_ID, true, m->agent, sizeof m->agent);
     if (rc == 0) {
         rc = wire_get_int(cx, "max", true, max_range, &max);

@@ -11,10 +11,12 @@
  *   wire_X_cleanup(msg)               frees what the struct owns; safe on a zeroed struct
  *
  * Decoders are strict: the `protocol` field first (another major version is
- * SW_EPROTO "protocol: version 2.0 is not supported (this side speaks 1.0)", so
+ * SW_EPROTO "protocol: version 2.0 is not supported (this side speaks 1.1)", so
  * callers can answer 409 protocol_mismatch), then required fields, types, unknown
- * fields, string limits and identifier patterns, array limits, 64-hex checksums,
- * versions (version_parse; stored canonical) and number ranges, each refused with
+ * fields (except in a message whose minor is newer than WIRE_PROTOCOL_MINOR: its
+ * unknown members, at any depth, are ignored, as a newer peer may add optional fields;
+ * the known ones are checked as always), string limits and identifier patterns, array limits,
+ * 64-hex checksums, versions (version_parse; stored canonical) and number ranges, each refused with
  * SW_EINVAL and a message naming the field path, e.g.
  *   "leases[2].steps[0].checksum: expected 64 hex digits".
  * Malformed JSON (including invalid UTF-8, NUL characters and duplicate keys) is
@@ -38,8 +40,13 @@
 #include "sw/migset.h"
 #include "sw/version.h"
 
-#define WIRE_PROTOCOL       "1.0"
+/* The protocol this side speaks. A minor bump only adds optional fields and enum-free
+ * features that the sender uses once it knows the peer speaks that minor (learnt from
+ * the `protocol` of the peer's messages, see protocol_minor in register and lease
+ * requests); docs/protocol.md "Versions". */
+#define WIRE_PROTOCOL       "1.1"
 #define WIRE_PROTOCOL_MAJOR 1
+#define WIRE_PROTOCOL_MINOR 1
 
 /* Limits (docs/protocol.md). Lengths are bytes, without the NUL. */
 #define WIRE_ID_MAX         128 /* agent, shard and pool ids: [A-Za-z0-9._:-]{1,128} */

@@ -16,9 +16,10 @@
 #include "sw/wire.h"
 
 /* POST /v1/agents/register
- * {"protocol": "1.0", "agent": "agent-eu-1", "version": "0.1.0", "pools": ["eu"],
+ * {"protocol": "1.1", "agent": "agent-eu-1", "version": "0.1.0", "pools": ["eu"],
  *  "capacity": 8} */
 struct wire_register_req {
+    int protocol_minor; /* decoded: the agent's protocol minor (encoding sends ours) */
     char agent[WIRE_ID_MAX + 1];
     char version[WIRE_SW_VERSION_MAX + 1]; /* the agent's software version */
     size_t n_pools;                        /* 1..WIRE_MAX_POOLS */
@@ -26,21 +27,22 @@ struct wire_register_req {
     int capacity;                          /* worker threads, 1..WIRE_MAX_CAPACITY */
 };
 
-/* {"protocol": "1.0", "lease_ttl_ms": 30000, "heartbeat_ms": 10000, "long_poll_ms": 20000};
+/* {"protocol": "1.1", "lease_ttl_ms": 30000, "heartbeat_ms": 10000, "long_poll_ms": 20000};
  * each 1..WIRE_MAX_MS. */
 struct wire_register_resp {
+    int protocol_minor; /* decoded: the coordinator's protocol minor (encoding sends ours) */
     int64_t lease_ttl_ms;
     int64_t heartbeat_ms;
     int64_t long_poll_ms;
 };
 
-/* POST /v1/leases/{lease}/start: {"protocol": "1.0", "agent": "agent-eu-1"}
+/* POST /v1/leases/{lease}/start: {"protocol": "1.1", "agent": "agent-eu-1"}
  * (the lease id travels in the path: check it with wire_check_lease_id). */
 struct wire_start_req {
     char agent[WIRE_ID_MAX + 1];
 };
 
-/* {"protocol": "1.0", "go": true}. Refusals are API errors (409 wave_not_running,
+/* {"protocol": "1.1", "go": true}. Refusals are API errors (409 wave_not_running,
  * lease_lost), not a `go: false`, but the field is a boolean for clarity. */
 struct wire_start_resp {
     bool go;

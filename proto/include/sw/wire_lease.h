@@ -18,8 +18,9 @@
 #include "sw/version.h"
 #include "sw/wire.h"
 
-/* POST /v1/leases: {"protocol": "1.0", "agent": "agent-eu-1", "max": 4, "wait_ms": 20000}. */
+/* POST /v1/leases: {"protocol": "1.1", "agent": "agent-eu-1", "max": 4, "wait_ms": 20000}. */
 struct wire_lease_req {
+    int protocol_minor; /* decoded: the agent's protocol minor (encoding sends ours) */
     char agent[WIRE_ID_MAX + 1];
     int max;         /* free worker slots, 1..WIRE_MAX_LEASES */
     int64_t wait_ms; /* long-poll wait, 0..WIRE_MAX_MS */
@@ -66,7 +67,8 @@ const char *wire_transaction_name(enum wire_transaction t);
  *                       wave (required except for inventory, where it is optional)
  *   migrate, rollback:  direction, target, expected_from, migration_set (64 hex),
  *                       timeouts, steps (0..WIRE_MAX_STEPS) — all required;
- *                       transaction ("step" or "shard", optional: "step")
+ *                       transaction ("step" or "shard", optional: "step"; protocol
+ *                       1.1: "shard" goes only to agents speaking 1.1 or newer)
  *   gate:               sql (required, non-empty), timeouts (optional)
  *   inventory:          timeouts (optional) */
 struct wire_lease {
@@ -92,7 +94,7 @@ struct wire_lease {
     size_t sql_len;
 };
 
-/* {"protocol": "1.0", "leases": [...]} with 0..WIRE_MAX_LEASES leases. */
+/* {"protocol": "1.1", "leases": [...]} with 0..WIRE_MAX_LEASES leases. */
 struct wire_lease_resp {
     size_t n_leases;
     struct wire_lease *leases; /* owned */

@@ -31,7 +31,8 @@ struct wire_applied {
  *               error required when the outcome is failed or dirty
  *   lease_done: outcome (done|failed|released|refused|gate_passed|gate_failed) required;
  *               shard_version, shard_health optional; failure (unreachable|lock_timeout|
- *               error) optional, only with outcome failed
+ *               error) optional, only with outcome failed; protocol 1.1: send it only to
+ *               a coordinator speaking 1.1 or newer (a 1.0 one refuses the field)
  *   inventory:  shard_health required; shard_version, applied (0..WIRE_MAX_APPLIED),
  *               fingerprint (64 hex) optional */
 struct wire_report {
@@ -59,7 +60,7 @@ struct wire_report {
                   * wire_text_sanitize for database messages) */
 };
 
-/* POST /v1/reports: {"protocol": "1.0", "agent": "agent-eu-1", "reports": [...]} with
+/* POST /v1/reports: {"protocol": "1.1", "agent": "agent-eu-1", "reports": [...]} with
  * 1..WIRE_MAX_REPORTS reports. */
 struct wire_report_req {
     char agent[WIRE_ID_MAX + 1];
@@ -67,7 +68,7 @@ struct wire_report_req {
     struct wire_report *reports; /* owned */
 };
 
-/* {"protocol": "1.0", "accepted": ["agent-eu-1:1042"], "duplicates": ["agent-eu-1:1043"]},
+/* {"protocol": "1.1", "accepted": ["agent-eu-1:1042"], "duplicates": ["agent-eu-1:1043"]},
  * each list 0..WIRE_MAX_REPORTS report ids. */
 struct wire_report_resp {
     size_t n_accepted;

@@ -12,7 +12,7 @@
 #define HEX_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define HEX_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-#define REQ(REPORTS) "{'protocol': '1.0', 'agent': 'agent-eu-1', 'reports': [" REPORTS "]}"
+#define REQ(REPORTS) "{'protocol': '1.1', 'agent': 'agent-eu-1', 'reports': [" REPORTS "]}"
 #define HEAD(SEQ)                                                                                  \
     "'id': 'agent-eu-1:" SEQ "', 'lease': 'l-9a0c', 'wave': 'w-3f2a91c0', 'shard': 't-001', "
 #define STEP_OK(TAIL)                                                                              \
@@ -230,7 +230,7 @@ static void test_report_resp(void **state)
     struct sw_err err = {0};
     char *text = NULL;
     assert_int_equal(wire_report_resp_encode(&m, &text, &err), 0);
-    assert_string_equal(text, q("{'protocol':'1.0','accepted':['agent-eu-1:1042'],"
+    assert_string_equal(text, q("{'protocol':'1.1','accepted':['agent-eu-1:1042'],"
                                 "'duplicates':['agent-eu-1:1043','agent-eu-1:1044']}"));
     assert_int_equal(wire_report_resp_decode(text, strlen(text), &d, &err), 0);
     assert_int_equal(d.n_accepted, 1);

@@ -1,5 +1,5 @@
 # Unit tests for the wire protocol codecs (proto/src/wire_*.c), one binary per module.
-foreach(t common agent lease report)
+foreach(t common agent lease report compat)
     sw_unit_test(NAME test_wire_${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_wire_${t}.c
         LIBS sw_wire)
 endforeach()
