@@ -352,12 +352,21 @@ int svc_wave_create(struct svc *s, const char *digest, const struct wave_plan *p
     if (rc == 0) {
         rc = svc_wave_store(s, st, set, &r, &lint, o->reason, &w, e);
     }
+    size_t n_stages = r.n_stages;
+    char target[VERSION_TEXT_MAX];
+    snprintf(target, sizeof target, "%s", r.target);
+    enum plan_direction direction = r.direction;
+    /* gone before the new wave is read back: with 10,000 shards the fleet, the plan and
+     * the detail are megabytes each, and this request sets the coordinator's peak RSS */
+    planner_result_cleanup(&r);
+    store_fleet_cleanup(&fleet);
+    lint_report_cleanup(&lint);
     if (rc == 0 && store_wave_get(st, w.id, out, &e->err) != 0) {
         rc = svc_error_from(e, SVC_INTERNAL, &e->err);
     }
     if (rc == 0) {
         log_info("wave=%s created by %s: %zu stages, target %s %s, set %.12s", w.id, actor,
-                 r.n_stages, r.target, plan_direction_name(r.direction), digest);
+                 n_stages, target, plan_direction_name(direction), digest);
         if (s->on_wave_created != NULL) {
             s->on_wave_created(s->on_wave_created_ctx);
         }
