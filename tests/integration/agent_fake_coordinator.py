@@ -3,10 +3,15 @@
 testing shardwave-agent before and beside the real coordinator: serves the leases of a
 scenario file once, answers the go-ahead per lease, records every request it receives
 (one JSON object a line) and can refuse reports for a while (the agent must queue them).
+It can pretend to be another protocol minor: "protocol" is what it answers with (default
+"1.1"); as "1.0" it refuses, like a 1.0 coordinator, a report carrying a field 1.1 added
+(400, the report lands in the agent's bad/ folder); "extra" members are added to every
+answer and every lease (what a newer coordinator may send).
 
 usage: agent_fake_coordinator.py SCENARIO.json LOG.jsonl PORT_FILE
 Scenario: {"leases": [...protocol leases...], "go": {"l-1": true, "l-2": false},
-           "fail_reports": 2, "long_poll_ms": 500, "token": "tok"}
+           "fail_reports": 2, "long_poll_ms": 500, "token": "tok",
+           "protocol": "1.1", "extra": {"hint": "x"}}
 """
 import json
 import os
@@ -19,6 +24,9 @@ log_path = sys.argv[2]
 port_file = sys.argv[3]
 lock = threading.Lock()
 state = {"leases_served": False, "reports_failed": 0, "seen_reports": set()}
+PROTOCOL = scenario.get("protocol", "1.1")
+EXTRA = scenario.get("extra", {})
+ADDED_IN_1_1 = {"failure"}  # report members a 1.0 coordinator does not know
 
 
 def record(kind, body):
@@ -34,6 +42,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def reply(self, status, doc):
+        if status == 200:
+            doc = {"protocol": PROTOCOL, **doc, **EXTRA}
         data = json.dumps(doc).encode()
         try:
             self.send_response(status)
@@ -55,28 +65,29 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path
         if path == "/v1/agents/register":
             record("register", body)
-            return self.reply(200, {"protocol": "1.0", "lease_ttl_ms": 30000,
+            return self.reply(200, {"lease_ttl_ms": 30000,
                                     "heartbeat_ms": scenario.get("heartbeat_ms", 300),
                                     "long_poll_ms": scenario.get("long_poll_ms", 500)})
         if path == "/v1/leases":
             record("lease_request", body)
             with lock:
                 leases = [] if state["leases_served"] else scenario.get("leases", [])
+                leases = [{**l, **EXTRA} for l in leases]
                 state["leases_served"] = True
             if not leases:
                 threading.Event().wait(min(body.get("wait_ms", 0), 500) / 1000.0)
-            return self.reply(200, {"protocol": "1.0", "leases": leases})
+            return self.reply(200, {"leases": leases})
         if path.startswith("/v1/leases/") and path.endswith("/start"):
             lease = path[len("/v1/leases/"):-len("/start")]
             record("start", {"lease": lease, **body})
             if scenario.get("go", {}).get(lease, True):
-                return self.reply(200, {"protocol": "1.0", "go": True})
+                return self.reply(200, {"go": True})
             return self.error(409, "wave_not_running", "wave is paused")
         if path == "/v1/heartbeat":
             record("heartbeat", body)
             acks = [{"lease": l["lease"], "ok": True, "cancel": False}
                     for l in body.get("leases", [])]
-            return self.reply(200, {"protocol": "1.0", "leases": acks})
+            return self.reply(200, {"leases": acks})
         if path == "/v1/reports":
             with lock:
                 fail = state["reports_failed"] < scenario.get("fail_reports", 0)
@@ -85,6 +96,12 @@ class Handler(BaseHTTPRequestHandler):
             if fail:
                 record("reports_refused", body)
                 return self.error(503, "unavailable", "try later")
+            for i, r in enumerate(body.get("reports", [])):
+                unknown = sorted(ADDED_IN_1_1 & r.keys())
+                if PROTOCOL == "1.0" and unknown:
+                    record("reports_invalid", body)
+                    return self.error(400, "invalid_request",
+                                      "reports[%d].%s: unknown field" % (i, unknown[0]))
             accepted, dups = [], []
             for r in body.get("reports", []):
                 with lock:
@@ -93,8 +110,7 @@ class Handler(BaseHTTPRequestHandler):
                 (dups if seen else accepted).append(r["id"])
                 if not seen:
                     record("report", r)
-            return self.reply(200, {"protocol": "1.0", "accepted": accepted,
-                                    "duplicates": dups})
+            return self.reply(200, {"accepted": accepted, "duplicates": dups})
         return self.error(404, "not_found", "no route " + path)
 
 

@@ -18,3 +18,5 @@ sw_script_test(NAME e2e_cancel SCRIPT e2e_cancel.sh TIMEOUT 300)
 sw_script_test(NAME e2e_shard_txn SCRIPT e2e_shard_txn.sh TIMEOUT 300)
 # A new wave starts at once (tick_ms 60 s): the creation kicks the scheduler.
 sw_script_test(NAME e2e_start_now SCRIPT e2e_start_now.sh TIMEOUT 120)
+# Compatibility within a major: curl as 1.0 / 1.1 / 1.2 agents (no databases).
+sw_script_test(NAME compat_protocol SCRIPT compat_protocol.sh)
