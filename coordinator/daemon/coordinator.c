@@ -19,7 +19,9 @@
 #include "store/store.h"
 #include "sw/log.h"
 
-#define COORD_STOP_WAIT_MS 10000
+#define COORD_STOP_WAIT_MS    10000
+#define COORD_IDLE_TXN_MIN_MS 1000
+#define COORD_IDLE_TXN_MAX_MS STORE_DEFAULT_IDLE_TXN_MS
 
 /* Lock order: tokens_lock only (held for lookups and the tokens swap). */
 struct coordinator {
@@ -212,8 +214,20 @@ static void coord_wave_created(void *ctx)
     }
 }
 
+/* A coordinator stopped inside a store transaction keeps its row locks (the lease row)
+ * until PostgreSQL ends its session: half the lease, within [1 s, 10 s], so a takeover
+ * is not delayed much past the lease itself (docs/ha.md, time bounds). */
+static int coord_idle_txn_ms(int64_t lease_ms)
+{
+    int64_t ms = lease_ms / 2;
+    return (int)(ms < COORD_IDLE_TXN_MIN_MS   ? COORD_IDLE_TXN_MIN_MS
+                 : ms > COORD_IDLE_TXN_MAX_MS ? COORD_IDLE_TXN_MAX_MS
+                                              : ms);
+}
+
 static int coord_start_parts(struct coordinator *c, struct sw_err *err)
 {
+    c->store_opts.idle_txn_timeout_ms = coord_idle_txn_ms(c->cfg.leader_lease_ms);
     int rc = store_open(c->cfg.store_path, &c->store_opts, &c->store, err);
     if (rc == 0) {
         rc = coord_start_metrics(c, err);
@@ -230,6 +244,7 @@ static int coord_start_parts(struct coordinator *c, struct sw_err *err)
                                 .lease_ttl_ms = c->cfg.lease_ttl_ms,
                                 .long_poll_ms = c->cfg.long_poll_ms,
                                 .fence = c->ha != NULL ? ha_epoch(c->ha) : NULL,
+                                .store_idle_txn_ms = c->store_opts.idle_txn_timeout_ms,
                                 .on_wave_created = coord_wave_created,
                                 .on_wave_created_ctx = c};
         rc = svc_new(&sc, &c->svc, err);

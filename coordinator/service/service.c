@@ -23,6 +23,7 @@ int svc_new(const struct svc_config *cfg, struct svc **out, struct sw_err *err)
     s->lease_ttl_ms = cfg->lease_ttl_ms > 0 ? cfg->lease_ttl_ms : 30000;
     s->long_poll_ms = cfg->long_poll_ms;
     s->fence = cfg->fence;
+    s->store_idle_txn_ms = cfg->store_idle_txn_ms;
     s->on_wave_created = cfg->on_wave_created;
     s->on_wave_created_ctx = cfg->on_wave_created_ctx;
     pthread_mutex_init(&s->mu, NULL);
@@ -86,7 +87,8 @@ int svc_store_get(struct svc *s, struct store **out, struct sw_err *err)
     if (*out != NULL) {
         return 0;
     }
-    int rc = store_open_secondary(s->store_path, NULL, out, err);
+    struct store_open_opts opts = {.idle_txn_timeout_ms = s->store_idle_txn_ms};
+    int rc = store_open_secondary(s->store_path, &opts, out, err);
     if (rc == 0 && s->fence != NULL) {
         store_set_fence(*out, s->fence);
     }

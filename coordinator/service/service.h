@@ -33,6 +33,8 @@ struct svc_config {
     /* The process-wide fencing epoch (ha_epoch): set on every store handle the service
      * opens (store_set_fence); NULL = no fencing (single coordinator). */
     const _Atomic int64_t *fence;
+    /* store_open_opts.idle_txn_timeout_ms of those handles; 0 = the store's default. */
+    int store_idle_txn_ms;
     /* Called after a wave was created (request thread, no service lock held), so the
      * scheduler starts it now instead of at its next tick; NULL = none. */
     void (*on_wave_created)(void *ctx);

@@ -98,6 +98,7 @@ struct svc {
     int64_t lease_ttl_ms;
     int64_t long_poll_ms;
     const _Atomic int64_t *fence;       /* NULL = no fencing */
+    int store_idle_txn_ms;              /* 0 = the store's default */
     void (*on_wave_created)(void *ctx); /* svc_config's hook; NULL = none */
     void *on_wave_created_ctx;
     pthread_mutex_t mu;

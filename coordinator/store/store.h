@@ -41,6 +41,7 @@
         */
 #define STORE_STATE_NAME_MAX          24 /* wave or shard state names in events */
 #define STORE_DEFAULT_BUSY_TIMEOUT_MS 5000
+#define STORE_DEFAULT_IDLE_TXN_MS     10000
 #define STORE_EVENTS_MAX_LIMIT        10000
 
 struct store;
@@ -54,6 +55,12 @@ struct store_open_opts {
     const char *password;
     /* The leader epoch to fence writes on (see store_set_fence); NULL = no fencing. */
     const _Atomic int64_t *fence;
+    /* PostgreSQL only: the server ends a session that stays idle inside a transaction
+     * this long (idle_in_transaction_session_timeout), so a stopped coordinator cannot
+     * hold row locks (the lease row) past it; 0 = STORE_DEFAULT_IDLE_TXN_MS. The store
+     * never waits on anything but the database inside a transaction, so only a stopped
+     * or stalled process hits it. The daemon derives it from leader_lease_ms. */
+    int idle_txn_timeout_ms;
 };
 
 /* `path` names the store: a file path (or "sqlite:PATH") selects SQLite, the embedded

@@ -35,7 +35,6 @@
 #define STORE_PG_OID_INT8     20
 #define STORE_PG_OID_TEXT     25
 #define STORE_PG_OID_BYTEA    17
-#define STORE_PG_IDLE_TXN_MS  10000 /* a stopped coordinator's open transaction ends */
 #define STORE_PG_CONNECT_SECS "5"
 
 struct store_q {
@@ -52,6 +51,7 @@ struct store_pg_stmt {
 struct store_pg {
     PGconn *conn;
     int lock_timeout_ms;
+    int idle_txn_ms; /* a stopped coordinator's open transaction ends after this */
     int64_t changes;
     size_t n_cached;
     struct store_pg_stmt cache[STORE_STMT_CACHE];
@@ -123,7 +123,7 @@ static int store_pg_session(struct store *st, struct sw_err *err)
     snprintf(sql, sizeof sql,
              "SET lock_timeout = %d; SET idle_in_transaction_session_timeout = %d; "
              "SET application_name = 'shardwave-coordinator'",
-             st->pg->lock_timeout_ms, STORE_PG_IDLE_TXN_MS);
+             st->pg->lock_timeout_ms, st->pg->idle_txn_ms);
     return store_pg_exec(st, sql, "setting up the session", err);
 }
 
@@ -513,7 +513,7 @@ static void store_pg_notice(void *arg, const char *message)
     (void)message;
 }
 
-int store_pg_connect(struct store *st, const char *conninfo, int lock_timeout_ms,
+int store_pg_connect(struct store *st, const char *conninfo, int lock_timeout_ms, int idle_txn_ms,
                      struct sw_err *err)
 {
     st->ops = &store_pg_ops;
@@ -522,6 +522,7 @@ int store_pg_connect(struct store *st, const char *conninfo, int lock_timeout_ms
         return sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);
     }
     st->pg->lock_timeout_ms = lock_timeout_ms;
+    st->pg->idle_txn_ms = idle_txn_ms;
     st->pg->conn = PQconnectdb(conninfo);
     if (st->pg->conn == NULL) {
         return sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);

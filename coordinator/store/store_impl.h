@@ -79,7 +79,7 @@ struct store {
  * st->ops set by the callee) with the options. `conninfo` (PostgreSQL) holds the
  * password and never reaches a message. */
 int store_lite_connect(struct store *st, const struct store_open_opts *opts, struct sw_err *err);
-int store_pg_connect(struct store *st, const char *conninfo, int lock_timeout_ms,
+int store_pg_connect(struct store *st, const char *conninfo, int lock_timeout_ms, int idle_txn_ms,
                      struct sw_err *err);
 /* The libpq conninfo for a postgres:// URL plus a password (NULL = the URL's own, or
  * libpq's PGPASSWORD / .pgpass): *out is a heap string holding the secret; release it

@@ -192,7 +192,9 @@ static int store_open_pg(struct store *st, const char *url, const struct store_o
     if (rc == 0) {
         int busy_ms = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms
                                                         : STORE_DEFAULT_BUSY_TIMEOUT_MS;
-        rc = store_pg_connect(st, conninfo, busy_ms, err);
+        int idle_ms = opts && opts->idle_txn_timeout_ms > 0 ? opts->idle_txn_timeout_ms
+                                                            : STORE_DEFAULT_IDLE_TXN_MS;
+        rc = store_pg_connect(st, conninfo, busy_ms, idle_ms, err);
     }
     store_pg_conninfo_free(conninfo);
     return rc;
