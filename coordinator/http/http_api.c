@@ -11,8 +11,10 @@
 #include "http/http_policy.h"
 #include "sw/build_info.h"
 #include "sw/numparse.h"
+#include "sw/strbuf.h"
 
 #define API_MAX_UPLOAD_FILES 100000
+#define API_DETAIL_MAX       (1024 * 1024) /* an operator action's recorded reason */
 
 static int api_health(void *ctx, const struct http_request *req, struct http_reply *out,
                       struct svc_error *e)
@@ -422,6 +424,15 @@ static int api_wave_events(void *ctx, const struct http_request *req, struct htt
     return rc;
 }
 
+/* An abort with cancel_running: the operator event's detail says so after the reason
+ * ("abort by NAME: JIRA-9 (cancel_running)", or ": cancel_running" without one). */
+static int api_abort_detail(const char *reason, struct sw_strbuf *sb, struct svc_error *e)
+{
+    int rc = reason != NULL ? sw_strbuf_printf(sb, &e->err, "%s (cancel_running)", reason)
+                            : sw_strbuf_puts(sb, "cancel_running", &e->err);
+    return rc != 0 ? svc_error_from(e, SVC_INVALID_REQUEST, &e->err) : 0;
+}
+
 /* pause / resume / abort / rollback: body optional {"reason"} (abort: "cancel_running",
  * resume: "retry_failed"). */
 static int api_wave_action(struct http_api *api, const struct http_request *req,
@@ -437,6 +448,8 @@ static int api_wave_action(struct http_api *api, const struct http_request *req,
     bool cancel_running = false;
     bool retry_failed = false;
     struct store_wave_detail d = {0};
+    struct sw_strbuf detail;
+    sw_strbuf_init(&detail, API_DETAIL_MAX);
     if (req->json != NULL &&
         (http_json_check_fields(req->json, allowed, e) != 0 ||
          http_json_opt_string(req->json, "reason", &reason, e) != 0 ||
@@ -444,16 +457,21 @@ static int api_wave_action(struct http_api *api, const struct http_request *req,
          http_json_opt_bool(req->json, "retry_failed", false, &retry_failed, e) != 0)) {
         return e->err.code;
     }
-    int rc =
-        action == SVC_ACTION_RESUME
-            ? svc_wave_resume(api->svc, req->params[0], req->actor, reason, retry_failed, &d, e)
-            : svc_wave_action(api->svc, req->params[0], action, req->actor, reason, &d, e);
+    int rc = cancel_running ? api_abort_detail(reason, &detail, e) : 0;
+    reason = cancel_running && rc == 0 ? sw_strbuf_str(&detail) : reason;
+    if (rc == 0) {
+        rc =
+            action == SVC_ACTION_RESUME
+                ? svc_wave_resume(api->svc, req->params[0], req->actor, reason, retry_failed, &d, e)
+                : svc_wave_action(api->svc, req->params[0], action, req->actor, reason, &d, e);
+    }
     if (rc == 0 && action == SVC_ACTION_ABORT && cancel_running) {
         svc_wave_cancel_running(api->svc, req->params[0]); /* heartbeats answer cancel */
     }
     if (rc == 0) {
         out->body = api_summary(&d);
     }
+    sw_strbuf_cleanup(&detail);
     store_wave_detail_cleanup(&d);
     return rc;
 }

@@ -138,6 +138,8 @@ assert_contains "$CLI_OUT" "running -> paused" "events: the pause"
 assert_contains "$CLI_OUT" "paused -> running" "events: the resume"
 assert_contains "$CLI_OUT" "running -> aborted" "events: the abort"
 assert_contains "$(grep 'running -> paused' <<<"$CLI_OUT")" "ops-oncall" "events: actor"
+assert_contains "$CLI_OUT" "abort by ops-oncall: test done (cancel_running)" \
+    "events: the abort records cancel_running"
 cli_expect 0 "$SW" wave events "$wave" --json
 n_events=$(rc_json '.events | length')
 second=$(rc_json '.events[1].id')

@@ -114,8 +114,8 @@ for id in pg-02 mysql-02 sqlite-01 sqlite-02; do
 done
 api GET "/v1/waves/$E2E_WAVE" "$READ_TOKEN"
 assert_eq "$(jqr '[.stages[1].shards[].state] | unique | join(",")')" pending "second stage"
-# the operator's action is in the events, with the reason
+# the operator's action is in the events, with the reason and the cancel_running choice
 CLI_OUT=$("$SHARDWAVE" wave events "$E2E_WAVE" --json) || e2e_fail "wave events failed"
-assert_contains "$(jq -r '.events[] | .message' <<<"$CLI_OUT" | paste -sd'|' -)" \
-    "stuck on a long statement" "abort event"
+assert_contains "$(jq -r '.events[] | select(.kind == "operator") | .message' <<<"$CLI_OUT")" \
+    "abort by ops-oncall: stuck on a long statement (cancel_running)" "abort event"
 coord_log "ok (mysql-01 history: $my_state)"
