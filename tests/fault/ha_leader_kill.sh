@@ -15,18 +15,7 @@ source "$here/ha_lib.sh"
 
 ha_setup 2 6 0
 ha_write_slow_set "$COORD_TMP/set"
-
-ha_start 1
-ha_wait_leader 20
-assert_eq "$HA_LEADER" 1 "the first coordinator leads"
-ha_start 2
-c2_follows()
-{
-    local body
-    body=$(curl -s -m 2 "http://127.0.0.1:${HA_PORTS[2]}/healthz") &&
-        [[ $(jq -r '.role + " " + (.leader.id // "")' <<<"$body") == "follower c-1" ]]
-}
-fault_poll 20 "c-2 to follow c-1" c2_follows
+ha_start_pair
 
 # a follower redirects a write to the leader and serves reads itself
 coord_set_body "$COORD_TMP/set" >"$COORD_TMP/upload.json"
@@ -56,12 +45,7 @@ assert_eq "$API_STATUS" 200 "report to the leader"
 assert_eq "$(jqr '.accepted | join(",")')" a-1:900001 "accepted by the leader"
 
 fault_poll 30 "a shard to be inside V3" ha_some_in_v3
-t0=$(e2e_now_ms)
-ha_kill 1
-ha_wait_leader 30 1
-t1=$(e2e_now_ms)
-assert_eq "$HA_LEADER" 2 "the follower took over"
-coord_log "takeover_ms=$((t1 - t0)) (leader_lease_ms=$HA_LEASE_MS)"
+ha_takeover ha_kill 1
 
 ha_use 2
 # the CLI with the dead leader listed first reaches the new one, for reads and writes

@@ -13,9 +13,20 @@
 #   ha_role I            "leader", "follower" or "down" from c-I's /healthz
 #   ha_leader            the index of the coordinator whose /healthz says leader ("" if none)
 #   ha_wait_leader SECS [NOT]   polls until a coordinator other than NOT leads; sets HA_LEADER
+#   ha_follows I L       true when c-I's /healthz says follower of c-L
+#   ha_wait_follows I L  polls (20 s) until c-I follows c-L
+#   ha_start_pair        starts c-1, waits until it leads, starts c-2, waits until it follows
+#   ha_takeover ACTION   runs ACTION (ha_kill 1 / ha_stop_sig 1 / ha_stop_in_txn 1 MS) on
+#                        the leader c-1, waits until c-2 leads; prints and sets
+#                        HA_TAKEOVER_MS (from the action's signal: HA_T0)
+#   ha_idle_in_txn I     how many of c-I's store sessions are idle inside a transaction
+#                        (its client ports from ss; PostgreSQL's pg_stat_activity)
+#   ha_stop_in_txn I MS  SIGSTOPs c-I until one of its store sessions is idle inside a
+#                        transaction (SIGCONT and again, for at most MS); sets HA_IN_TXN
 #   ha_kill I / ha_stop_sig I / ha_cont I   kill -9 (reaped) / SIGSTOP / SIGCONT of c-I
 #   ha_store_sql SQL     runs SQL in the store database
-#   ha_write_slow_set DIR   e2e_write_set, with a pg_sleep(2) before V3's CREATE INDEX on pg
+#   ha_write_slow_set DIR [SECS]   e2e_write_set, with a pg_sleep(SECS, default 2) before
+#                        V3's CREATE INDEX on pg
 #   ha_start_wave I NAME    uploads the set through c-I, starts agents a-1 and a-2, creates a
 #                        one-stage wave (max_parallel 3); sets E2E_DIGEST and E2E_WAVE
 #   ha_some_in_v3        true while a shard of the wave runs V3 (its pg_sleep)
@@ -33,6 +44,7 @@ HA_STORE_DB=""
 HA_STORE_URL=""
 HA_STORE_ADMIN=""
 HA_LEADER=""
+HA_T0=0
 
 ha_cleanup()
 {
@@ -196,9 +208,72 @@ ha_wait_leader()
     done
 }
 
+ha_follows()
+{
+    local body
+    body=$(curl -s -m 2 "http://127.0.0.1:${HA_PORTS[$1]}/healthz") &&
+        [[ $(jq -r '.role + " " + (.leader.id // "")' <<<"$body") == "follower c-$2" ]]
+}
+
+ha_wait_follows()
+{
+    fault_poll 20 "c-$1 to follow c-$2" ha_follows "$1" "$2"
+}
+
+ha_start_pair()
+{
+    ha_start 1
+    ha_wait_leader 20
+    assert_eq "$HA_LEADER" 1 "the first coordinator leads"
+    ha_start 2
+    ha_wait_follows 2 1
+}
+
+ha_idle_in_txn()
+{
+    local ports
+    ports=$(ss -tnpH state established | grep "pid=${HA_PIDS[$1]}," |
+        awk '{ sub(/.*:/, "", $3); printf "%s%s", sep, $3; sep = "," }')
+    [[ -n $ports ]] || {
+        echo 0
+        return
+    }
+    ha_store_sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+        AND client_port IN ($ports) AND state LIKE 'idle in transaction%'"
+}
+
+# shellcheck disable=SC2034 # HA_IN_TXN is the caller's
+ha_stop_in_txn()
+{
+    local i=$1 deadline n
+    deadline=$(($(e2e_now_ms) + $2))
+    for ((n = 1; ; n++)); do
+        HA_T0=$(e2e_now_ms)
+        kill -STOP "${HA_PIDS[i]}"
+        HA_IN_TXN=$(ha_idle_in_txn "$i")
+        ((HA_IN_TXN == 0 && $(e2e_now_ms) < deadline)) || break
+        kill -CONT "${HA_PIDS[i]}"
+        sleep 0.02
+    done
+    coord_log "SIGSTOP of coordinator c-$i (attempt $n; sessions idle in a transaction: $HA_IN_TXN)"
+}
+
+# shellcheck disable=SC2034 # HA_TAKEOVER_MS is the caller's
+ha_takeover()
+{
+    local t1
+    "$@"
+    ha_wait_leader 30 1
+    t1=$(e2e_now_ms)
+    assert_eq "$HA_LEADER" 2 "the follower took over"
+    HA_TAKEOVER_MS=$((t1 - HA_T0))
+    coord_log "takeover_ms=$HA_TAKEOVER_MS (leader_lease_ms=$HA_LEASE_MS)"
+}
+
 ha_kill()
 {
     local i=$1
+    HA_T0=$(e2e_now_ms)
     kill -KILL "${HA_PIDS[i]}"
     wait "${HA_PIDS[i]}" 2>/dev/null || true
     coord_log "kill -9 of coordinator c-$i (pid ${HA_PIDS[i]})"
@@ -207,6 +282,7 @@ ha_kill()
 
 ha_stop_sig()
 {
+    HA_T0=$(e2e_now_ms)
     kill -STOP "${HA_PIDS[$1]}"
     coord_log "SIGSTOP of coordinator c-$1"
 }
@@ -236,8 +312,8 @@ ha_post_report()
 ha_write_slow_set()
 {
     e2e_write_set "$1"
-    printf -- '-- shardwave: allow create-index-blocking test tables hold a few rows\nSELECT pg_sleep(2);\nCREATE INDEX users_email ON users (email);\n' \
-        >"$1/V3__index_email.pg.sql"
+    printf -- '-- shardwave: allow create-index-blocking test tables hold a few rows\nSELECT pg_sleep(%s);\nCREATE INDEX users_email ON users (email);\n' \
+        "${2:-2}" >"$1/V3__index_email.pg.sql"
 }
 
 ha_start_wave()

@@ -16,17 +16,7 @@ dash_require_browser
 
 ha_setup 2 0 8
 e2e_write_set "$COORD_TMP/set"
-ha_start 1
-ha_wait_leader 20
-assert_eq "$HA_LEADER" 1 "the first coordinator leads"
-ha_start 2
-c2_follows()
-{
-    local body
-    body=$(curl -s -m 2 "http://127.0.0.1:${HA_PORTS[2]}/healthz") &&
-        [[ $(jq -r '.role + " " + (.leader.id // "")' <<<"$body") == "follower c-1" ]]
-}
-fault_poll 20 "c-2 to follow c-1" c2_follows
+ha_start_pair
 
 ha_use 1
 coord_upload_set "$COORD_TMP/set"
