@@ -51,7 +51,8 @@ struct agent {
     int64_t lease_ttl_ms;
     int64_t heartbeat_ms;
     int64_t long_poll_ms;
-    int coordinator_minor;         /* the protocol minor it answered register with (0 before) */
+    int coordinator_minor;         /* the coordinator's protocol minor: of its last register or
+                                    * lease answer (0 before the first) */
     struct sw_metrics *metrics;    /* agent_metrics.h; NULL = none (counts are skipped) */
     atomic_size_t coordinator_idx; /* the coordinator URL that answered last (agent_http) */
 };

@@ -543,6 +543,9 @@ static int agent_poll_leases(struct agent *a, struct agent_http *h, int free_slo
         rc = wire_lease_resp_decode(resp.body, resp.len, &lr, err);
     }
     if (rc == 0) {
+        pthread_mutex_lock(&a->mu);
+        a->coordinator_minor = lr.protocol_minor; /* an upgraded or another coordinator */
+        pthread_mutex_unlock(&a->mu);
         agent_take_leases(a, &lr);
     }
     wire_lease_resp_cleanup(&lr);

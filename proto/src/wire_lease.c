@@ -387,6 +387,7 @@ static int lease_resp_get(struct wire_cx *cx, void *msg)
 {
     struct wire_lease_resp *m = msg;
     void *leases = NULL;
+    m->protocol_minor = cx->peer_minor;
     int rc = wire_get_objs(cx, &leases_objs, NULL, &leases, &m->n_leases);
     m->leases = leases;
     return rc;

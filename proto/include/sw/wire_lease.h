@@ -96,6 +96,7 @@ struct wire_lease {
 
 /* {"protocol": "1.1", "leases": [...]} with 0..WIRE_MAX_LEASES leases. */
 struct wire_lease_resp {
+    int protocol_minor; /* decoded: the coordinator's protocol minor (encoding sends ours) */
     size_t n_leases;
     struct wire_lease *leases; /* owned */
 };

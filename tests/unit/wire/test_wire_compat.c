@@ -136,8 +136,8 @@ static const struct minor_case minor_cases[] = {
     {"1.0", 0}, {"1.1", 1}, {"1.2", 2}, {"1.10", 10}, {"1.9999", 9999}, {"1.007", 7},
 };
 
-/* The decoded register request, register response and lease request carry the peer's
- * minor; encoders always send ours. */
+/* The decoded register request and response and lease request and response carry the
+ * peer's minor; encoders always send ours. */
 static void test_compat_peer_minor(void **state)
 {
     (void)state;
@@ -166,6 +166,11 @@ static void test_compat_peer_minor(void **state)
                  c->protocol);
         assert_int_equal(wire_lease_req_decode(text, strlen(text), &lr, &err), 0);
         assert_int_equal(lr.protocol_minor, c->minor);
+        struct wire_lease_resp ls;
+        snprintf(text, sizeof text, "{\"protocol\": \"%s\", \"leases\": []}", c->protocol);
+        assert_int_equal(wire_lease_resp_decode(text, strlen(text), &ls, &err), 0);
+        assert_int_equal(ls.protocol_minor, c->minor);
+        wire_lease_resp_cleanup(&ls);
     }
     struct wire_lease_req m = {.protocol_minor = 0, .agent = "a", .max = 1};
     char *out = NULL;
