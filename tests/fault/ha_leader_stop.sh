@@ -54,12 +54,7 @@ assert_contains "$API_BODY" "shardwave_coordinator_is_leader 0" "c-1 does not le
 assert_contains "$API_BODY" "shardwave_coordinator_leader_epoch 2" "c-1 saw epoch 2"
 
 ha_use 2
-e2e_wait_state completed
-fault_wait_queues_empty
-for id in "${E2E_SHARDS[@]}"; do
-    fault_assert_once "$id" 3
-done
-fault_assert_counted_once "${E2E_SHARDS[@]}"
+ha_assert_completed
 assert_eq "$(ha_store_sql "SELECT count(*) FROM events WHERE wave_id = '$E2E_WAVE'
     AND kind = 'transition' AND to_state = 'paused'")" 0 "paused transitions in the store"
 assert_eq "$(ha_store_sql "SELECT holder || ' ' || epoch FROM leader")" "c-2 2" "the lease row"

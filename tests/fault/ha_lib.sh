@@ -30,6 +30,9 @@
 #   ha_start_wave I NAME    uploads the set through c-I, starts agents a-1 and a-2, creates a
 #                        one-stage wave (max_parallel 3); sets E2E_DIGEST and E2E_WAVE
 #   ha_some_in_v3        true while a shard of the wave runs V3 (its pg_sleep)
+#   ha_assert_completed  (on the coordinator ha_use points at) the wave completes, the
+#                        agents' queues drain, every shard has one applied row per version
+#                        (3) and each step was counted once
 #   ha_report_json ID SHARD   a harmless step report (outcome skipped) of agent a-1
 #   ha_post_report I ID SHARD   POSTs it to c-I as agent a-1; sets API_STATUS/API_BODY
 here_ha=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -334,4 +337,15 @@ ha_some_in_v3()
         fault_pg_busy "$id" && return 0
     done
     return 1
+}
+
+ha_assert_completed()
+{
+    local id
+    e2e_wait_state completed
+    fault_wait_queues_empty
+    for id in "${E2E_SHARDS[@]}"; do
+        fault_assert_once "$id" 3
+    done
+    fault_assert_counted_once "${E2E_SHARDS[@]}"
 }

@@ -45,12 +45,7 @@ t1=$(e2e_now_ms)
 coord_log "recovery_ms=$((t1 - t0)) (a leader again after the restart; leader_lease_ms=$HA_LEASE_MS)"
 
 ha_use "$HA_LEADER"
-e2e_wait_state completed
-fault_wait_queues_empty
-for id in "${E2E_SHARDS[@]}"; do
-    fault_assert_once "$id" 3
-done
-fault_assert_counted_once "${E2E_SHARDS[@]}"
+ha_assert_completed
 grep -q "leadership: cannot claim the lease" "$COORD_TMP/c-$HA_LEADER.log" ||
     ha_fail "the leader did not log the store outage"
 fault_summary 1
