@@ -68,6 +68,9 @@ struct svc_view {
     /* The wave's migration set, loaded by the first claim (svc_lease.c); NULL until then.
      * Immutable (the wave's digest), so it lives as long as the view. */
     struct migset *set;
+    /* A wave event said that a protocol 1.0 agent was left out of this transaction="shard"
+     * wave (svc_lease.c): once per view, not on every lease request. */
+    bool is_old_agent_told;
     uint64_t fleet_gen; /* s->fleet_gen when read */
     bool is_stale;      /* an update could not be applied: read again */
 };

@@ -167,6 +167,7 @@ static void svc_claim(const struct svc *s, const struct svc_take *t,
 /* Claimed rows, their events and engines: at most the request's free room. */
 struct svc_claims {
     size_t n;
+    bool has_note; /* events[n] (one past the claims) tells why shards were left */
     struct store_wave_shard *rows;
     struct store_event *events;
     char (*msgs)[SVC_CLAIM_MSG_MAX];
@@ -188,6 +189,29 @@ static bool svc_agent_can(const struct svc_take *t, const struct svc_view *v,
 {
     return t->agent_minor >= 1 || v->plan.transaction != PLAN_TXN_SHARD ||
            ws->state == WSHARD_RB_LEASED;
+}
+
+/* Shards of a transaction="shard" wave were left because the agent speaks 1.0: a warning
+ * each time, and (once per view) a wave event in events[c->n], one past the claims. */
+static void svc_claims_note(const struct svc_take *t, const struct svc_view *v,
+                            struct svc_claims *c, size_t n_left)
+{
+    log_warn("wave=%s agent=%s speaks protocol %d.%d: %zu shard(s) of this wave (transaction "
+             "\"shard\") left for an agent speaking %d.1 or newer; upgrade the agent",
+             v->detail.wave.id, t->agent, WIRE_PROTOCOL_MAJOR, t->agent_minor, n_left,
+             WIRE_PROTOCOL_MAJOR);
+    if (v->is_old_agent_told) {
+        return;
+    }
+    char *msg = c->msgs[c->n];
+    snprintf(msg, SVC_CLAIM_MSG_MAX,
+             "agent %s speaks protocol %d.%d: shards of this wave (transaction \"shard\") are "
+             "left for agents speaking %d.1 or newer; upgrade the pool's agents",
+             t->agent, WIRE_PROTOCOL_MAJOR, t->agent_minor, WIRE_PROTOCOL_MAJOR);
+    c->events[c->n] = (struct store_event){.at_ms = t->now_ms, .message = msg};
+    snprintf(c->events[c->n].actor, sizeof c->events[c->n].actor, "%s", t->agent);
+    snprintf(c->events[c->n].kind, sizeof c->events[c->n].kind, "stage");
+    c->has_note = true;
 }
 
 /* Picks the claimable shards of the agent's pools from the view (in memory), scanning
@@ -226,10 +250,7 @@ static int svc_claims_pick(const struct svc *s, const struct svc_take *t, struct
     }
     v->claim_lo = lo < i ? lo : i;
     if (n_left > 0) {
-        log_warn("wave=%s agent=%s speaks protocol %d.%d: %zu shard(s) of this wave (transaction "
-                 "\"shard\") left for an agent speaking %d.1 or newer; upgrade the agent",
-                 v->detail.wave.id, t->agent, WIRE_PROTOCOL_MAJOR, t->agent_minor, n_left,
-                 WIRE_PROTOCOL_MAJOR);
+        svc_claims_note(t, v, c, n_left);
     }
     return 0;
 }
@@ -244,18 +265,21 @@ static int svc_take_wave(struct svc *s, struct store *st, struct svc_take *t, st
     if (rc == 0 && c.n > 0 && v->set == NULL) { /* loaded once per view, not per claim */
         rc = store_migset_load(st, v->detail.wave.digest, &v->set, err);
     }
-    if (rc == 0 && c.n > 0) {
+    if (rc == 0 && (c.n > 0 || c.has_note)) {
         struct store_decision sd = {.wave_id = v->detail.wave.id,
                                     .expected_state = v->detail.wave.state,
                                     .expected_revision = v->detail.wave.revision,
                                     .n_shards = c.n,
                                     .shards = c.rows,
-                                    .n_events = c.n,
+                                    .n_events = c.n + c.has_note,
                                     .events = c.events};
-        rc = store_apply_decision(st, &sd, NULL, err);
+        struct sw_err note_err = {0};
+        rc = store_apply_decision(st, &sd, NULL, c.n > 0 ? err : &note_err);
         if (rc == 0) {
             svc_view_applied(v, NULL, c.rows, c.n);
+            v->is_old_agent_told = v->is_old_agent_told || c.has_note;
         }
+        rc = c.n > 0 ? rc : 0; /* a lost note is told again by the next request */
     }
     for (size_t k = 0; rc == 0 && k < c.n; k++) {
         struct wire_lease *l = &t->out->leases[t->out->n_leases++];

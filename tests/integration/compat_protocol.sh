@@ -2,9 +2,10 @@
 # Protocol compatibility within a major (docs/protocol.md "Versions") against a real
 # coordinator, with curl pretending to be agents of other minors: a 1.0 agent is never
 # leased a migrate shard of a transaction="shard" wave (the coordinator says why in its
-# log) and its leases carry no `transaction`; a 1.1 agent gets `"transaction": "shard"`;
-# a 1.2 agent's messages with fields this coordinator does not know are accepted (reports
-# move the wave), while the same fields from a 1.1 agent are refused.
+# log and, once, in the wave's events) and its leases carry no `transaction`; a 1.1 agent
+# gets `"transaction": "shard"`; a 1.2 agent's messages with fields this coordinator does
+# not know are accepted (reports move the wave), while the same fields from a 1.1 agent
+# are refused.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=coord_lib.sh
 source "$here/coord_lib.sh"
@@ -77,6 +78,12 @@ assert_eq "$(shard_states "$wave")" "t-001=leased t-002=leased t-003=leased" "sh
 grep -F 'speaks protocol 1.0: 3 shard(s) of this wave (transaction \"shard\") left for an agent speaking 1.1 or newer; upgrade the agent' \
     "$COORD_LOG" | grep "wave=$wave" | grep -q 'agent=agent-eu-1' ||
     coord_fail "no warning about the 1.0 agent in the coordinator log"
+poll agent-eu-1 1.0 "$old_tok"
+assert_eq "$(jqr '.leases | length')" 0 "leases for the 1.0 agent (asking again)"
+api GET "/v1/waves/$wave/events" "$READ_TOKEN"
+assert_eq "$(jqr '[.events[] | select(.actor == "agent-eu-1") | "\(.kind): \(.message)"] | join("\n")')" \
+    'stage: agent agent-eu-1 speaks protocol 1.0: shards of this wave (transaction "shard") are left for agents speaking 1.1 or newer; upgrade the pool'"'"'s agents' \
+    "the wave's event about the 1.0 agent (once)"
 
 coord_log "a 1.1 agent gets transaction \"shard\""
 api_expect 200 POST /v1/leases "$new_tok" '{"protocol": "1.1", "agent": "agent-eu-2", "max": 1, "wait_ms": 0}'
