@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "sw/build_info.h"
 #include "sw/wire_agent.h"
 #include "sw/wire_lease.h"
 #include "sw/wire_report.h"
@@ -180,11 +181,23 @@ static void test_compat_peer_minor(void **state)
     free(out);
 }
 
+/* The version the binaries print (--version, /healthz: CMake's SW_PROTOCOL_VERSION) is the
+ * one the codecs speak. */
+static void test_compat_version_agrees(void **state)
+{
+    (void)state;
+    char minor[16];
+    assert_string_equal(SW_PROTOCOL_VERSION, WIRE_PROTOCOL);
+    snprintf(minor, sizeof minor, "%d.%d", WIRE_PROTOCOL_MAJOR, WIRE_PROTOCOL_MINOR);
+    assert_string_equal(minor, WIRE_PROTOCOL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compat_decode),
         cmocka_unit_test(test_compat_peer_minor),
+        cmocka_unit_test(test_compat_version_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
