@@ -191,15 +191,17 @@ static bool svc_agent_can(const struct svc_take *t, const struct svc_view *v,
            ws->state == WSHARD_RB_LEASED;
 }
 
-/* Shards of a transaction="shard" wave were left because the agent speaks 1.0: a warning
- * each time, and (once per view) a wave event in events[c->n], one past the claims. */
+/* Shards of a transaction="shard" wave were left because the agent speaks 1.0: once per
+ * view a warning and a wave event in events[c->n], one past the claims; debug afterwards
+ * (old agents long-poll: no warning per request). */
 static void svc_claims_note(const struct svc_take *t, const struct svc_view *v,
                             struct svc_claims *c, size_t n_left)
 {
-    log_warn("wave=%s agent=%s speaks protocol %d.%d: %zu shard(s) of this wave (transaction "
-             "\"shard\") left for an agent speaking %d.1 or newer; upgrade the agent",
-             v->detail.wave.id, t->agent, WIRE_PROTOCOL_MAJOR, t->agent_minor, n_left,
-             WIRE_PROTOCOL_MAJOR);
+    log_write(v->is_old_agent_told ? LOG_DEBUG : LOG_WARN, NULL,
+              "wave=%s agent=%s speaks protocol %d.%d: %zu shard(s) of this wave (transaction "
+              "\"shard\") left for an agent speaking %d.1 or newer; upgrade the agent",
+              v->detail.wave.id, t->agent, WIRE_PROTOCOL_MAJOR, t->agent_minor, n_left,
+              WIRE_PROTOCOL_MAJOR);
     if (v->is_old_agent_told) {
         return;
     }
