@@ -2,6 +2,8 @@
 // waves), with the same headless chromium as the browser tests:
 //   node screenshots.js wave  URL TOKEN WAVE OUT.png   the dashboard's wave view
 //   node screenshots.js fleet URL TOKEN OUT.png        the dashboard's fleet and waves view
+//   node screenshots.js follower URL TOKEN WAVE OUT.png   a follower coordinator's wave view
+//                                                      (the banner naming the leader)
 //   node screenshots.js ansi  IN.txt TITLE OUT.png     a terminal capture (ANSI colours)
 "use strict";
 
@@ -90,12 +92,18 @@ async function main() {
       () => document.querySelectorAll("#histogram li").length > 0 &&
         document.querySelectorAll("#waves tbody tr").length > 0);
     log(`wrote ${out}`);
+  } else if (mode === "follower") {
+    const [url, token, wave, out] = a;
+    await dashboard(url, token, `#/waves/${wave}`, out,
+      () => document.querySelectorAll("#stages .c").length > 0 &&
+        /open its dashboard/.test(document.querySelector("#ha-banner").textContent));
+    log(`wrote ${out}`);
   } else if (mode === "ansi") {
     const [input, title, out] = a;
     await terminal(input, title, out);
     log(`wrote ${out}`);
   } else {
-    throw new Error("usage: screenshots.js wave|fleet|ansi ...");
+    throw new Error("usage: screenshots.js wave|fleet|follower|ansi ...");
   }
 }
 

@@ -6,7 +6,8 @@
 # follower's page (banner naming the leader, buttons disabled with the reason, a stale
 # button's 307 in words), the leader's page through the banner's link (a 503 not_leader in
 # words, pause checked through the API), kills the leader (kill -9 of c-1) and checks the
-# follower's open page follows the takeover and aborts the wave with cancel_running.
+# follower's open page follows the takeover and aborts the wave with cancel_running (its
+# operator event records it).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../fault/ha_lib.sh
 source "$here/../fault/ha_lib.sh"
@@ -37,4 +38,7 @@ HA_PIDS[1]=""
 assert_eq "$(ha_role 2)" leader "c-2 after the browser test"
 ha_use 2
 assert_eq "$(e2e_wave_state)" aborted "the wave after the browser test"
+api_expect 200 GET "/v1/waves/$E2E_WAVE/events" "$READ_TOKEN"
+assert_eq "$(jqr '.events[] | select(.kind == "operator") | .message | select(startswith("abort"))')" \
+    "abort by ops-oncall: stuck statements (cancel_running)" "the abort's event"
 coord_log "ok"
