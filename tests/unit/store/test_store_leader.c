@@ -253,6 +253,53 @@ static void test_takeover_waits_for_write(void **state)
     assert_int_equal(store_meta_put(f->st, "k", "late", &err), SW_EFENCED);
 }
 
+/* The session's idle_in_transaction_session_timeout, as PostgreSQL shows it ("1s"). */
+static void expect_idle_timeout(struct store *st, const char *want)
+{
+    struct store_q *q = NULL;
+    struct sw_err err = {0};
+    expect_ok(store_stmt(st, &q, &err, "SHOW idle_in_transaction_session_timeout", ""), &err);
+    assert_int_equal(store_step(st, q, "show", &err), 1);
+    assert_string_equal(store_col_text(st, q, 0), want);
+    store_stmt_done(st, q);
+}
+
+/* A leader stopped inside a fenced write transaction (FOR SHARE on the lease row):
+ * PostgreSQL ends its session after store_open_opts.idle_txn_timeout_ms, so the next
+ * leader's claim, waiting for the row, goes through well within its lock timeout (5 s;
+ * with the default 10 s it fails), and nothing of the stopped leader's transaction is
+ * written. */
+static void test_stopped_holder_session_ends(void **state)
+{
+    struct fixture *f = *state;
+    struct store *a = NULL;
+    struct store_leader l = {0};
+    struct sw_err err = {0};
+    _Atomic int64_t epoch_a = 0;
+    char *v = NULL;
+    if (!f->b.is_pg) {
+        skip(); /* SQLite: no sessions */
+    }
+    struct store_open_opts o = {.idle_txn_timeout_ms = 1000};
+    expect_ok(store_open_secondary(f->b.path, &o, &a, &err), &err);
+    expect_idle_timeout(a, "1s");
+    expect_idle_timeout(f->st, "10s"); /* opened without options: the default */
+    expect_ok(store_leader_claim(a, "coord-a", "http://a:7000", 1, &l, &err), &err);
+    atomic_store(&epoch_a, l.epoch);
+    store_set_fence(a, &epoch_a);
+    wait_expired(f->st2);
+
+    expect_ok(store_begin(a, &err), &err);
+    expect_ok(store_run(a, &err, "INSERT INTO meta (key, value) VALUES ('k', 'stopped')", ""),
+              &err);
+    expect_ok(store_leader_claim(f->st2, "coord-b", "http://b:7000", 60000, &l, &err), &err);
+    assert_int_equal(l.epoch, 2);
+    assert_int_equal(store_commit(a, &err), SW_ECONNECT);
+    expect_ok(store_meta_get(f->st2, "k", &v, &err), &err);
+    assert_null(v);
+    store_close(a);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -261,6 +308,7 @@ int main(void)
         T(test_claim_bad_args),
         T(test_fenced_writes),
         T(test_takeover_waits_for_write),
+        T(test_stopped_holder_session_ends),
     };
 #undef T
     store_backend_require();
