@@ -424,12 +424,14 @@ static int api_wave_events(void *ctx, const struct http_request *req, struct htt
     return rc;
 }
 
-/* An abort with cancel_running: the operator event's detail says so after the reason
- * ("abort by NAME: JIRA-9 (cancel_running)", or ": cancel_running" without one). */
-static int api_abort_detail(const char *reason, struct sw_strbuf *sb, struct svc_error *e)
+/* An abort with cancel_running or a resume with retry_failed: the operator event's detail
+ * names the flag after the reason ("abort by NAME: JIRA-9 (cancel_running)", or
+ * ": cancel_running" without one). */
+static int api_flag_detail(const char *reason, const char *flag, struct sw_strbuf *sb,
+                           struct svc_error *e)
 {
-    int rc = reason != NULL ? sw_strbuf_printf(sb, &e->err, "%s (cancel_running)", reason)
-                            : sw_strbuf_puts(sb, "cancel_running", &e->err);
+    int rc = reason != NULL ? sw_strbuf_printf(sb, &e->err, "%s (%s)", reason, flag)
+                            : sw_strbuf_puts(sb, flag, &e->err);
     return rc != 0 ? svc_error_from(e, SVC_INVALID_REQUEST, &e->err) : 0;
 }
 
@@ -457,8 +459,9 @@ static int api_wave_action(struct http_api *api, const struct http_request *req,
          http_json_opt_bool(req->json, "retry_failed", false, &retry_failed, e) != 0)) {
         return e->err.code;
     }
-    int rc = cancel_running ? api_abort_detail(reason, &detail, e) : 0;
-    reason = cancel_running && rc == 0 ? sw_strbuf_str(&detail) : reason;
+    const char *flag = cancel_running ? "cancel_running" : retry_failed ? "retry_failed" : NULL;
+    int rc = flag != NULL ? api_flag_detail(reason, flag, &detail, e) : 0;
+    reason = flag != NULL && rc == 0 ? sw_strbuf_str(&detail) : reason;
     if (rc == 0) {
         rc =
             action == SVC_ACTION_RESUME

@@ -121,7 +121,7 @@ hint: the wave is already paused" "pause of a paused wave"
 cli_expect 0 "$SW" wave resume "$wave" --json
 assert_eq "$(rc_json .id) $(rc_json .state)" "$wave running" "resume --json"
 cli_expect 0 "$SW" wave pause "$wave"
-cli_expect 0 "$SW" wave resume "$wave"
+cli_expect 0 "$SW" wave resume "$wave" --retry-failed --reason "fixed the grants"
 assert_contains "$CLI_OUT" "wave $wave: resume; now running" "resume output"
 cli_expect 0 "$SW" --coordinator "$RC_URL" wave abort "$wave" --reason "test done" --cancel-running
 assert_contains "$CLI_OUT" "wave $wave: abort; now aborted" "abort output"
@@ -140,6 +140,8 @@ assert_contains "$CLI_OUT" "running -> aborted" "events: the abort"
 assert_contains "$(grep 'running -> paused' <<<"$CLI_OUT")" "ops-oncall" "events: actor"
 assert_contains "$CLI_OUT" "abort by ops-oncall: test done (cancel_running)" \
     "events: the abort records cancel_running"
+assert_contains "$CLI_OUT" "resume by ops-oncall: fixed the grants (retry_failed)" \
+    "events: the resume records retry_failed"
 cli_expect 0 "$SW" wave events "$wave" --json
 n_events=$(rc_json '.events | length')
 second=$(rc_json '.events[1].id')
