@@ -87,7 +87,9 @@ int svc_store_get(struct svc *s, struct store **out, struct sw_err *err)
     if (*out != NULL) {
         return 0;
     }
-    struct store_open_opts opts = {.idle_txn_timeout_ms = s->store_idle_txn_ms};
+    /* up to SVC_POOL_MAX handles stay open: each with a small SQLite page cache */
+    struct store_open_opts opts = {.idle_txn_timeout_ms = s->store_idle_txn_ms,
+                                   .is_small_cache = true};
     int rc = store_open_secondary(s->store_path, &opts, out, err);
     if (rc == 0 && s->fence != NULL) {
         store_set_fence(*out, s->fence);

@@ -119,6 +119,19 @@ static enum wave_failure svc_failure(const struct wire_report *r)
     return WFAIL_ERROR;
 }
 
+/* The shard's status a lease_done report carries (record-only: may join a batch). */
+static int svc_report_done_status(struct store *st, const struct wire_report *r,
+                                  struct svc_error *e)
+{
+    if (r->shard_version[0] != '\0' &&
+        svc_status_put(st, r->shard, r->shard_version, r->shard_health, &e->err) != 0) {
+        return svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    return 0;
+}
+
+/* The rest of a lease_done report: the gate's result and the wave's step (persisted, then
+ * acted on: never inside a batch). */
 static int svc_report_done(struct svc *s, struct store *st, const char *agent,
                            const struct wire_report *r, struct svc_error *e)
 {
@@ -130,10 +143,6 @@ static int svc_report_done(struct svc *s, struct store *st, const char *agent,
              r->failure != WIRE_FAILURE_NONE ? wire_failure_name(r->failure) : "",
              r->shard_version[0] != '\0' ? ": shard at version " : "", r->shard_version,
              r->error ? ": " : "", r->error ? r->error : "");
-    if (r->shard_version[0] != '\0' &&
-        svc_status_put(st, r->shard, r->shard_version, r->shard_health, &e->err) != 0) {
-        return svc_error_from(e, SVC_INTERNAL, &e->err);
-    }
     if (is_gate && svc_gate_report(s, st, agent, r->lease, r->outcome == WIRE_OUT_GATE_PASSED,
                                    r->error, e) != 0) {
         return e->err.code;
@@ -184,17 +193,59 @@ static bool svc_final_status_follows(const struct wire_report_req *req, size_t i
     return false;
 }
 
-static int svc_report_one(struct svc *s, struct store *st, const char *agent,
+/* The record-only writes of a request's reports (step reports: events, seen ids, shard
+ * status; a lease_done's shard status) share one store transaction, committed before
+ * anything the service acts on (a lease_done's wave step persists on its own first). */
+struct svc_batch {
+    struct store *st;
+    bool is_open;
+    bool was_rolled_back; /* cached views may hold what the store lost */
+};
+
+static int svc_batch_open(struct svc_batch *b, struct svc_error *e)
+{
+    if (b->is_open) {
+        return 0;
+    }
+    int rc = store_batch_begin(b->st, &e->err);
+    b->is_open = rc == 0;
+    return rc != 0 ? svc_error_from(e, SVC_INTERNAL, &e->err) : 0;
+}
+
+static int svc_batch_close(struct svc_batch *b, bool commit, struct svc_error *e)
+{
+    if (!b->is_open) {
+        return 0;
+    }
+    b->is_open = false;
+    struct sw_err err = {0};
+    int rc = store_batch_end(b->st, commit, &err);
+    b->was_rolled_back = b->was_rolled_back || !commit || rc != 0;
+    if (rc != 0) {
+        sw_err_copy(&e->err, &err);
+        return svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    return 0;
+}
+
+static int svc_report_one(struct svc *s, struct svc_batch *b, const char *agent,
                           const struct wire_report_req *req, size_t i, struct svc_error *e)
 {
     const struct wire_report *r = &req->reports[i];
+    int rc = 0;
     switch (r->kind) {
     case WIRE_REPORT_STEP:
-        return svc_report_step(s, st, agent, r, svc_final_status_follows(req, i), e);
+        rc = svc_batch_open(b, e);
+        return rc != 0 ? rc
+                       : svc_report_step(s, b->st, agent, r, svc_final_status_follows(req, i), e);
     case WIRE_REPORT_LEASE_DONE:
-        return svc_report_done(s, st, agent, r, e);
+        rc = svc_batch_open(b, e);
+        rc = rc != 0 ? rc : svc_report_done_status(b->st, r, e);
+        rc = rc != 0 ? rc : svc_batch_close(b, true, e);
+        return rc != 0 ? rc : svc_report_done(s, b->st, agent, r, e);
     case WIRE_REPORT_INVENTORY:
-        return svc_report_inventory(s, st, r, e);
+        rc = svc_batch_close(b, true, e);
+        return rc != 0 ? rc : svc_report_inventory(s, b->st, r, e);
     case WIRE_REPORT_KIND_COUNT:
         break;
     }
@@ -217,16 +268,16 @@ static int svc_id_push(char ***list, size_t *n, const char *id)
 }
 
 /* Report i of the request under wave_mu: duplicate, applied, or an error naming it. */
-static int svc_report_locked(struct svc *s, struct store *st, const char *agent,
+static int svc_report_locked(struct svc *s, struct svc_batch *b, const char *agent,
                              const struct wire_report_req *req, size_t i,
                              struct wire_report_resp *out, struct svc_error *e)
 {
     const struct wire_report *r = &req->reports[i];
     bool seen = false;
-    if (store_report_seen(st, r->id, &seen, &e->err) != 0) {
+    if (store_report_seen(b->st, r->id, &seen, &e->err) != 0) {
         return svc_error_from(e, SVC_INTERNAL, &e->err);
     }
-    int rc = seen ? 0 : svc_report_one(s, st, agent, req, i, e);
+    int rc = seen ? 0 : svc_report_one(s, b, agent, req, i, e);
     if (rc != 0 && svc_error_code(e) == SVC_NOT_FOUND) {
         /* a report about an unknown wave or shard can never apply: refuse it for good */
         sw_err_prefix(&e->err, "report %s", r->id);
@@ -251,9 +302,19 @@ int svc_reports(struct svc *s, const struct wire_report_req *req, struct wire_re
         return svc_error_from(e, SVC_INTERNAL, &e->err);
     }
     rc = svc_agent_pools(s, st, req->agent, pools, sizeof pools, e);
+    struct svc_batch b = {.st = st};
     pthread_mutex_lock(&s->wave_mu);
     for (size_t i = 0; rc == 0 && i < req->n_reports; i++) {
-        rc = svc_report_locked(s, st, req->agent, req, i, out, e);
+        rc = svc_report_locked(s, &b, req->agent, req, i, out, e);
+    }
+    if (b.is_open) {
+        struct svc_error ignored = {0};
+        int crc = svc_batch_close(&b, rc == 0, rc == 0 ? e : &ignored);
+        svc_error_cleanup(&ignored);
+        rc = rc != 0 ? rc : crc;
+    }
+    if (b.was_rolled_back) {
+        svc_views_free(s); /* they applied record-only writes the store no longer has */
     }
     pthread_mutex_unlock(&s->wave_mu);
     svc_store_put(s, st);

@@ -61,6 +61,9 @@ struct store_open_opts {
      * never waits on anything but the database inside a transaction, so only a stopped
      * or stalled process hits it. The daemon derives it from leader_lease_ms. */
     int idle_txn_timeout_ms;
+    /* SQLite only: a 512 KiB page cache instead of SQLite's 2 MiB, for the many pooled
+     * handles of one process (the file's pages are in the OS cache anyway). */
+    bool is_small_cache;
 };
 
 /* `path` names the store: a file path (or "sqlite:PATH") selects SQLite, the embedded
@@ -117,6 +120,18 @@ void store_fleet_cleanup(struct store_fleet *f);
 
 /* Loads the fleet (removed shards excluded). */
 int store_fleet_load(struct store *st, struct store_fleet *out, struct sw_err *err);
+
+/* A shard's engine and pool: what lease claims need, without its status and labels
+ * (~0.3 KB a shard instead of store_fleet_load's ~1.5 KB). */
+struct store_shard_pool {
+    char id[FLEET_ID_MAX + 1];
+    char pool[FLEET_ID_MAX + 1];
+    enum migset_engine engine;
+};
+/* Every shard that is not removed, sorted by id (strcmp): *out a heap array the caller
+ * frees (NULL when there is none). */
+int store_shard_pools(struct store *st, struct store_shard_pool **out, size_t *n,
+                      struct sw_err *err);
 
 /* A shard and the active wave that holds it. */
 struct store_busy_shard {
@@ -377,6 +392,19 @@ void store_set_fence(struct store *st, const _Atomic int64_t *epoch);
 /* True when several coordinators may open this store at once (PostgreSQL: no flock, a
  * leader is elected through the lease); false for SQLite (the flock makes it exclusive). */
 bool store_is_shared(const struct store *st);
+
+/* ---- batches ---------------------------------------------------------------------- */
+
+/* Several store calls in one write transaction (e.g. the record-only parts of an agent's
+ * report request: one commit instead of one per report). Between store_batch_begin and
+ * store_batch_end the calls' own transactions join the batch's (their commits are
+ * deferred to it, their reads see its writes); a call that fails and rolls back marks the
+ * batch failed, and store_batch_end then rolls everything back. store_batch_end(commit
+ * true) commits: SW_ECONFLICT when the batch failed (nothing of it is kept), or the
+ * commit's error. store_batch_end(false) rolls back. Not nestable; store_batch_end
+ * outside a batch is a no-op. */
+int store_batch_begin(struct store *st, struct sw_err *err);
+int store_batch_end(struct store *st, bool commit, struct sw_err *err);
 
 /* ---- agents and idempotent reports (agent protocol, issue 4) ----------------------- */
 

@@ -96,6 +96,11 @@ static int store_fence_check(struct store *st, struct store_q *q, struct sw_err 
 
 static int store_begin_write(struct store *st, bool fenced, struct sw_err *err)
 {
+    if (st->in_batch) { /* joins the batch's transaction (fenced at store_batch_begin) */
+        return st->is_batch_failed
+                   ? sw_err_set(err, SW_ECONFLICT, "store: a call of this batch already failed")
+                   : 0;
+    }
     struct store_q *lease_row = NULL;
     bool check = fenced && st->fence != NULL;
     int rc = check ? st->ops->begin_fenced(st, &lease_row, err)
@@ -126,6 +131,10 @@ int store_begin_lease(struct store *st, struct sw_err *err)
 
 int store_begin_read(struct store *st, struct sw_err *err)
 {
+    if (st->in_batch) { /* reads the batch's own writes; ended by store_rollback */
+        st->is_batch_read = true;
+        return 0;
+    }
     int rc = st->ops->begin(st, STORE_TXN_READ, err);
     st->in_txn = rc == 0;
     return rc;
@@ -133,6 +142,9 @@ int store_begin_read(struct store *st, struct sw_err *err)
 
 int store_commit(struct store *st, struct sw_err *err)
 {
+    if (st->in_batch) {
+        return 0; /* store_batch_end commits */
+    }
     int rc = st->ops->commit(st, err);
     st->in_txn = false;
     return rc;
@@ -140,8 +152,50 @@ int store_commit(struct store *st, struct sw_err *err)
 
 void store_rollback(struct store *st)
 {
+    if (st->in_batch && st->is_batch_read) {
+        st->is_batch_read = false; /* the end of a joined read */
+        return;
+    }
+    if (st->in_batch) {
+        st->is_batch_failed = true; /* undone at store_batch_end */
+        return;
+    }
     st->ops->rollback(st);
     st->in_txn = false;
+}
+
+int store_batch_begin(struct store *st, struct sw_err *err)
+{
+    if (st->in_batch || st->in_txn) {
+        return sw_err_set(err, SW_EINTERNAL, "store_batch_begin: a transaction is open");
+    }
+    int rc = store_begin(st, err);
+    st->in_batch = rc == 0;
+    st->is_batch_read = false;
+    st->is_batch_failed = false;
+    return rc;
+}
+
+int store_batch_end(struct store *st, bool commit, struct sw_err *err)
+{
+    if (!st->in_batch) {
+        return 0;
+    }
+    bool is_failed = st->is_batch_failed;
+    st->in_batch = false;
+    st->is_batch_read = false;
+    st->is_batch_failed = false;
+    if (commit && !is_failed) {
+        int rc = store_commit(st, err);
+        if (rc != 0) {
+            st->ops->rollback(st); /* a COMMIT that failed may leave it open (SQLite) */
+        }
+        return rc;
+    }
+    store_rollback(st);
+    return commit ? sw_err_set(err, SW_ECONFLICT,
+                               "store: a call of the batch failed: the batch was rolled back")
+                  : 0;
 }
 
 int store_col_copy(struct store *st, struct store_q *q, int col, char *buf, size_t cap,

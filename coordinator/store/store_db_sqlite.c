@@ -311,5 +311,8 @@ int store_lite_connect(struct store *st, const struct store_open_opts *opts, str
     if (rc == 0) {
         rc = store_lite_exec(st, "PRAGMA synchronous = NORMAL", "PRAGMA synchronous = NORMAL", err);
     }
+    if (rc == 0 && opts != NULL && opts->is_small_cache) {
+        rc = store_lite_exec(st, "PRAGMA cache_size = -512", "PRAGMA cache_size = -512", err);
+    }
     return rc;
 }

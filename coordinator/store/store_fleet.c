@@ -21,14 +21,16 @@ void store_fleet_cleanup(struct store_fleet *f)
     memset(f, 0, sizeof *f);
 }
 
-/* Makes room for one more shard in out (doubling). */
-static int store_fleet_grow(struct store *st, struct store_fleet *out, size_t *cap,
+/* Makes room for one more shard in out (doubling from *cap, or exactly `exact` slots the
+ * first time when exact > 0: a shard status is ~1.3 KB, so doubling's spare room is
+ * megabytes per load at 10,000 shards). */
+static int store_fleet_grow(struct store *st, struct store_fleet *out, size_t *cap, size_t exact,
                             struct sw_err *err)
 {
     if (out->fleet.n_shards < *cap) {
         return 0;
     }
-    size_t n = *cap ? *cap * 2 : 64;
+    size_t n = *cap ? *cap * 2 : (exact > 0 ? exact : 64);
     struct fleet_shard *s = realloc(out->fleet.shards, n * sizeof *s);
     if (s != NULL) {
         out->fleet.shards = s;
@@ -91,24 +93,87 @@ static int store_fleet_row(struct store *st, struct store_q *q, struct store_fle
     return rc;
 }
 
+/* How many shards are not removed (to size the load's arrays exactly). */
+static int store_fleet_count(struct store *st, size_t *n, struct sw_err *err)
+{
+    struct store_q *q = NULL;
+    *n = 0;
+    int rc = store_stmt(st, &q, err, "SELECT count(*) FROM shards WHERE is_removed = 0", "");
+    if (rc == 0 && (rc = store_step(st, q, "counting shards", err)) == 1) {
+        int64_t v = store_col_int(st, q, 0);
+        *n = v > 0 ? (size_t)v : 0;
+        rc = 0;
+    }
+    store_stmt_done(st, q);
+    return rc;
+}
+
 static int store_fleet_read_shards(struct store *st, struct store_fleet *out, struct sw_err *err)
 {
     struct store_q *q = NULL;
     size_t cap = 0;
-    int rc = store_stmt(st, &q, err,
-                        "SELECT id, engine, pool, from_fleet_file, registered_by, version, health, "
-                        "last_seen_ms, fingerprint, unknown_versions, edited_versions FROM shards "
-                        "WHERE is_removed = 0 ORDER BY id",
-                        "");
+    size_t exact = 0;
+    int rc = store_fleet_count(st, &exact, err);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = store_stmt(st, &q, err,
+                    "SELECT id, engine, pool, from_fleet_file, registered_by, version, health, "
+                    "last_seen_ms, fingerprint, unknown_versions, edited_versions FROM shards "
+                    "WHERE is_removed = 0 ORDER BY id",
+                    "");
     while (rc == 0 && (rc = store_step(st, q, "reading shards", err)) == 1) {
         rc = 0; /* a row */
-        rc = store_fleet_grow(st, out, &cap, err);
+        rc = store_fleet_grow(st, out, &cap, exact, err);
         if (rc == 0) {
             rc = store_fleet_row(st, q, out, err);
         }
     }
     store_stmt_done(st, q);
     return rc;
+}
+
+int store_shard_pools(struct store *st, struct store_shard_pool **out, size_t *n,
+                      struct sw_err *err)
+{
+    struct store_q *q = NULL;
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = store_begin_read(st, err);
+    if (rc == 0) {
+        rc = store_fleet_count(st, &cap, err);
+    }
+    struct store_shard_pool *p = rc == 0 ? calloc(cap + 1, sizeof *p) : NULL;
+    if (rc == 0 && p == NULL) {
+        rc = sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);
+    }
+    if (rc == 0) {
+        rc = store_stmt(st, &q, err,
+                        "SELECT id, pool, engine FROM shards WHERE is_removed = 0 ORDER BY id", "");
+    }
+    size_t k = 0;
+    while (rc == 0 && k < cap && (rc = store_step(st, q, "reading shard pools", err)) == 1) {
+        const char *engine = store_col_text(st, q, 2);
+        rc = store_col_copy(st, q, 0, p[k].id, sizeof p[k].id, err);
+        if (rc == 0) {
+            rc = store_col_copy(st, q, 1, p[k].pool, sizeof p[k].pool, err);
+        }
+        if (rc == 0 &&
+            (engine == NULL || migset_engine_parse(engine, strlen(engine), &p[k].engine) != 0)) {
+            rc = sw_err_set(err, SW_EINTERNAL, "store %s: shard %s: bad engine", st->path, p[k].id);
+        }
+        k++;
+    }
+    store_stmt_done(st, q);
+    store_rollback(st);
+    if (rc != 0) {
+        free(p);
+        return rc;
+    }
+    *out = p;
+    *n = k;
+    return 0;
 }
 
 static int store_label_add(struct store *st, struct fleet_shard *s, struct store_q *q,

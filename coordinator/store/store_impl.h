@@ -72,6 +72,9 @@ struct store {
     char *path;                   /* the file path, or the redacted URL */
     int lock_fd;                  /* the SQLite primary's flock on "<path>.lock"; -1 otherwise */
     bool in_txn;                  /* inside store_begin .. store_commit/store_rollback */
+    bool in_batch;                /* inside store_batch_begin .. store_batch_end */
+    bool is_batch_read;           /* a read transaction joined the batch */
+    bool is_batch_failed;         /* a call inside the batch rolled back: it cannot commit */
     const _Atomic int64_t *fence; /* store_set_fence; NULL = no fencing */
 };
 

@@ -230,6 +230,12 @@ static int store_wave_read_shards(struct store *st, struct store_wave_detail *d,
         d->n_shards++; /* cleanup frees a half-read row too */
     }
     store_stmt_done(st, q);
+    if (rc == 0 && d->n_shards > 0 && d->n_shards < cap) {
+        /* the doubling's spare room: up to half of a wave's detail, kept as long as the
+         * caller keeps it (the coordinator's cached views: megabytes at 10,000 shards) */
+        struct store_wave_shard *exact = realloc(d->shards, d->n_shards * sizeof *exact);
+        d->shards = exact != NULL ? exact : d->shards;
+    }
     return rc;
 }
 

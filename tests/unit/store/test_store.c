@@ -1022,16 +1022,97 @@ static void test_newer_schema_refused(void **state)
     assert_null(f->st);
 }
 
+/* store_shard_pools: every shard's pool and engine, sorted by id. */
+static void test_shard_pools(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_err err = {0};
+    static const char *const ids[] = {"t-a", "t-c"};
+    sync_fleet(f->st, ids, 2);
+    struct fleet_shard reg = {.id = "r-1", .engine = MIGSET_ENGINE_SQLITE, .pool = "lab"};
+    bool created = false;
+    expect_ok(store_shard_put(f->st, &reg, "ops-oncall", 300, &created, &err), &err);
+    struct store_shard_pool *p = NULL;
+    size_t n = 0;
+    expect_ok(store_shard_pools(f->st, &p, &n, &err), &err);
+    assert_int_equal(n, 3);
+    assert_string_equal(p[0].id, "r-1");
+    assert_string_equal(p[0].pool, "lab");
+    assert_int_equal(p[0].engine, MIGSET_ENGINE_SQLITE);
+    assert_string_equal(p[1].id, "t-a");
+    assert_int_equal(p[1].engine, MIGSET_ENGINE_PG);
+    assert_string_equal(p[2].id, "t-c");
+    free(p);
+}
+
+/* store_batch_begin/end: calls inside share one transaction; reads see its writes; a
+ * rollback, or a call that failed inside it, leaves nothing of it. */
+static void test_batch(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_err err = {0};
+    char digest[CHECKSUM_HEX_LEN + 1];
+    char wid[WAVE_ID_MAX + 1];
+    static const char *const ids[] = {"t-a", "t-c"};
+    sync_fleet(f->st, ids, 2);
+    put_set(f->st, digest);
+    create_wave(f->st, digest, ids, 2, 1000, wid);
+    struct shard_status ss = {.version = "5", .health = SHARD_OK, .last_seen_ms = 1};
+    struct store_fleet sf = {0};
+    /* committed: two writes, and a read inside that sees the first */
+    expect_ok(store_batch_begin(f->st, &err), &err);
+    expect_ok(store_shard_status_put(f->st, "t-a", &ss, &err), &err);
+    expect_ok(store_fleet_load(f->st, &sf, &err), &err);
+    assert_string_equal(sf.status[0].version, "5");
+    store_fleet_cleanup(&sf);
+    expect_ok(store_shard_status_put(f->st, "t-c", &ss, &err), &err);
+    expect_ok(store_batch_end(f->st, true, &err), &err);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM shards WHERE version = '5'"), 2);
+    /* rolled back */
+    ss.version[0] = '6';
+    expect_ok(store_batch_begin(f->st, &err), &err);
+    expect_ok(store_shard_status_put(f->st, "t-a", &ss, &err), &err);
+    expect_ok(store_batch_end(f->st, false, &err), &err);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM shards WHERE version = '6'"), 0);
+    /* a decision refused inside the batch (stale revision) dooms it */
+    struct store_decision dec = {
+        .wave_id = wid, .expected_state = WAVE_PENDING, .expected_revision = 7, .report_id = "r-9"};
+    expect_ok(store_batch_begin(f->st, &err), &err);
+    expect_ok(store_shard_status_put(f->st, "t-a", &ss, &err), &err);
+    assert_int_equal(store_apply_decision(f->st, &dec, NULL, &err), SW_ECONFLICT);
+    assert_int_equal(store_batch_end(f->st, true, &err), SW_ECONFLICT);
+    assert_string_equal(err.msg, "store: a call of the batch failed: the batch was rolled back");
+    assert_int_equal(query_int(f, "SELECT count(*) FROM shards WHERE version = '6'"), 0);
+    /* usable again afterwards, outside and inside a batch */
+    expect_ok(store_shard_status_put(f->st, "t-a", &ss, &err), &err);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM shards WHERE version = '6'"), 1);
+    expect_ok(store_batch_end(f->st, true, &err), &err); /* no batch: a no-op */
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_schema_migrated),         T(test_second_primary),     T(test_other_process_refused),
-        T(test_secondary_needs_schema),  T(test_open_urls),          T(test_fleet_sync),
-        T(test_fleet_register_and_load), T(test_fingerprint),        T(test_migset_put_get),
-        T(test_wave_create_get_list),    T(test_busy_shards),        T(test_apply_decision),
-        T(test_events_paging),           T(test_events_append_only), T(test_persistence),
-        T(test_concurrent_decisions),    T(test_agents_and_leases),  T(test_newer_schema_refused),
+        T(test_schema_migrated),
+        T(test_second_primary),
+        T(test_other_process_refused),
+        T(test_secondary_needs_schema),
+        T(test_open_urls),
+        T(test_fleet_sync),
+        T(test_fleet_register_and_load),
+        T(test_fingerprint),
+        T(test_migset_put_get),
+        T(test_wave_create_get_list),
+        T(test_busy_shards),
+        T(test_apply_decision),
+        T(test_events_paging),
+        T(test_events_append_only),
+        T(test_persistence),
+        T(test_concurrent_decisions),
+        T(test_agents_and_leases),
+        T(test_newer_schema_refused),
+        T(test_shard_pools),
+        T(test_batch),
     };
 #undef T
     store_backend_require();
