@@ -45,33 +45,6 @@ bool fsm_rb_active(enum wave_shard_state s)
     return s == WSHARD_RB_PENDING || s == WSHARD_RB_LEASED || s == WSHARD_RB_RUNNING;
 }
 
-int fsm_set_shard(struct fsm_ctx *c, size_t idx, enum wave_shard_state to)
-{
-    if (c->cur[idx] == to) {
-        return 0;
-    }
-    struct wave_decision *out = c->out;
-    enum wave_failure failure = WFAIL_NONE;
-    if (to == WSHARD_FAILED) {
-        failure = c->ev->failure != WFAIL_NONE ? c->ev->failure : WFAIL_ERROR;
-    }
-    if (c->change_at[idx] >= 0) {
-        out->changes[c->change_at[idx]].to = to;
-        out->changes[c->change_at[idx]].failure = failure;
-    } else {
-        c->change_at[idx] = (long)out->n_changes;
-        out->changes[out->n_changes++] = (struct wave_shard_change){idx, c->cur[idx], to, failure};
-    }
-    c->cur[idx] = to;
-    return 0;
-}
-
-int fsm_dispatch(struct fsm_ctx *c, size_t idx, enum wave_shard_state leased)
-{
-    c->out->dispatch[c->out->n_dispatch++] = idx;
-    return fsm_set_shard(c, idx, leased);
-}
-
 int fsm_record(struct fsm_ctx *c, enum wave_record_kind kind, long shard_idx, const char *fmt, ...)
 {
     struct wave_decision *out = c->out;
@@ -147,7 +120,7 @@ static size_t rollback_blockers(const struct fsm_ctx *c, size_t except, struct s
 {
     size_t n = 0;
     for (size_t i = 0; i < c->in->n_shards; i++) {
-        bool moved = c->cur[i] == WSHARD_DONE || c->cur[i] == WSHARD_RUNNING;
+        bool moved = fsm_cur(c, i) == WSHARD_DONE || fsm_cur(c, i) == WSHARD_RUNNING;
         if (i == except || !moved || c->in->shards[i].has_down) {
             continue;
         }
@@ -182,7 +155,7 @@ static int blockers_text(const struct fsm_ctx *c, size_t except, char **out)
 
 static bool forward_open(const struct fsm_ctx *c)
 {
-    enum wave_shard_state s = c->cur[c->ev->shard_idx];
+    enum wave_shard_state s = fsm_cur(c, c->ev->shard_idx);
     return s == WSHARD_PENDING || s == WSHARD_LEASED || s == WSHARD_RUNNING;
 }
 
@@ -198,9 +171,9 @@ static struct budget stage_budget(const struct fsm_ctx *c)
     const struct wave_view_stage *vs = &c->in->stages[stage];
     struct budget b = {.failed = 1};
     for (size_t i = 0; i < c->in->n_shards; i++) {
-        if (c->in->shards[i].stage == stage && c->cur[i] != WSHARD_SKIPPED) {
+        if (c->in->shards[i].stage == stage && fsm_cur(c, i) != WSHARD_SKIPPED) {
             b.moved++;
-            b.failed += c->cur[i] == WSHARD_FAILED;
+            b.failed += fsm_cur(c, i) == WSHARD_FAILED;
         }
     }
     if (vs->max_failures >= 0) {
@@ -221,7 +194,7 @@ static bool over_budget(const struct fsm_ctx *c, enum plan_on_failure policy)
 static bool any_shard(const struct fsm_ctx *c, bool (*pred)(enum wave_shard_state))
 {
     for (size_t i = 0; i < c->in->n_shards; i++) {
-        if (pred(c->cur[i])) {
+        if (pred(fsm_cur(c, i))) {
             return true;
         }
     }
@@ -276,7 +249,7 @@ static int guard_holds(struct fsm_ctx *c, enum wave_guard g, bool *holds)
         *holds = !any_shard(c, rollback_work);
         break;
     case WAVE_G_RB_REPORT_VALID:
-        *holds = fsm_rb_active(c->cur[c->ev->shard_idx]);
+        *holds = fsm_rb_active(fsm_cur(c, c->ev->shard_idx));
         break;
     case WAVE_G_COUNT:
         *holds = false;
@@ -443,7 +416,7 @@ static int refuse_start(struct fsm_ctx *c, enum wave_shard_state s)
 static int on_started(struct fsm_ctx *c)
 {
     size_t idx = c->ev->shard_idx;
-    enum wave_shard_state s = c->cur[idx];
+    enum wave_shard_state s = fsm_cur(c, idx);
     bool forward = c->in->state == WAVE_RUNNING;
     bool backward = c->in->state == WAVE_ROLLING_BACK;
     if ((forward && s == WSHARD_RUNNING) || (backward && s == WSHARD_RB_RUNNING)) {
@@ -463,7 +436,7 @@ static int ignore_report(struct fsm_ctx *c)
     size_t idx = c->ev->shard_idx;
     return fsm_record(c, WAVE_REC_SHARD, (long)idx, "%s report for shard %s ignored: it is %s",
                       wave_event_kind_name(c->ev->kind), ev_shard_id(c),
-                      wave_shard_state_name(c->cur[idx]));
+                      wave_shard_state_name(fsm_cur(c, idx)));
 }
 
 static int on_succeeded(struct fsm_ctx *c)
@@ -553,7 +526,7 @@ static int on_failed(struct fsm_ctx *c, const struct wave_fsm_row *row)
 static int on_lease_expired(struct fsm_ctx *c)
 {
     size_t idx = c->ev->shard_idx;
-    enum wave_shard_state s = c->cur[idx];
+    enum wave_shard_state s = fsm_cur(c, idx);
     enum wave_shard_state to = s == WSHARD_LEASED || s == WSHARD_RUNNING         ? WSHARD_PENDING
                                : s == WSHARD_RB_LEASED || s == WSHARD_RB_RUNNING ? WSHARD_RB_PENDING
                                                                                  : s;
@@ -591,7 +564,7 @@ static int on_gate(struct fsm_ctx *c, const struct wave_fsm_row *row)
 static int on_rb_report(struct fsm_ctx *c, const struct wave_fsm_row *row)
 {
     size_t idx = c->ev->shard_idx;
-    if (!fsm_rb_active(c->cur[idx])) {
+    if (!fsm_rb_active(fsm_cur(c, idx))) {
         return ignore_report(c);
     }
     if (c->ev->kind == WAVE_EV_RB_SUCCEEDED) {
@@ -645,9 +618,9 @@ static int revoke_leases(struct fsm_ctx *c)
 {
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < c->in->n_shards; i++) {
-        if (c->cur[i] == WSHARD_LEASED) {
+        if (fsm_cur(c, i) == WSHARD_LEASED) {
             rc = fsm_set_shard(c, i, WSHARD_PENDING);
-        } else if (c->cur[i] == WSHARD_RB_LEASED) {
+        } else if (fsm_cur(c, i) == WSHARD_RB_LEASED) {
             rc = fsm_set_shard(c, i, WSHARD_RB_PENDING);
         }
     }
@@ -716,32 +689,69 @@ static int enter_state(struct fsm_ctx *c, const struct wave_fsm_row *row)
     return rc;
 }
 
-static int check_view(const struct wave_view *in, const struct wave_event *ev, struct sw_err *err)
+static int check_shard(const struct wave_view *in, size_t i, struct sw_err *err)
+{
+    const struct wave_view_shard *s = &in->shards[i];
+    if (s->stage >= in->n_stages || (unsigned)s->state >= WSHARD_STATE_COUNT ||
+        (s->host != WAVE_FSM_NO_HOST && s->host >= in->n_hosts)) {
+        return sw_err_set(err, SW_EINVAL, "wave view: shard %zu: bad stage, state or host", i);
+    }
+    return 0;
+}
+
+int wave_fsm_check_view(const struct wave_view *in, struct sw_err *err)
 {
     if (in->n_stages == 0 || in->stages == NULL || in->stage >= in->n_stages) {
         return sw_err_set(err, SW_EINVAL, "wave view: stage %u of %zu", (unsigned)in->stage,
                           in->n_stages);
     }
-    if ((unsigned)in->state >= WAVE_STATE_COUNT || (unsigned)ev->kind >= WAVE_EV_COUNT ||
-        (unsigned)in->phase >= STAGE_PHASE_COUNT) {
+    if ((unsigned)in->state >= WAVE_STATE_COUNT || (unsigned)in->phase >= STAGE_PHASE_COUNT) {
         return sw_err_set(err, SW_EINVAL, "wave view: bad state, phase or event kind");
     }
-    for (size_t i = 0; i < in->n_shards; i++) {
-        const struct wave_view_shard *s = &in->shards[i];
-        if (s->stage >= in->n_stages || (unsigned)s->state >= WSHARD_STATE_COUNT ||
-            (s->host != WAVE_FSM_NO_HOST && s->host >= in->n_hosts)) {
-            return sw_err_set(err, SW_EINVAL, "wave view: shard %zu: bad stage, state or host", i);
-        }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < in->n_shards; i++) {
+        rc = check_shard(in, i, err);
+    }
+    return rc;
+}
+
+/* Events whose handling reads and changes only their own shard (and no guard of theirs
+ * looks further): they validate only that shard, unless WAVE_FSM_FULL_CHECK. */
+static bool ev_is_local(enum wave_event_kind k)
+{
+#ifdef WAVE_FSM_FULL_CHECK
+    (void)k;
+    return false;
+#else
+    return k == WAVE_EV_SHARD_STARTED || k == WAVE_EV_SHARD_SUCCEEDED ||
+           k == WAVE_EV_LEASE_EXPIRED || k == WAVE_EV_RB_SUCCEEDED || k == WAVE_EV_RB_FAILED;
+#endif
+}
+
+/* The checks and their order are those of wave_fsm_check_view plus the event's, except
+ * that a local event validates only its own shard. */
+static int check_view(const struct wave_view *in, const struct wave_event *ev, struct sw_err *err)
+{
+    struct wave_view header = *in;
+    header.n_shards = 0;
+    int rc = wave_fsm_check_view(&header, err);
+    if (rc == 0 && (unsigned)ev->kind >= WAVE_EV_COUNT) {
+        rc = sw_err_set(err, SW_EINVAL, "wave view: bad state, phase or event kind");
+    }
+    bool is_local = ev_is_local(ev->kind);
+    for (size_t i = 0; rc == 0 && !is_local && i < in->n_shards; i++) {
+        rc = check_shard(in, i, err);
     }
     bool shard_event = ev->kind >= WAVE_EV_SHARD_STARTED && ev->kind <= WAVE_EV_LEASE_EXPIRED;
     shard_event |= ev->kind == WAVE_EV_RB_SUCCEEDED || ev->kind == WAVE_EV_RB_FAILED;
-    if (shard_event && ev->shard_idx >= in->n_shards) {
+    if (rc == 0 && shard_event && ev->shard_idx >= in->n_shards) {
         return sw_err_set(err, SW_EINVAL, "wave event %s: shard index %zu out of range (%zu)",
                           wave_event_kind_name(ev->kind), ev->shard_idx, in->n_shards);
     }
-    return 0;
+    return rc == 0 && is_local ? check_shard(in, ev->shard_idx, err) : rc;
 }
 
+/* Nothing here is sized by the wave: the changes and dispatch lists grow as needed. */
 static int ctx_init(struct fsm_ctx *c)
 {
     const struct wave_view *in = c->in;
@@ -750,16 +760,12 @@ static int ctx_init(struct fsm_ctx *c)
     out->stage = in->stage;
     out->phase = in->phase;
     out->phase_until_ms = in->phase_until_ms;
-    c->cur = calloc(in->n_shards + 1, sizeof *c->cur);
-    c->change_at = calloc(in->n_shards + 1, sizeof *c->change_at);
-    out->changes = calloc(in->n_shards + 1, sizeof *out->changes);
-    out->dispatch = calloc(in->n_shards + 1, sizeof *out->dispatch);
-    if (c->cur == NULL || c->change_at == NULL || out->changes == NULL || out->dispatch == NULL) {
+    c->cap_changes = 4;
+    c->cap_dispatch = 4;
+    out->changes = calloc(c->cap_changes, sizeof *out->changes);
+    out->dispatch = calloc(c->cap_dispatch, sizeof *out->dispatch);
+    if (out->changes == NULL || out->dispatch == NULL) {
         return sw_err_set(c->err, SW_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < in->n_shards; i++) {
-        c->cur[i] = in->shards[i].state;
-        c->change_at[i] = -1;
     }
     return 0;
 }
@@ -790,7 +796,6 @@ int wave_fsm_step(const struct wave_view *in, const struct wave_event *ev,
         rc = enter_state(&c, row);
     }
 out:
-    free(c.cur);
-    free(c.change_at);
+    free(c.change_slots);
     return rc;
 }

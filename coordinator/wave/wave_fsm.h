@@ -153,6 +153,14 @@ void wave_decision_cleanup(struct wave_decision *d);
 int wave_fsm_step(const struct wave_view *in, const struct wave_event *ev,
                   struct wave_decision *out, struct sw_err *err);
 
+/* Validates the whole view (stages, state, phase, every shard's stage, state and host):
+ * SW_EINVAL "wave view: shard 7: bad stage, state or host". wave_fsm_step runs it for
+ * events that look at the whole wave; an event that concerns one shard (go-ahead, step
+ * report, lease expiry, rollback report) validates only that shard, so its cost does not
+ * grow with the wave. Building with WAVE_FSM_FULL_CHECK defined makes every step run the
+ * full check (self-check builds); unit tests call it directly. Thread-safe. */
+int wave_fsm_check_view(const struct wave_view *in, struct sw_err *err);
+
 /* ---- the transition table ---------------------------------------------------------- */
 
 enum wave_guard {

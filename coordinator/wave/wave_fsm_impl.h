@@ -16,13 +16,21 @@ struct fsm_ctx {
     const struct wave_event *ev;
     struct wave_decision *out;
     struct sw_err *err;
-    enum wave_shard_state *cur; /* shard states with this decision's changes applied */
-    long *change_at;            /* per shard: its index in out->changes, or -1 */
+    /* The decision's changes, indexed by shard (open addressing; slots hold a change's
+     * index + 1, 0 = empty): a shard's current state is its change's `to`, else the
+     * view's. Sized by the changes, not by the wave, so a one-shard event costs the same
+     * at 10 or 10,000 shards. */
+    size_t *change_slots;
+    size_t n_change_slots; /* 0 or a power of two, at least twice n_changes */
+    size_t cap_changes;
+    size_t cap_dispatch;
     size_t cap_records;
     bool progressed; /* tick: the stage progression ran */
     bool finished;   /* ... and the last stage passed */
 };
 
+/* The shard's state with this decision's changes applied. */
+enum wave_shard_state fsm_cur(const struct fsm_ctx *c, size_t idx);
 /* Changes a shard's state (merging with an earlier change of the same shard). */
 int fsm_set_shard(struct fsm_ctx *c, size_t idx, enum wave_shard_state to);
 /* Leases a shard: sets it to `leased` and lists it for dispatch. */

@@ -30,8 +30,8 @@ static void count_stage(const struct fsm_ctx *c, uint32_t stage, struct stage_co
     for (size_t i = 0; i < c->in->n_shards; i++) {
         if (c->in->shards[i].stage == stage) {
             sc->total++;
-            sc->by[c->cur[i]]++;
-        } else if (c->in->shards[i].stage < stage && is_open(c->cur[i])) {
+            sc->by[fsm_cur(c, i)]++;
+        } else if (c->in->shards[i].stage < stage && is_open(fsm_cur(c, i))) {
             sc->earlier_open++;
         }
     }
@@ -46,7 +46,7 @@ static int host_load(const struct fsm_ctx *c, size_t **out)
     }
     for (size_t i = 0; i < c->in->n_shards; i++) {
         uint32_t h = c->in->shards[i].host;
-        if (h != WAVE_FSM_NO_HOST && fsm_in_flight(c->cur[i])) {
+        if (h != WAVE_FSM_NO_HOST && fsm_in_flight(fsm_cur(c, i))) {
             (*out)[h]++;
         }
     }
@@ -97,9 +97,9 @@ static int dispatch_forward(struct fsm_ctx *c)
         if (c->in->shards[i].stage > stage) {
             continue;
         }
-        if (c->cur[i] == WSHARD_PENDING) {
+        if (fsm_cur(c, i) == WSHARD_PENDING) {
             order[n++] = i;
-        } else if (c->cur[i] == WSHARD_LEASED || c->cur[i] == WSHARD_RUNNING) {
+        } else if (fsm_cur(c, i) == WSHARD_LEASED || fsm_cur(c, i) == WSHARD_RUNNING) {
             busy++;
         }
     }
@@ -192,7 +192,7 @@ int fsm_rollback_begin(struct fsm_ctx *c)
     long first_failed = -1;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < c->in->n_shards; i++) {
-        switch (c->cur[i]) {
+        switch (fsm_cur(c, i)) {
         case WSHARD_DONE:
         case WSHARD_RB_FAILED:
             rc = fsm_set_shard(c, i, WSHARD_RB_PENDING);
@@ -247,7 +247,7 @@ static long rollback_stage(const struct fsm_ctx *c)
 {
     long stage = -1;
     for (size_t i = 0; i < c->in->n_shards; i++) {
-        if (fsm_rb_active(c->cur[i]) && (long)c->in->shards[i].stage > stage) {
+        if (fsm_rb_active(fsm_cur(c, i)) && (long)c->in->shards[i].stage > stage) {
             stage = (long)c->in->shards[i].stage;
         }
     }
@@ -270,9 +270,9 @@ int fsm_rollback_dispatch(struct fsm_ctx *c)
         if ((long)c->in->shards[i].stage != stage) {
             continue;
         }
-        if (c->cur[i] == WSHARD_RB_PENDING) {
+        if (fsm_cur(c, i) == WSHARD_RB_PENDING) {
             items[n++] = (struct rb_item){c->in->shards[i].finished_seq, i};
-        } else if (c->cur[i] == WSHARD_RB_LEASED || c->cur[i] == WSHARD_RB_RUNNING) {
+        } else if (fsm_cur(c, i) == WSHARD_RB_LEASED || fsm_cur(c, i) == WSHARD_RB_RUNNING) {
             busy++;
         }
     }
@@ -301,7 +301,7 @@ struct requeue_left {
 static bool requeue_wanted(const struct fsm_ctx *c, size_t i, struct requeue_left *left)
 {
     enum wave_failure f = c->in->shards[i].failure;
-    if (c->cur[i] != WSHARD_FAILED || c->in->shards[i].stage > c->out->stage) {
+    if (fsm_cur(c, i) != WSHARD_FAILED || c->in->shards[i].stage > c->out->stage) {
         return false;
     }
     if (f == WFAIL_DIRTY) {
