@@ -72,9 +72,9 @@ static int change_room(struct fsm_ctx *c)
     return 0;
 }
 
-enum wave_shard_state fsm_cur(const struct fsm_ctx *c, size_t idx)
+enum wave_shard_state fsm_cur_changed(const struct fsm_ctx *c, size_t idx)
 {
-    long k = c->out->n_changes > 0 ? change_find(c, idx) : -1;
+    long k = change_find(c, idx);
     return k >= 0 ? c->out->changes[k].to : c->in->shards[idx].state;
 }
 

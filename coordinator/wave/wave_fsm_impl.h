@@ -29,8 +29,14 @@ struct fsm_ctx {
     bool finished;   /* ... and the last stage passed */
 };
 
-/* The shard's state with this decision's changes applied. */
-enum wave_shard_state fsm_cur(const struct fsm_ctx *c, size_t idx);
+/* fsm_cur once the decision has changes: looks the shard up in their index. */
+enum wave_shard_state fsm_cur_changed(const struct fsm_ctx *c, size_t idx);
+/* The shard's state with this decision's changes applied (inline: the whole-wave passes
+ * of a tick call it for every shard, mostly before any change). */
+static inline enum wave_shard_state fsm_cur(const struct fsm_ctx *c, size_t idx)
+{
+    return c->out->n_changes == 0 ? c->in->shards[idx].state : fsm_cur_changed(c, idx);
+}
 /* Changes a shard's state (merging with an earlier change of the same shard). */
 int fsm_set_shard(struct fsm_ctx *c, size_t idx, enum wave_shard_state to);
 /* Leases a shard: sets it to `leased` and lists it for dispatch. */
