@@ -19,6 +19,7 @@
 
 #define AGENT_WORK_KV_MAX         512
 #define AGENT_WORK_SLEEP_SLICE_MS 100 /* a retry's sleep notices a stopping job this fast */
+#define AGENT_WORK_HOLD_MAX       64  /* reports held for one queue file */
 
 struct agent_job *agent_job_new(struct wire_lease *lease)
 {
@@ -67,6 +68,11 @@ struct agent_run {
     char failed_error[SW_ERR_MSG_MAX];
     bool step_began; /* a step started on the shard during this lease */
     struct sw_retry_rng rng;
+    /* reports not yet queued: queued together (one file, one fsync) at the next step's
+     * start and at the end of the lease, so the last step's report and the lease_done
+     * (one transaction per shard: all the step reports) share a file */
+    struct wire_report held[AGENT_WORK_HOLD_MAX];
+    size_t n_held;
 };
 
 /* Fills the fields every report of this lease shares. */
@@ -81,15 +87,31 @@ static void agent_work_report_init(const struct agent_run *run, struct wire_repo
     r->kind = kind;
 }
 
-/* Queues r (which keeps ownership of its error text) and frees what it owns. */
-static void agent_work_push(const struct agent_run *run, struct wire_report *r)
+/* Queues the held reports in one file and frees what they own. */
+static void agent_work_flush(struct agent_run *run)
 {
     struct sw_err err = {0};
-    if (agent_queue_push(run->env->queue, r, &err) != 0) {
-        log_write(LOG_ERROR, run->kv, "cannot queue the %s report: %s",
-                  wire_report_kind_name(r->kind), err.msg);
+    if (run->n_held == 0) {
+        return;
     }
-    wire_report_cleanup(r);
+    if (agent_queue_push_batch(run->env->queue, run->held, run->n_held, &err) != 0) {
+        log_write(LOG_ERROR, run->kv, "cannot queue %zu report%s: %s", run->n_held,
+                  run->n_held == 1 ? "" : "s", err.msg);
+    }
+    for (size_t i = 0; i < run->n_held; i++) {
+        wire_report_cleanup(&run->held[i]);
+    }
+    run->n_held = 0;
+}
+
+/* Holds r (moved: the run owns what it owns) until the next flush. */
+static void agent_work_push(struct agent_run *run, struct wire_report *r)
+{
+    if (run->n_held == AGENT_WORK_HOLD_MAX) {
+        agent_work_flush(run);
+    }
+    run->held[run->n_held++] = *r;
+    memset(r, 0, sizeof *r);
 }
 
 static char *agent_work_error_text(const char *msg)
@@ -97,9 +119,9 @@ static char *agent_work_error_text(const char *msg)
     return msg == NULL ? NULL : wire_text_sanitize(msg, strlen(msg), WIRE_ERROR_TEXT_MAX);
 }
 
-static void agent_work_report_step(const struct agent_run *run, const char *version,
-                                   enum migset_dir dir, enum wire_outcome outcome,
-                                   int64_t started_ms, int64_t duration_ms, const char *error)
+static void agent_work_report_step(struct agent_run *run, const char *version, enum migset_dir dir,
+                                   enum wire_outcome outcome, int64_t started_ms,
+                                   int64_t duration_ms, const char *error)
 {
     struct wire_report r;
     agent_work_report_init(run, &r, WIRE_REPORT_STEP);
@@ -113,7 +135,7 @@ static void agent_work_report_step(const struct agent_run *run, const char *vers
     agent_metrics_step(run->env->metrics, run->job->lease.engine, outcome, duration_ms);
 }
 
-static void agent_work_report_failure(const struct agent_run *run, enum wire_outcome outcome,
+static void agent_work_report_failure(struct agent_run *run, enum wire_outcome outcome,
                                       const char *shard_version, enum wire_health health,
                                       enum wire_failure failure, const char *error)
 {
@@ -135,7 +157,7 @@ static void agent_work_report_failure(const struct agent_run *run, enum wire_out
               error != NULL ? ": " : "", error != NULL ? error : "");
 }
 
-static void agent_work_report_done(const struct agent_run *run, enum wire_outcome outcome,
+static void agent_work_report_done(struct agent_run *run, enum wire_outcome outcome,
                                    const char *shard_version, enum wire_health health,
                                    const char *error)
 {
@@ -161,6 +183,7 @@ static void agent_work_on_event(void *ctx, const struct runner_event *ev)
     struct agent_run *run = ctx;
     switch (ev->kind) {
     case RUNNER_EV_STEP_START:
+        agent_work_flush(run); /* the previous step's report */
         run->step_began = true;
         run->step_started_ms = sw_clock_wall_ms();
         run->step_t0_ms = sw_clock_mono_ms();
@@ -532,6 +555,7 @@ void agent_work_run(const struct agent_work_env *env, struct agent_job *job)
     }
     agent_work_connected(&run, &eng, set);
 out:
+    agent_work_flush(&run);
     agent_work_disconnect(&run, eng);
     migset_free(set);
     pthread_mutex_lock(&job->mu);

@@ -45,7 +45,8 @@ queued_done()
     for i in 1 2; do
         for f in "$COORD_TMP/agent-$i.state"/*.json; do
             [[ -e $f ]] || continue
-            [[ $(jq -r ".reports[0].kind" "$f") == lease_done ]] && n=$((n + 1))
+            # a queue file holds one or more reports (the lease_done with the last steps)
+            n=$((n + $(jq '[.reports[] | select(.kind == "lease_done")] | length' "$f")))
         done
     done
     ((n == ${#E2E_SHARDS[@]}))

@@ -136,7 +136,7 @@ fault_queue_len()
 {
     local i=$1 n=0 f
     for f in "$COORD_TMP/agent-$i.state"/*.json; do
-        [[ -e $f ]] && n=$((n + 1))
+        [[ -e $f ]] && n=$((n + $(jq '.reports | length' "$f")))
     done
     echo "$n"
 }

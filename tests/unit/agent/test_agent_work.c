@@ -48,29 +48,40 @@ static bool fake_go(void *ctx, const char *lease)
     return true;
 }
 
-/* A migrate lease of shard t-1 to version 1 with one step. */
-static struct agent_job *new_job(void)
+/* A migrate lease of shard t-1 to version n_steps, one table per step. */
+static struct agent_job *new_job_n(size_t n_steps, enum wire_transaction txn)
 {
     struct wire_lease l = {.kind = WIRE_LEASE_MIGRATE, .engine = MIGSET_ENGINE_SQLITE};
     struct sw_err err = {0};
     snprintf(l.lease, sizeof l.lease, "l-1a");
     snprintf(l.wave, sizeof l.wave, "w-1");
     snprintf(l.shard, sizeof l.shard, "t-1");
-    snprintf(l.target, sizeof l.target, "1");
+    snprintf(l.target, sizeof l.target, "%zu", n_steps);
     snprintf(l.expected_from, sizeof l.expected_from, "0");
-    l.steps = calloc(1, sizeof *l.steps);
+    l.transaction = txn;
+    l.steps = calloc(n_steps, sizeof *l.steps);
     assert_non_null(l.steps);
-    l.n_steps = 1;
-    struct wire_step *s = &l.steps[0];
-    snprintf(s->version, sizeof s->version, "1");
-    s->description = strdup("t");
-    s->script = strdup("V1__t.sql");
-    s->sql = strdup(STEP_SQL);
-    s->sql_len = strlen(STEP_SQL);
-    assert_int_equal(checksum_sha256_hex(s->sql, s->sql_len, s->checksum, &err), 0);
+    l.n_steps = n_steps;
+    for (size_t i = 0; i < n_steps; i++) {
+        struct wire_step *s = &l.steps[i];
+        char text[128];
+        snprintf(s->version, sizeof s->version, "%zu", i + 1);
+        s->description = strdup("t");
+        snprintf(text, sizeof text, "V%zu__t.sql", i + 1);
+        s->script = strdup(text);
+        snprintf(text, sizeof text, "CREATE TABLE t%zu (id integer PRIMARY KEY);\n", i + 1);
+        s->sql = strdup(i == 0 ? STEP_SQL : text);
+        s->sql_len = strlen(s->sql);
+        assert_int_equal(checksum_sha256_hex(s->sql, s->sql_len, s->checksum, &err), 0);
+    }
     struct agent_job *job = agent_job_new(&l);
     assert_non_null(job);
     return job;
+}
+
+static struct agent_job *new_job(void)
+{
+    return new_job_n(1, WIRE_TXN_STEP);
 }
 
 struct connect_case {
@@ -163,10 +174,70 @@ static void test_connect_cases(void **state)
     }
 }
 
+/* Queue files ("<20 digits>.json") in dir. */
+static int count_queue_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        n += strlen(e->d_name) == 25 && strcmp(e->d_name + 20, ".json") == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* Reports are queued in batches: one transaction per shard, all of a lease's reports in
+ * one file; one per step, the last step's report shares the lease_done's file. */
+static void test_report_files(void **state)
+{
+    (void)state;
+    static const struct {
+        enum wire_transaction txn;
+        int files;
+    } modes[] = {{WIRE_TXN_STEP, 3}, {WIRE_TXN_SHARD, 1}};
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        char *dir = tmpdir_new();
+        char dsn[4200];
+        char qdir[4200];
+        struct agent_queue *q = NULL;
+        struct wire_report_req req = {0};
+        struct sw_err err = {0};
+        snprintf(dsn, sizeof dsn, "sqlite://%s/t-1.db", dir);
+        snprintf(qdir, sizeof qdir, "%s/queue", dir);
+        assert_int_equal(agent_queue_open(qdir, "a-1", &q, &err), 0);
+        struct fake f = {.dsn = dsn, .job = new_job_n(3, modes[m].txn)};
+        struct agent_work_env env = {.agent_id = "a-1",
+                                     .queue = q,
+                                     .db_connect_timeout_ms = 1000,
+                                     .connect_attempts = 1,
+                                     .connect_budget_ms = 5000,
+                                     .resolve_dsn = fake_resolve,
+                                     .go_ahead = fake_go,
+                                     .ctx = &f};
+        agent_work_run(&env, f.job);
+        lease_done_of(q, &req);
+        assert_int_equal(req.n_reports, 4);
+        for (size_t i = 0; i < 3; i++) {
+            assert_int_equal(req.reports[i].kind, WIRE_REPORT_STEP);
+            assert_int_equal(req.reports[i].outcome, WIRE_OUT_APPLIED);
+        }
+        assert_int_equal(req.reports[3].outcome, WIRE_OUT_DONE);
+        assert_string_equal(req.reports[3].shard_version, "3");
+        assert_int_equal(count_queue_files(qdir), modes[m].files);
+        wire_report_req_cleanup(&req);
+        agent_queue_free(q);
+        agent_job_free(f.job);
+        tmpdir_remove(dir);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_cases),
+        cmocka_unit_test(test_report_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
