@@ -473,7 +473,8 @@ int agent_queue_ack(struct agent_queue *q, char *const *ids, size_t n_ids, struc
     return rc;
 }
 
-/* Rewrites a file without the refused report ents[idx] (kept alone in bad/) and
+/* Rewrites a file without the refused report ents[idx] (kept alone as
+ * bad/refused-<seq>.json: no clash with a file moved to bad/ later) and
  * without the reports already acked. Called with q->mu held; the file has others. */
 static int agent_queue_split(struct agent_queue *q, size_t idx, struct sw_err *err)
 {
@@ -495,7 +496,7 @@ static int agent_queue_split(struct agent_queue *q, size_t idx, struct sw_err *e
     }
     struct wire_report *bad = agent_queue_pick(q, &req, q->ents[idx].seq);
     if (rc == 0 && bad != NULL) {
-        rc = agent_queue_store(q, "bad/", q->ents[idx].seq, bad, 1, err);
+        rc = agent_queue_store(q, "bad/refused-", q->ents[idx].seq, bad, 1, err);
     }
     if (rc == 0) {
         rc = n_kept > 0 ? agent_queue_store(q, "", file, kept, n_kept, err) : 0;

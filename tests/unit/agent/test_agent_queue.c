@@ -32,6 +32,29 @@ static int count_files(const char *dir)
     return n;
 }
 
+/* All entries of dir but "." and "..". */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    }
+    closedir(d);
+    return n;
+}
+
+static void assert_exists(const char *dir, const char *name)
+{
+    char *path = tmpdir_path(dir, name);
+    if (access(path, F_OK) != 0) {
+        fail_msg("%s does not exist", path);
+    }
+    free(path);
+}
+
 static struct wire_report step_report(const char *version)
 {
     struct wire_report r;
@@ -168,7 +191,8 @@ static void test_reject_in_batch(void **state)
     assert_int_equal(agent_queue_reject(q, "a-1:3", &err), 0);
     queued_ids(q, ids, sizeof ids);
     assert_string_equal(ids, "a-1:2,a-1:4");
-    assert_int_equal(count_files(bad), 1);
+    assert_int_equal(count_entries(bad), 1);
+    assert_exists(bad, "refused-00000000000000000003.json");
     agent_queue_free(q);
     q = open_q(dir); /* the file was rewritten without the refused and the acked */
     queued_ids(q, ids, sizeof ids);
@@ -177,7 +201,9 @@ static void test_reject_in_batch(void **state)
     assert_int_equal(agent_queue_reject(q, "a-1:4", &err), 0); /* the last: file to bad/ */
     assert_int_equal(agent_queue_len(q), 0);
     assert_int_equal(count_files(dir), 0);
-    assert_int_equal(count_files(bad), 3);
+    assert_int_equal(count_entries(bad), 3);
+    assert_exists(bad, "refused-00000000000000000002.json");
+    assert_exists(bad, "00000000000000000001.json");
     agent_queue_free(q);
     free(bad);
     tmpdir_remove(dir);
