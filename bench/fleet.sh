@@ -288,29 +288,9 @@ write_wave_configs()
         echo ");"
     } >"$dir/shards.conf"
     chmod 600 "$dir/tokens" "$dir/shards.conf"
-    cat >"$dir/coordinator.conf" <<CONF
-listen = "127.0.0.1:$coord_port";
-store_path = "$dir/store.db";
-fleet_file = "$dir/fleet.conf";
-tokens_file = "$dir/tokens";
-tick_ms = $tick_ms;
-log_level = "info";
-CONF
-    for i in 1 2; do
-        printf '%s-%s\n' "$agent_token" "$i" >"$dir/agent-$i.token"
-        chmod 600 "$dir/agent-$i.token"
-        cat >"$dir/agent-$i.conf" <<CONF
-coordinator_url = "http://127.0.0.1:$coord_port"
-token_file = "$dir/agent-$i.token"
-agent_id = "a-$i"
-pools = ["bench"]
-workers = $workers
-state_dir = "$dir/agent-$i.state"
-shards_file = "$dir/shards.conf"
-CONF
-    done
+    bench_write_process_configs "$dir" "$dir/store.db" "$dir/fleet.conf" "$dir/tokens" bench \
+        "shards_file = \"$dir/shards.conf\""
 }
-
 
 start_wave_processes()
 {

@@ -164,6 +164,37 @@ agents_registered()
         grep -qs "registered with" "$1/agent-2.log" || return 1
 }
 
+# bench_write_process_configs DIR STORE FLEET TOKENS POOL SHARDS_LINE: the coordinator's
+# config (listen on $coord_port, tick $tick_ms) and two agents' configs (tokens
+# "$agent_token-<i>", $workers workers, pool POOL, SHARDS_LINE naming their shards: a
+# shards_file or a dsn_template setting) in DIR.
+# shellcheck disable=SC2154 # coord_port, tick_ms, agent_token, workers: the caller's
+bench_write_process_configs()
+{
+    local dir=$1 store=$2 fleet=$3 tokens=$4 pool=$5 shards_line=$6 i
+    cat >"$dir/coordinator.conf" <<CONF
+listen = "127.0.0.1:$coord_port";
+store_path = "$store";
+fleet_file = "$fleet";
+tokens_file = "$tokens";
+tick_ms = $tick_ms;
+log_level = "info";
+CONF
+    for i in 1 2; do
+        printf '%s-%s\n' "$agent_token" "$i" >"$dir/agent-$i.token"
+        chmod 600 "$dir/agent-$i.token"
+        cat >"$dir/agent-$i.conf" <<CONF
+coordinator_url = "http://127.0.0.1:$coord_port"
+token_file = "$dir/agent-$i.token"
+agent_id = "a-$i"
+pools = ["$pool"]
+workers = $workers
+state_dir = "$dir/agent-$i.state"
+$shards_line
+CONF
+    done
+}
+
 # bench_start_wave DIR SET WRITE_CONFIGS POLL_S: starts a coordinator (fresh store in DIR,
 # configs written by the caller's WRITE_CONFIGS DIR after coord_port is chosen) and two
 # agents, uploads the migration set SET; sets coord_port, coord_pid, agent_pids and digest.

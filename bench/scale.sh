@@ -173,32 +173,13 @@ set_store_url()
 
 write_configs()
 {
-    local dir=$1 i store="$1/store.db"
+    local dir=$1 store="$1/store.db"
     if [[ -n $store_pg ]]; then
         set_store_url "$dir"
         store=$store_url
     fi
-    cat >"$dir/coordinator.conf" <<CONF
-listen = "127.0.0.1:$coord_port";
-store_path = "$store";
-fleet_file = "$work/fleet.conf";
-tokens_file = "$work/tokens";
-tick_ms = $tick_ms;
-log_level = "info";
-CONF
-    for i in 1 2; do
-        printf '%s-%s\n' "$agent_token" "$i" >"$dir/agent-$i.token"
-        chmod 600 "$dir/agent-$i.token"
-        cat >"$dir/agent-$i.conf" <<CONF
-coordinator_url = "http://127.0.0.1:$coord_port"
-token_file = "$dir/agent-$i.token"
-agent_id = "a-$i"
-pools = ["scale"]
-workers = $workers
-state_dir = "$dir/agent-$i.state"
-dsn_template = "sqlite://$work/shards/{shard}.db"
-CONF
-    done
+    bench_write_process_configs "$dir" "$store" "$work/fleet.conf" "$work/tokens" scale \
+        "dsn_template = \"sqlite://$work/shards/{shard}.db\""
 }
 
 # Starts a coordinator (fresh store in DIR) and two agents, uploads SET; sets $digest.
