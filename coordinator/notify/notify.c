@@ -198,13 +198,7 @@ static int notify_body(const struct notify_hook *h, const struct notify_event *e
 static bool notify_backoff_wait(struct notify_hook *h, int64_t delay_ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)(delay_ms / 1000);
-    until.tv_nsec += (long)(delay_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    sw_clock_mono_in(delay_ms, &until);
     pthread_mutex_lock(&h->mu);
     int rc = 0;
     while (!h->is_stopping && rc == 0) {

@@ -383,10 +383,7 @@ static bool svc_wait_work(struct svc *s, uint64_t gen, int64_t deadline_mono_ms)
             break;
         }
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + (left % 1000) * 1000000;
-        ts.tv_sec += (time_t)(left / 1000 + ns / 1000000000);
-        ts.tv_nsec = (long)(ns % 1000000000);
+        sw_clock_mono_in(left, &ts);
         pthread_cond_timedwait(&s->agent_cv, &s->agent_mu, &ts);
     }
     bool go_on = s->work_gen != gen && !s->is_stopping;
