@@ -153,7 +153,9 @@ static int svc_report_done(struct svc *s, struct store *st, const char *agent,
     struct wave_event ev = {.kind = svc_done_event(r->outcome),
                             .actor = agent,
                             .detail = r->error != NULL ? r->error : wire_outcome_name(r->outcome),
-                            .failure = svc_failure(r)};
+                            .failure = svc_failure(r),
+                            /* the freed slot is handed out now, not at the next tick */
+                            .dispatch_freed = true};
     struct svc_step_opts o = {.shard_id = r->shard,
                               .lease_id = r->lease,
                               .report_id = r->id,

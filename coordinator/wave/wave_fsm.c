@@ -728,8 +728,15 @@ static bool ev_is_local(enum wave_event_kind k)
 #endif
 }
 
+/* Shard events that end the shard's lease, freeing a slot (wave_event.dispatch_freed). */
+static bool ev_ends_lease(enum wave_event_kind k)
+{
+    return k == WAVE_EV_SHARD_SUCCEEDED || k == WAVE_EV_SHARD_FAILED ||
+           k == WAVE_EV_LEASE_EXPIRED || k == WAVE_EV_RB_SUCCEEDED || k == WAVE_EV_RB_FAILED;
+}
+
 /* The checks and their order are those of wave_fsm_check_view plus the event's, except
- * that a local event validates only its own shard. */
+ * that a local event validates only its own shard (one that dispatches is not local). */
 static int check_view(const struct wave_view *in, const struct wave_event *ev, struct sw_err *err)
 {
     struct wave_view header = *in;
@@ -738,7 +745,7 @@ static int check_view(const struct wave_view *in, const struct wave_event *ev, s
     if (rc == 0 && (unsigned)ev->kind >= WAVE_EV_COUNT) {
         rc = sw_err_set(err, SW_EINVAL, "wave view: bad state, phase or event kind");
     }
-    bool is_local = ev_is_local(ev->kind);
+    bool is_local = ev_is_local(ev->kind) && !(ev->dispatch_freed && ev_ends_lease(ev->kind));
     for (size_t i = 0; rc == 0 && !is_local && i < in->n_shards; i++) {
         rc = check_shard(in, i, err);
     }
@@ -794,6 +801,9 @@ int wave_fsm_step(const struct wave_view *in, const struct wave_event *ev,
     rc = handle_event(&c, row);
     if (rc == 0 && row->to != row->from) {
         rc = enter_state(&c, row);
+    }
+    if (rc == 0 && ev->dispatch_freed && ev_ends_lease(ev->kind)) {
+        rc = fsm_dispatch_freed(&c);
     }
 out:
     free(c.change_slots);

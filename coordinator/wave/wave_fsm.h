@@ -56,6 +56,11 @@ struct wave_event {
      * statement timeout); transient failures are re-queued by every resume, dirty
      * shards never (they need a repair). */
     bool retry_failed;
+    /* Shard events that end a lease (succeeded, failed, lease expired, rollback results):
+     * also hand out the slot it frees, as the scheduler's next tick would: a running
+     * wave's stage being dispatched, or a rollback; nothing settles, bakes, asks a gate or
+     * moves on (ticks do). The service sets it so a slot does not wait up to tick_ms. */
+    bool dispatch_freed;
 };
 
 struct wave_view_stage {

@@ -51,6 +51,8 @@ bool fsm_rb_active(enum wave_shard_state s); /* rb_pending, rb_leased, rb_runnin
 /* Runs the current stage forward: dispatch, bake, gate, advance (sets c->finished when
  * the last stage passed). */
 int fsm_progress(struct fsm_ctx *c);
+/* The event's dispatch_freed: the slot a lease's end freed is handed out (wave_fsm.h). */
+int fsm_dispatch_freed(struct fsm_ctx *c);
 /* Marks the shards to roll back (entering rolling_back) and reports failed ones. */
 int fsm_rollback_begin(struct fsm_ctx *c);
 /* Dispatches rollback work: the last stage with rollback work first, newest-moved

@@ -184,6 +184,18 @@ int fsm_progress(struct fsm_ctx *c)
     return rc;
 }
 
+int fsm_dispatch_freed(struct fsm_ctx *c)
+{
+    if (c->in->state == WAVE_RUNNING && c->out->state == WAVE_RUNNING &&
+        c->out->phase == STAGE_DISPATCHING) {
+        return dispatch_forward(c);
+    }
+    if (c->in->state == WAVE_ROLLING_BACK && c->out->state == WAVE_ROLLING_BACK) {
+        return fsm_rollback_dispatch(c);
+    }
+    return 0;
+}
+
 /* ---- rollback ----------------------------------------------------------------------- */
 
 int fsm_rollback_begin(struct fsm_ctx *c)

@@ -778,6 +778,69 @@ static void test_bake_and_gate(void **state)
     wave_decision_cleanup(&d);
 }
 
+/* A lease's end with dispatch_freed (what the service sends) hands out the slot it frees
+ * in the stage being dispatched and nothing else: a finished stage is not settled, no
+ * gate is asked, the wave does not complete (a tick does all that). */
+static void lease_ends(struct tv *t, enum wave_event_kind kind, size_t shard,
+                       struct wave_decision *d)
+{
+    struct wave_event ev = {
+        .kind = kind, .actor = "a-1", .shard_idx = shard, .dispatch_freed = true};
+    struct sw_err err = {0};
+    wave_decision_cleanup(d);
+    if (wave_fsm_step(&t->view, &ev, d, &err) != 0) {
+        fail_msg("%s: %s", wave_event_kind_name(kind), err.msg);
+    }
+    apply(t, d);
+}
+
+static void test_dispatch_freed(void **state)
+{
+    (void)state;
+    struct tv t;
+    struct wave_decision d = {0};
+    char buf[64];
+    tv_init(&t);
+    t.stages[1].has_gate = true;
+    t.stages[1].max_failures = 1;
+    t.shards[0].state = WSHARD_DONE;
+    t.view.stage = 1;
+    t.shards[1].state = WSHARD_RUNNING;
+    t.shards[2].state = WSHARD_RUNNING;
+    lease_ends(&t, WAVE_EV_SHARD_SUCCEEDED, 1, &d);
+    assert_int_equal(t.shards[1].state, WSHARD_DONE);
+    assert_string_equal(dispatched(&t, &d, buf, sizeof buf), "t-04");
+    assert_int_equal(t.shards[3].state, WSHARD_LEASED);
+    lease_ends(&t, WAVE_EV_LEASE_EXPIRED, 3, &d); /* back to pending, and leased again */
+    assert_string_equal(dispatched(&t, &d, buf, sizeof buf), "t-04");
+    lease_ends(&t, WAVE_EV_SHARD_FAILED, 2, &d); /* within the budget */
+    assert_string_equal(dispatched(&t, &d, buf, sizeof buf), "t-05");
+    t.shards[3].state = WSHARD_DONE;
+    t.shards[4].state = WSHARD_RUNNING;
+    lease_ends(&t, WAVE_EV_SHARD_SUCCEEDED, 4, &d); /* the stage's last: left to the tick */
+    assert_int_equal(d.n_dispatch, 0);
+    assert_int_equal(t.view.phase, STAGE_DISPATCHING);
+    assert_false(d.gate_check);
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d); /* a tick settles the stage and asks the gate */
+    assert_int_equal(t.view.phase, STAGE_GATING);
+    assert_true(d.gate_check);
+    /* over the budget: halted, nothing dispatched */
+    tv_init(&t);
+    t.view.stage = 1;
+    t.shards[0].state = WSHARD_DONE;
+    t.shards[1].state = WSHARD_RUNNING;
+    lease_ends(&t, WAVE_EV_SHARD_FAILED, 1, &d);
+    assert_int_equal(t.view.state, WAVE_HALTED);
+    assert_int_equal(d.n_dispatch, 0);
+    /* paused: an in-flight shard's end dispatches nothing */
+    tv_init(&t);
+    t.view.state = WAVE_PAUSED;
+    t.shards[0].state = WSHARD_RUNNING;
+    lease_ends(&t, WAVE_EV_SHARD_SUCCEEDED, 0, &d);
+    assert_int_equal(d.n_dispatch, 0);
+    wave_decision_cleanup(&d);
+}
+
 /* Paused while baking, resumed after the bake elapsed: the gate is asked, and its failure
  * halts the wave at once (it used to be ignored until the gate timed out). */
 static void test_gate_after_pause_resume(void **state)
@@ -941,6 +1004,24 @@ static void test_rollback_order(void **state)
     wave_decision_cleanup(&d);
 }
 
+/* A rollback result with dispatch_freed sends the next shard to reverse at once. */
+static void test_rollback_dispatch_freed(void **state)
+{
+    (void)state;
+    struct tv t;
+    struct wave_decision d = {0};
+    char buf[64];
+    moved_two_stages(&t);
+    ok(&t, WAVE_EV_ROLLBACK, 0, NULL, &d);
+    ok(&t, WAVE_EV_TICK, 0, NULL, &d);
+    assert_string_equal(dispatched(&t, &d, buf, sizeof buf), "t-04,t-02");
+    ok(&t, WAVE_EV_SHARD_STARTED, 3, NULL, &d);
+    lease_ends(&t, WAVE_EV_RB_SUCCEEDED, 3, &d);
+    assert_int_equal(t.shards[3].state, WSHARD_ROLLED_BACK);
+    assert_string_equal(dispatched(&t, &d, buf, sizeof buf), "t-05");
+    wave_decision_cleanup(&d);
+}
+
 static void test_rollback_failure_and_retry(void **state)
 {
     (void)state;
@@ -1054,11 +1135,13 @@ int main(void)
         cmocka_unit_test(test_resume_failure_classes),
         cmocka_unit_test(test_resume_earlier_stage_and_gate),
         cmocka_unit_test(test_bake_and_gate),
+        cmocka_unit_test(test_dispatch_freed),
         cmocka_unit_test(test_gate_after_pause_resume),
         cmocka_unit_test(test_awaits_gate),
         cmocka_unit_test(test_pause_is_strict),
         cmocka_unit_test(test_lease_expiry_redispatch),
         cmocka_unit_test(test_rollback_order),
+        cmocka_unit_test(test_rollback_dispatch_freed),
         cmocka_unit_test(test_rollback_failure_and_retry),
         cmocka_unit_test(test_on_failure_rollback),
         cmocka_unit_test(test_abort_revokes_leases),
