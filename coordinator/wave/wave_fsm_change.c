@@ -101,6 +101,8 @@ int fsm_set_shard(struct fsm_ctx *c, size_t idx, enum wave_shard_state to)
     }
     out->changes[out->n_changes] = (struct wave_shard_change){idx, from, to, failure};
     change_index(c, out->n_changes++);
+    c->changed_lo = c->changed_hi == 0 || idx < c->changed_lo ? idx : c->changed_lo;
+    c->changed_hi = idx >= c->changed_hi ? idx + 1 : c->changed_hi;
     return 0;
 }
 

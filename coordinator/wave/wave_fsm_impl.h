@@ -22,6 +22,10 @@ struct fsm_ctx {
      * at 10 or 10,000 shards. */
     size_t *change_slots;
     size_t n_change_slots; /* 0 or a power of two, at least twice n_changes */
+    /* [changed_lo, changed_hi): the changed shards' index range (empty while hi is 0):
+     * whole-wave passes look up only the shards in it. */
+    size_t changed_lo;
+    size_t changed_hi;
     size_t cap_changes;
     size_t cap_dispatch;
     size_t cap_records;
@@ -35,7 +39,8 @@ enum wave_shard_state fsm_cur_changed(const struct fsm_ctx *c, size_t idx);
  * of a tick call it for every shard, mostly before any change). */
 static inline enum wave_shard_state fsm_cur(const struct fsm_ctx *c, size_t idx)
 {
-    return c->out->n_changes == 0 ? c->in->shards[idx].state : fsm_cur_changed(c, idx);
+    return idx < c->changed_lo || idx >= c->changed_hi ? c->in->shards[idx].state
+                                                       : fsm_cur_changed(c, idx);
 }
 /* Changes a shard's state (merging with an earlier change of the same shard). */
 int fsm_set_shard(struct fsm_ctx *c, size_t idx, enum wave_shard_state to);

@@ -37,14 +37,15 @@ static void count_stage(const struct fsm_ctx *c, uint32_t stage, struct stage_co
     }
 }
 
-/* In-flight shards per host key over the whole wave; *out owned by the caller. */
+/* In-flight shards per host key over the whole wave (all 0 without a per-host cap: no
+ * pass); *out owned by the caller. */
 static int host_load(const struct fsm_ctx *c, size_t **out)
 {
     *out = calloc((size_t)c->in->n_hosts + 1, sizeof **out);
     if (*out == NULL) {
         return sw_err_set(c->err, SW_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < c->in->n_shards; i++) {
+    for (size_t i = 0; c->in->max_per_host > 0 && i < c->in->n_shards; i++) {
         uint32_t h = c->in->shards[i].host;
         if (h != WAVE_FSM_NO_HOST && fsm_in_flight(fsm_cur(c, i))) {
             (*out)[h]++;
@@ -60,6 +61,15 @@ static bool host_full(const struct fsm_ctx *c, const size_t *load, size_t idx)
            load[h] >= (size_t)c->in->max_per_host;
 }
 
+/* Leases shard idx and counts it on its host. */
+static int dispatch_one(struct fsm_ctx *c, size_t *load, size_t idx, enum wave_shard_state leased)
+{
+    if (c->in->shards[idx].host != WAVE_FSM_NO_HOST) {
+        load[c->in->shards[idx].host]++;
+    }
+    return fsm_dispatch(c, idx, leased);
+}
+
 /* Leases `order[0..n)` (shards waiting as `waiting`) within the stage's max_parallel
  * (given the stage's `busy` in-flight shards) and the per-host cap. */
 static int dispatch_list(struct fsm_ctx *c, const size_t *order, size_t n, size_t busy,
@@ -69,42 +79,45 @@ static int dispatch_list(struct fsm_ctx *c, const size_t *order, size_t n, size_
     int rc = host_load(c, &load);
     size_t max_parallel = (size_t)c->in->stages[c->out->stage].max_parallel;
     for (size_t k = 0; rc == 0 && k < n && busy < max_parallel; k++) {
-        size_t idx = order[k];
-        if (host_full(c, load, idx)) {
-            continue;
-        }
-        rc = fsm_dispatch(c, idx, leased);
-        busy++;
-        if (c->in->shards[idx].host != WAVE_FSM_NO_HOST) {
-            load[c->in->shards[idx].host]++;
+        if (!host_full(c, load, order[k])) {
+            rc = dispatch_one(c, load, order[k], leased);
+            busy++;
         }
     }
     free(load);
     return rc;
 }
 
+/* Whether shard i runs with the current stage: its own, or an earlier one's that a resume
+ * re-queued. */
+static bool runs_now(const struct fsm_ctx *c, size_t i)
+{
+    return c->in->shards[i].stage <= c->out->stage;
+}
+
+/* Leases the stage's pending shards in index order, within max_parallel and the per-host
+ * cap: one pass counts the busy ones, a second (only when a slot is free) leases. */
 static int dispatch_forward(struct fsm_ctx *c)
 {
-    uint32_t stage = c->out->stage;
-    size_t *order = calloc(c->in->n_shards + 1, sizeof *order);
-    if (order == NULL) {
-        return sw_err_set(c->err, SW_ENOMEM, "out of memory");
-    }
-    size_t n = 0;
     size_t busy = 0;
     for (size_t i = 0; i < c->in->n_shards; i++) {
-        /* earlier stages: shards a resume re-queued run with the current stage */
-        if (c->in->shards[i].stage > stage) {
+        enum wave_shard_state st = fsm_cur(c, i);
+        busy += runs_now(c, i) && (st == WSHARD_LEASED || st == WSHARD_RUNNING);
+    }
+    size_t max_parallel = (size_t)c->in->stages[c->out->stage].max_parallel;
+    if (busy >= max_parallel) {
+        return 0;
+    }
+    size_t *load = NULL;
+    int rc = host_load(c, &load);
+    for (size_t i = 0; rc == 0 && i < c->in->n_shards && busy < max_parallel; i++) {
+        if (!runs_now(c, i) || fsm_cur(c, i) != WSHARD_PENDING || host_full(c, load, i)) {
             continue;
         }
-        if (fsm_cur(c, i) == WSHARD_PENDING) {
-            order[n++] = i;
-        } else if (fsm_cur(c, i) == WSHARD_LEASED || fsm_cur(c, i) == WSHARD_RUNNING) {
-            busy++;
-        }
+        rc = dispatch_one(c, load, i, WSHARD_LEASED);
+        busy++;
     }
-    int rc = dispatch_list(c, order, n, busy, WSHARD_LEASED);
-    free(order);
+    free(load);
     return rc;
 }
 
