@@ -1,7 +1,9 @@
 /*
  * MySQL/MariaDB driver (MariaDB Connector/C). A script runs as one
  * multi-statement batch; mysql_next_result walks it statement by statement, so
- * the failing statement is known. Our own statements are prepared statements.
+ * the failing statement is known. Our own statements are prepared statements;
+ * those with parameters (history writes, the lock) stay prepared for the
+ * connection's life in a small cache keyed by their SQL text (my_stmt_*).
  */
 #include "engine/engine_impl.h"
 
@@ -30,6 +32,10 @@
 #define MY_ER_STATEMENT_TIMEOUT 1969 /* MariaDB max_statement_time exceeded */
 #define MY_ER_EXECUTION_TIME    3024 /* MySQL max_execution_time exceeded */
 #define MY_BATCH_MAX_BYTES      (64u * 1024u * 1024u)
+/* Prepared statements kept per connection: ours are about six (history insert, finish
+ * and progress, GET_LOCK, RELEASE_LOCK, the table check); the least recently used
+ * one is closed when a new one needs its slot. */
+#define MY_STMT_CACHE_SLOTS 16
 
 struct my_params {
     char host[256];
@@ -41,12 +47,21 @@ struct my_params {
     unsigned timeout_s;
 };
 
+/* One cached prepared statement; sql == NULL marks a free slot. */
+struct my_stmt_slot {
+    char *sql; /* the key: a copy of the statement's text */
+    MYSQL_STMT *st;
+    unsigned long long last_use; /* my_conn.n_uses when last executed */
+};
+
 struct my_conn {
     MYSQL *my;
     unsigned long thread_id;
     struct my_params p; /* kept for cancel's second connection */
     bool is_mariadb;
     char lock_name[MY_LOCK_NAME_MAX + 1];
+    struct my_stmt_slot stmts[MY_STMT_CACHE_SLOTS];
+    unsigned long long n_uses;
 };
 
 static MYSQL *my_of(struct engine *eng)
@@ -250,13 +265,32 @@ static int my_lock_name(const char *db, char *out, size_t cap, struct sw_err *er
     return rc;
 }
 
+static void my_stmt_slot_drop(struct my_stmt_slot *s)
+{
+    if (s->st != NULL) {
+        mysql_stmt_close(s->st); /* COM_STMT_CLOSE while the connection lives */
+    }
+    free(s->sql);
+    memset(s, 0, sizeof *s);
+}
+
+static void my_stmt_cache_clear(struct my_conn *c)
+{
+    for (size_t i = 0; i < MY_STMT_CACHE_SLOTS; i++) {
+        my_stmt_slot_drop(&c->stmts[i]);
+    }
+}
+
 static void my_close(struct engine *eng)
 {
     struct my_conn *c = eng->conn;
     if (c == NULL) {
         return;
     }
+    /* First the connection: the server forgets its statements with it, and
+     * mysql_close detaches the handles, so closing them sends nothing. */
     mysql_close(c->my);
+    my_stmt_cache_clear(c);
     free(c);
     eng->conn = NULL;
 }
@@ -436,21 +470,14 @@ out:
     return rc;
 }
 
-static int my_query(struct engine *eng, const char *sql, const char *const *params, size_t n_params,
-                    struct engine_rows **out, struct sw_err *err)
+/* One execution of a prepared statement: binds params, executes, and collects its
+ * result set (if any) into *out (when out is not NULL). */
+static int my_stmt_run(MYSQL_STMT *st, const char *const *params, size_t n_params,
+                       struct engine_rows **out, struct sw_err *err)
 {
-    MYSQL_STMT *st = mysql_stmt_init(my_of(eng));
     MYSQL_RES *meta = NULL;
     struct engine_rowbuf rows = {0};
-    int rc = 0;
-    if (st == NULL) {
-        return sw_err_set(err, SW_ENOMEM, "out of memory");
-    }
-    if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
-        rc = my_stmt_error(st, err);
-        goto out;
-    }
-    rc = my_bind_params(st, params, n_params, err);
+    int rc = my_bind_params(st, params, n_params, err);
     if (rc == 0 && mysql_stmt_execute(st) != 0) {
         rc = my_stmt_error(st, err);
     }
@@ -471,7 +498,97 @@ out:
     if (meta != NULL) {
         mysql_free_result(meta);
     }
-    mysql_stmt_close(st);
+    return rc;
+}
+
+/* A new server-side prepared statement for sql. */
+static int my_stmt_prepare(MYSQL *my, const char *sql, MYSQL_STMT **out, struct sw_err *err)
+{
+    MYSQL_STMT *st = mysql_stmt_init(my);
+    *out = NULL;
+    if (st == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+        int rc = my_stmt_error(st, err);
+        mysql_stmt_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+/* A statement without parameters is a one-off (catalog reads, a gate's query): it is
+ * prepared, run and closed, as its result's shape may change between two runs. */
+static int my_query_once(MYSQL *my, const char *sql, struct engine_rows **out, struct sw_err *err)
+{
+    MYSQL_STMT *st = NULL;
+    int rc = my_stmt_prepare(my, sql, &st, err);
+    if (rc == 0) {
+        rc = my_stmt_run(st, NULL, 0, out, err);
+        mysql_stmt_close(st);
+    }
+    return rc;
+}
+
+/* sql's slot: a hit (*hit), else a free slot or the least recently used one, emptied. */
+static struct my_stmt_slot *my_stmt_slot_for(struct my_conn *c, const char *sql, bool *hit)
+{
+    struct my_stmt_slot *victim = &c->stmts[0];
+    for (size_t i = 0; i < MY_STMT_CACHE_SLOTS; i++) {
+        struct my_stmt_slot *s = &c->stmts[i];
+        if (s->sql != NULL && strcmp(s->sql, sql) == 0) {
+            *hit = true;
+            return s;
+        }
+        if (victim->sql != NULL && (s->sql == NULL || s->last_use < victim->last_use)) {
+            victim = s;
+        }
+    }
+    *hit = false;
+    my_stmt_slot_drop(victim);
+    return victim;
+}
+
+static int my_stmt_slot_fill(struct my_stmt_slot *s, MYSQL *my, const char *sql, struct sw_err *err)
+{
+    s->sql = strdup(sql);
+    if (s->sql == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    return my_stmt_prepare(my, sql, &s->st, err);
+}
+
+/* Runs sql from the cache. A statement the server no longer knows (it answers "unknown
+ * prepared statement handler" before executing anything) is prepared again once. A
+ * statement that failed, or left results unread, is closed, as before the cache; a
+ * lost connection empties the cache (its handles are dead). */
+static int my_query(struct engine *eng, const char *sql, const char *const *params, size_t n_params,
+                    struct engine_rows **out, struct sw_err *err)
+{
+    struct my_conn *c = eng->conn;
+    if (n_params == 0) {
+        return my_query_once(c->my, sql, out, err);
+    }
+    bool hit = false;
+    struct my_stmt_slot *s = my_stmt_slot_for(c, sql, &hit);
+    int rc = hit ? 0 : my_stmt_slot_fill(s, c->my, sql, err);
+    if (rc == 0) {
+        s->last_use = ++c->n_uses;
+        rc = my_stmt_run(s->st, params, n_params, out, err);
+    }
+    if (rc != 0 && hit && mysql_stmt_errno(s->st) == ER_UNKNOWN_STMT_HANDLER) {
+        my_stmt_slot_drop(s);
+        rc = my_stmt_slot_fill(s, c->my, sql, err);
+        rc = rc != 0 ? rc : my_stmt_run(s->st, params, n_params, out, err);
+        s->last_use = ++c->n_uses;
+    }
+    if (rc != 0 || (s->st != NULL && mysql_stmt_more_results(s->st))) {
+        my_stmt_slot_drop(s);
+    }
+    if (rc == SW_ECONNECT) {
+        my_stmt_cache_clear(c);
+    }
     return rc;
 }
 
