@@ -195,9 +195,13 @@ static bool svc_final_status_follows(const struct wire_report_req *req, size_t i
     return false;
 }
 
-/* The record-only writes of a request's reports (step reports: events, seen ids, shard
- * status; a lease_done's shard status) share one store transaction, committed before
- * anything the service acts on (a lease_done's wave step persists on its own first). */
+/* The writes of a request's reports share one store transaction: the record-only ones
+ * (step reports: events, seen ids, shard status; a lease_done's shard status) and the
+ * wave steps of successful leases. What those steps act on waits for the commit: their
+ * decisions tell no webhook (no transition, no stage passed, no failure), and agents
+ * woken for the slot they hand out claim under wave_mu, held until the batch ends (a
+ * rolled-back batch drops the cached views). Any other lease_done (a failure, a release,
+ * a gate) is persisted on its own after the batch commits, and only then acted on. */
 struct svc_batch {
     struct store *st;
     bool is_open;
@@ -243,7 +247,9 @@ static int svc_report_one(struct svc *s, struct svc_batch *b, const char *agent,
     case WIRE_REPORT_LEASE_DONE:
         rc = svc_batch_open(b, e);
         rc = rc != 0 ? rc : svc_report_done_status(b->st, r, e);
-        rc = rc != 0 ? rc : svc_batch_close(b, true, e);
+        if (rc == 0 && r->outcome != WIRE_OUT_DONE) {
+            rc = svc_batch_close(b, true, e);
+        }
         return rc != 0 ? rc : svc_report_done(s, b->st, agent, r, e);
     case WIRE_REPORT_INVENTORY:
         rc = svc_batch_close(b, true, e);
