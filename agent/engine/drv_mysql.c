@@ -372,15 +372,21 @@ static int my_exec(struct engine *eng, const char *sql, struct sw_err *err)
     return my_drain(my, NULL, NULL, err);
 }
 
+/* Binds params to st. A statement not prepared yet (is_prepared false) is told how many
+ * to expect; the server's count is checked when the prepare's answer arrives. */
 static int my_bind_params(MYSQL_STMT *st, const char *const *params, size_t n_params,
-                          struct sw_err *err)
+                          bool is_prepared, struct sw_err *err)
 {
-    if (mysql_stmt_param_count(st) != n_params) {
+    if (is_prepared && mysql_stmt_param_count(st) != n_params) {
         return sw_err_set(err, SW_EINTERNAL, "engine_query: statement takes %lu params, got %zu",
                           mysql_stmt_param_count(st), n_params);
     }
     if (n_params == 0) {
         return 0;
+    }
+    unsigned int n_prebind = (unsigned int)n_params;
+    if (!is_prepared && mysql_stmt_attr_set(st, STMT_ATTR_PREBIND_PARAMS, &n_prebind) != 0) {
+        return my_stmt_error(st, err);
     }
     MYSQL_BIND *b = calloc(n_params, sizeof *b);
     if (b == NULL) {
@@ -394,6 +400,29 @@ static int my_bind_params(MYSQL_STMT *st, const char *const *params, size_t n_pa
     int rc = mysql_stmt_bind_param(st, b) != 0 ? my_stmt_error(st, err) : 0;
     free(b); /* the library copied the bind descriptions */
     return rc;
+}
+
+/* Binds and executes st. With direct_sql, st is new: the statement is prepared and
+ * executed in one round trip (mariadb_stmt_execute_direct; Connector/C sends them one
+ * after the other to a server without it) and stays prepared for the next execution. */
+static int my_stmt_exec(MYSQL_STMT *st, const char *direct_sql, const char *const *params,
+                        size_t n_params, struct sw_err *err)
+{
+    int rc = my_bind_params(st, params, n_params, direct_sql == NULL, err);
+    if (rc != 0) {
+        return rc;
+    }
+    int failed = direct_sql == NULL
+                     ? mysql_stmt_execute(st)
+                     : mariadb_stmt_execute_direct(st, direct_sql, strlen(direct_sql));
+    if (failed == 0) {
+        return 0;
+    }
+    if (mysql_stmt_errno(st) == CR_INVALID_PARAMETER_NO) {
+        return sw_err_set(err, SW_EINTERNAL, "engine_query: the statement does not take %zu params",
+                          n_params);
+    }
+    return my_stmt_error(st, err);
 }
 
 /* Reads every cell of the current row: each column is fetched at its exact length. */
@@ -470,17 +499,14 @@ out:
     return rc;
 }
 
-/* One execution of a prepared statement: binds params, executes, and collects its
- * result set (if any) into *out (when out is not NULL). */
-static int my_stmt_run(MYSQL_STMT *st, const char *const *params, size_t n_params,
-                       struct engine_rows **out, struct sw_err *err)
+/* One execution of st (see my_stmt_exec for direct_sql), its result set (if any)
+ * collected into *out (when out is not NULL). */
+static int my_stmt_run(MYSQL_STMT *st, const char *direct_sql, const char *const *params,
+                       size_t n_params, struct engine_rows **out, struct sw_err *err)
 {
     MYSQL_RES *meta = NULL;
     struct engine_rowbuf rows = {0};
-    int rc = my_bind_params(st, params, n_params, err);
-    if (rc == 0 && mysql_stmt_execute(st) != 0) {
-        rc = my_stmt_error(st, err);
-    }
+    int rc = my_stmt_exec(st, direct_sql, params, n_params, err);
     if (rc != 0) {
         goto out;
     }
@@ -501,33 +527,16 @@ out:
     return rc;
 }
 
-/* A new server-side prepared statement for sql. */
-static int my_stmt_prepare(MYSQL *my, const char *sql, MYSQL_STMT **out, struct sw_err *err)
-{
-    MYSQL_STMT *st = mysql_stmt_init(my);
-    *out = NULL;
-    if (st == NULL) {
-        return sw_err_set(err, SW_ENOMEM, "out of memory");
-    }
-    if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
-        int rc = my_stmt_error(st, err);
-        mysql_stmt_close(st);
-        return rc;
-    }
-    *out = st;
-    return 0;
-}
-
 /* A statement without parameters is a one-off (catalog reads, a gate's query): it is
  * prepared, run and closed, as its result's shape may change between two runs. */
 static int my_query_once(MYSQL *my, const char *sql, struct engine_rows **out, struct sw_err *err)
 {
-    MYSQL_STMT *st = NULL;
-    int rc = my_stmt_prepare(my, sql, &st, err);
-    if (rc == 0) {
-        rc = my_stmt_run(st, NULL, 0, out, err);
-        mysql_stmt_close(st);
+    MYSQL_STMT *st = mysql_stmt_init(my);
+    if (st == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
     }
+    int rc = my_stmt_run(st, sql, NULL, 0, out, err);
+    mysql_stmt_close(st);
     return rc;
 }
 
@@ -550,13 +559,12 @@ static struct my_stmt_slot *my_stmt_slot_for(struct my_conn *c, const char *sql,
     return victim;
 }
 
+/* A new statement handle for sql in an empty slot (prepared by its first execution). */
 static int my_stmt_slot_fill(struct my_stmt_slot *s, MYSQL *my, const char *sql, struct sw_err *err)
 {
     s->sql = strdup(sql);
-    if (s->sql == NULL) {
-        return sw_err_set(err, SW_ENOMEM, "out of memory");
-    }
-    return my_stmt_prepare(my, sql, &s->st, err);
+    s->st = s->sql != NULL ? mysql_stmt_init(my) : NULL;
+    return s->st == NULL ? sw_err_set(err, SW_ENOMEM, "out of memory") : 0;
 }
 
 /* Runs sql from the cache. A statement the server no longer knows (it answers "unknown
@@ -575,12 +583,12 @@ static int my_query(struct engine *eng, const char *sql, const char *const *para
     int rc = hit ? 0 : my_stmt_slot_fill(s, c->my, sql, err);
     if (rc == 0) {
         s->last_use = ++c->n_uses;
-        rc = my_stmt_run(s->st, params, n_params, out, err);
+        rc = my_stmt_run(s->st, hit ? NULL : sql, params, n_params, out, err);
     }
     if (rc != 0 && hit && mysql_stmt_errno(s->st) == ER_UNKNOWN_STMT_HANDLER) {
         my_stmt_slot_drop(s);
         rc = my_stmt_slot_fill(s, c->my, sql, err);
-        rc = rc != 0 ? rc : my_stmt_run(s->st, params, n_params, out, err);
+        rc = rc != 0 ? rc : my_stmt_run(s->st, sql, params, n_params, out, err);
         s->last_use = ++c->n_uses;
     }
     if (rc != 0 || (s->st != NULL && mysql_stmt_more_results(s->st))) {
