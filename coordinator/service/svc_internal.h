@@ -65,6 +65,9 @@ struct svc_view {
     /* No claimable shard (leased by the state machine, no agent yet) has an index below
      * this: claims scan from here instead of from the first shard (svc_lease.c). */
     size_t claim_lo;
+    /* ... and none at or above this (set to n_shards when the view is built): an agent's
+     * request that finds nothing to claim scans [claim_lo, claim_hi), not the wave. */
+    size_t claim_hi;
     /* The wave's migration set, loaded by the first claim (svc_lease.c); NULL until then.
      * Immutable (the wave's digest), so it lives as long as the view. */
     struct migset *set;

@@ -217,8 +217,9 @@ static void svc_claims_note(const struct svc_take *t, const struct svc_view *v,
 }
 
 /* Picks the claimable shards of the agent's pools from the view (in memory), scanning
- * from v->claim_lo; moves claim_lo to the first claimable shard it left or took (taken
- * ones stop being claimable once the claim is persisted and applied to the view). */
+ * [claim_lo, claim_hi); moves claim_lo to the first claimable shard it left or took and,
+ * when it scanned to claim_hi, claim_hi past the last one (taken ones stop being claimable
+ * once the claim is persisted and applied to the view; a failed write leaves them inside). */
 static int svc_claims_pick(const struct svc *s, const struct svc_take *t, struct svc_view *v,
                            struct svc_claims *c, struct sw_err *err)
 {
@@ -232,13 +233,16 @@ static int svc_claims_pick(const struct svc *s, const struct svc_take *t, struct
     }
     size_t i = v->claim_lo;
     size_t lo = SIZE_MAX;
+    size_t hi = 0; /* one past the last claimable shard seen (left or taken) */
     size_t n_left = 0;
-    for (; i < v->detail.n_shards && c->n < room; i++) {
+    size_t end = v->claim_hi < v->detail.n_shards ? v->claim_hi : v->detail.n_shards;
+    for (; i < end && c->n < room; i++) {
         const struct svc_view_fleet *fs = &v->fleet[i];
         if (!svc_claimable(&v->detail.shards[i])) {
             continue;
         }
         lo = lo < i ? lo : i;
+        hi = i + 1;
         if (!fs->in_fleet || !svc_pool_in(t->pools, fs->pool)) {
             continue;
         }
@@ -251,6 +255,7 @@ static int svc_claims_pick(const struct svc *s, const struct svc_take *t, struct
         c->n++;
     }
     v->claim_lo = lo < i ? lo : i;
+    v->claim_hi = i == end ? hi : v->claim_hi;
     if (n_left > 0) {
         svc_claims_note(t, v, c, n_left);
     }

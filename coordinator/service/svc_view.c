@@ -299,6 +299,7 @@ int svc_view_get(struct svc *s, struct store *st, const char *id, int64_t now_ms
         return rc;
     }
     v->fleet_gen = s->fleet_gen;
+    v->claim_hi = v->detail.n_shards;
     v->view.now_ms = now_ms;
     svc_view_keep(s, v);
     *out = v;
@@ -350,6 +351,9 @@ static int svc_view_apply_shard(struct svc_view *v, const struct store_wave_shar
         (row->state == WSHARD_LEASED || row->state == WSHARD_RB_LEASED) && row->agent[0] == '\0';
     if (is_claimable && (size_t)i < v->claim_lo) {
         v->claim_lo = (size_t)i;
+    }
+    if (is_claimable && (size_t)i >= v->claim_hi) {
+        v->claim_hi = (size_t)i + 1;
     }
     return 0;
 }
