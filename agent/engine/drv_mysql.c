@@ -402,25 +402,39 @@ static int my_bind_params(MYSQL_STMT *st, const char *const *params, size_t n_pa
     return rc;
 }
 
-/* Binds and executes st. With direct_sql, st is new: the statement is prepared and
- * executed in one round trip (mariadb_stmt_execute_direct; Connector/C sends them one
- * after the other to a server without it) and stays prepared for the next execution. */
-static int my_stmt_exec(MYSQL_STMT *st, const char *direct_sql, const char *const *params,
-                        size_t n_params, struct sw_err *err)
+/* One execution of a statement handle. */
+struct my_call {
+    MYSQL *my;
+    const char *direct_sql; /* not NULL: the handle is new, this execution prepares it */
+    const char *const *params;
+    size_t n_params;
+};
+
+/* Binds and executes st. A new handle is prepared and executed in one round trip
+ * (mariadb_stmt_execute_direct; Connector/C sends them one after the other to a server
+ * without it) and stays prepared for the next execution. On a connection already lost
+ * a plain prepare says so: the pipelined path would leave the handle out of sync. */
+static int my_stmt_exec(MYSQL_STMT *st, const struct my_call *call, struct sw_err *err)
 {
-    int rc = my_bind_params(st, params, n_params, direct_sql == NULL, err);
+    const char *sql = call->direct_sql;
+    if (sql != NULL && mysql_get_socket(call->my) == MARIADB_INVALID_SOCKET) {
+        if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+            return my_stmt_error(st, err);
+        }
+        sql = NULL;
+    }
+    int rc = my_bind_params(st, call->params, call->n_params, sql == NULL, err);
     if (rc != 0) {
         return rc;
     }
-    int failed = direct_sql == NULL
-                     ? mysql_stmt_execute(st)
-                     : mariadb_stmt_execute_direct(st, direct_sql, strlen(direct_sql));
+    int failed =
+        sql == NULL ? mysql_stmt_execute(st) : mariadb_stmt_execute_direct(st, sql, strlen(sql));
     if (failed == 0) {
         return 0;
     }
     if (mysql_stmt_errno(st) == CR_INVALID_PARAMETER_NO) {
         return sw_err_set(err, SW_EINTERNAL, "engine_query: the statement does not take %zu params",
-                          n_params);
+                          call->n_params);
     }
     return my_stmt_error(st, err);
 }
@@ -499,14 +513,14 @@ out:
     return rc;
 }
 
-/* One execution of st (see my_stmt_exec for direct_sql), its result set (if any)
- * collected into *out (when out is not NULL). */
-static int my_stmt_run(MYSQL_STMT *st, const char *direct_sql, const char *const *params,
-                       size_t n_params, struct engine_rows **out, struct sw_err *err)
+/* One execution of st (my_stmt_exec), its result set (if any) collected into *out
+ * (when out is not NULL). */
+static int my_stmt_run(MYSQL_STMT *st, const struct my_call *call, struct engine_rows **out,
+                       struct sw_err *err)
 {
     MYSQL_RES *meta = NULL;
     struct engine_rowbuf rows = {0};
-    int rc = my_stmt_exec(st, direct_sql, params, n_params, err);
+    int rc = my_stmt_exec(st, call, err);
     if (rc != 0) {
         goto out;
     }
@@ -535,7 +549,8 @@ static int my_query_once(MYSQL *my, const char *sql, struct engine_rows **out, s
     if (st == NULL) {
         return sw_err_set(err, SW_ENOMEM, "out of memory");
     }
-    int rc = my_stmt_run(st, sql, NULL, 0, out, err);
+    struct my_call call = {.my = my, .direct_sql = sql};
+    int rc = my_stmt_run(st, &call, out, err);
     mysql_stmt_close(st);
     return rc;
 }
@@ -567,10 +582,33 @@ static int my_stmt_slot_fill(struct my_stmt_slot *s, MYSQL *my, const char *sql,
     return s->st == NULL ? sw_err_set(err, SW_ENOMEM, "out of memory") : 0;
 }
 
-/* Runs sql from the cache. A statement the server no longer knows (it answers "unknown
- * prepared statement handler" before executing anything) is prepared again once. A
- * statement that failed, or left results unread, is closed, as before the cache; a
- * lost connection empties the cache (its handles are dead). */
+/* The server ran nothing and a new prepare may succeed: it no longer knows the
+ * statement, or it has no room for another (max_prepared_stmt_count, which the
+ * statements this cache keeps count against). */
+static bool my_stmt_is_retriable(MYSQL_STMT *st)
+{
+    unsigned no = st != NULL ? mysql_stmt_errno(st) : 0;
+    return no == ER_UNKNOWN_STMT_HANDLER || no == ER_MAX_PREPARED_STMT_COUNT_REACHED;
+}
+
+/* Executes sql in slot s: prepared already (hit), or prepared by this execution. */
+static int my_stmt_slot_run(struct my_conn *c, struct my_stmt_slot *s, bool hit, const char *sql,
+                            const char *const *params, size_t n_params, struct engine_rows **out,
+                            struct sw_err *err)
+{
+    int rc = hit ? 0 : my_stmt_slot_fill(s, c->my, sql, err);
+    if (rc == 0) {
+        struct my_call call = {c->my, hit ? NULL : sql, params, n_params};
+        s->last_use = ++c->n_uses;
+        rc = my_stmt_run(s->st, &call, out, err);
+    }
+    return rc;
+}
+
+/* Runs sql from the cache. A statement the server did not run because it forgot it or
+ * had no room for it is prepared again once (after closing every cached statement, for
+ * room). A statement that failed, or left results unread, is closed, as before the
+ * cache; a lost connection empties the cache (its handles are dead). */
 static int my_query(struct engine *eng, const char *sql, const char *const *params, size_t n_params,
                     struct engine_rows **out, struct sw_err *err)
 {
@@ -580,16 +618,13 @@ static int my_query(struct engine *eng, const char *sql, const char *const *para
     }
     bool hit = false;
     struct my_stmt_slot *s = my_stmt_slot_for(c, sql, &hit);
-    int rc = hit ? 0 : my_stmt_slot_fill(s, c->my, sql, err);
-    if (rc == 0) {
-        s->last_use = ++c->n_uses;
-        rc = my_stmt_run(s->st, hit ? NULL : sql, params, n_params, out, err);
-    }
-    if (rc != 0 && hit && mysql_stmt_errno(s->st) == ER_UNKNOWN_STMT_HANDLER) {
+    int rc = my_stmt_slot_run(c, s, hit, sql, params, n_params, out, err);
+    if (rc != 0 && my_stmt_is_retriable(s->st)) {
+        if (mysql_stmt_errno(s->st) == ER_MAX_PREPARED_STMT_COUNT_REACHED) {
+            my_stmt_cache_clear(c);
+        }
         my_stmt_slot_drop(s);
-        rc = my_stmt_slot_fill(s, c->my, sql, err);
-        rc = rc != 0 ? rc : my_stmt_run(s->st, sql, params, n_params, out, err);
-        s->last_use = ++c->n_uses;
+        rc = my_stmt_slot_run(c, s, false, sql, params, n_params, out, err);
     }
     if (rc != 0 || (s->st != NULL && mysql_stmt_more_results(s->st))) {
         my_stmt_slot_drop(s);
