@@ -6,7 +6,9 @@
  * error text as without the cache, a table altered or dropped under a cached statement
  * gives the server's answer, a statement the server forgot is prepared again without
  * running twice, and a connection killed from a second one fails every later call as a
- * lost connection (the cache emptied, the lock released, a new connection works).
+ * lost connection (the cache emptied, the lock released, a new connection works). The
+ * runner on top: steps after the server forgot its statements, and after its connection
+ * was killed and opened again, each leave exactly one `applied` row.
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
@@ -22,6 +24,7 @@
 #include <mysql.h>
 
 #include "engine/engine.h"
+#include "rtest.h"
 #include "sw/clock.h"
 #include "testdb.h"
 
@@ -323,6 +326,50 @@ static void test_killed_connection(void **state)
     assert_int_equal(engine_unlock(m->a, &err), 0);
 }
 
+/* "SELECT COUNT(*) FROM shardwave_schema_history WHERE ..." on another connection. */
+static long long mc_history_rows(struct rtest *rt, const char *where)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM shardwave_schema_history WHERE %s", where);
+    return rtest_sql_int(rt, sql);
+}
+
+static void test_runner_forgotten_and_killed(void **state)
+{
+    (void)state;
+    struct rtest rt;
+    struct sw_err err = {0};
+    char cur[VERSION_TEXT_MAX], id[32], kill[64];
+    rtest_setup(&rt, MIGSET_ENGINE_MYSQL, "mcrun");
+    rtest_write(&rt, "V1__a.sql", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\n");
+    rtest_write(&rt, "V2__b.sql", "CREATE TABLE b (id int);\n");
+    rtest_write(&rt, "V3__c.sql", "ALTER TABLE b ADD COLUMN c int;\n");
+    rtest_load(&rt);
+    assert_int_equal(rtest_migrate(&rt, "1", &err), 0);
+
+    mc_forget_statements(mc_handle_of(rt.eng)); /* history writes, lock, table check */
+    assert_int_equal(rtest_migrate(&rt, "2", &err), 0);
+    assert_int_equal(rtest_history_count(&rt, "2", NULL), 1);
+    assert_int_equal(rtest_history_count(&rt, "2", "applied"), 1);
+
+    mc_value(rt.eng, "SELECT CONNECTION_ID()", NULL, 0, id, sizeof id);
+    struct engine *other = rtest_connect(&rt);
+    snprintf(kill, sizeof kill, "KILL %s", id);
+    mc_exec(other, kill);
+    mc_wait_gone(other, id);
+    engine_close(other);
+    assert_int_equal(rtest_migrate(&rt, NULL, &err), SW_ECONNECT);
+    engine_close(rt.eng);
+    rt.eng = rtest_connect(&rt);
+    assert_int_equal(rtest_migrate(&rt, NULL, &err), 0);
+    assert_string_equal(rtest_current(&rt, cur, sizeof cur), "3");
+    assert_int_equal(rtest_history_count(&rt, "3", NULL), 1);
+    assert_int_equal(mc_history_rows(&rt, "state <> 'applied'"), 0);
+    assert_int_equal(mc_history_rows(&rt, "state = 'applied'"), 3);
+    assert_true(rtest_sql_ok(&rt, "SELECT c FROM b"));
+    rtest_teardown(&rt);
+}
+
 int main(void)
 {
     testdb_require(MIGSET_ENGINE_MYSQL);
@@ -338,6 +385,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_table_changed_underneath, mc_setup, mc_teardown),
         cmocka_unit_test_setup_teardown(test_server_forgot_statement, mc_setup, mc_teardown),
         cmocka_unit_test_setup_teardown(test_killed_connection, mc_setup, mc_teardown),
+        cmocka_unit_test(test_runner_forgotten_and_killed),
     };
     int rc = cmocka_run_group_tests_name("engine_mysql_cache", tests, NULL, NULL);
     engine_global_cleanup();
