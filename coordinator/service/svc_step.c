@@ -276,16 +276,26 @@ static void svc_map_rollback(const struct svc_view *v, struct wave_event *ev)
     }
 }
 
-/* A stale agent event: only its report id and events are recorded. */
+/* A stale or record-only agent event: only its report id and events are recorded; the
+ * wave row (state, revision) is left alone, so cached views stay current. */
 static int svc_step_stale(struct store *st, struct svc_view *v, const struct svc_step_opts *o,
                           struct sw_err *err)
 {
-    struct wave_decision none = {.state = v->view.state,
-                                 .stage = v->view.stage,
-                                 .phase = v->view.phase,
-                                 .phase_until_ms = v->view.phase_until_ms};
+    struct wave_decision none = {0};
     struct wave_event ev = {.kind = WAVE_EV_TICK, .actor = o->actor};
-    return svc_persist(st, v, &none, &ev, o, sw_clock_wall_ms(), NULL, err);
+    struct store_event *events = NULL;
+    size_t n_events = 0;
+    int rc = svc_events(v, &none, &ev, o, sw_clock_wall_ms(), &events, &n_events, err);
+    if (rc == 0) {
+        struct store_decision sd = {.wave_id = v->detail.wave.id,
+                                    .n_events = n_events,
+                                    .events = events,
+                                    .report_id = o->report_id,
+                                    .records_only = true};
+        rc = store_apply_decision(st, &sd, NULL, err);
+    }
+    free(events);
+    return rc;
 }
 
 static void svc_step_result(const struct svc_view *v, const struct wave_decision *d,

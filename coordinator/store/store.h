@@ -337,6 +337,10 @@ struct store_decision {
     int64_t *event_ids;               /* NULL, or n_events slots: the ids the events got
                                        * (webhooks cite them; filled on success) */
     const char *report_id;            /* non-NULL: recorded as seen in the same transaction */
+    /* true: only the events and report_id are written (wave NULL, no shards): the wave
+     * row, its state check and its revision are left alone (an agent's step report or a
+     * stale lease's report records what happened without changing the wave). */
+    bool records_only;
 };
 
 /* Persists a decision in one transaction: checks the wave's state (and revision)

@@ -187,8 +187,8 @@ static int store_decision_report(struct store *st, const struct store_decision *
 static int store_decision_txn(struct store *st, const struct store_decision *d,
                               int64_t *new_revision, struct sw_err *err)
 {
-    int64_t revision = 0;
-    int rc = store_decision_wave(st, d, &revision, err);
+    int64_t revision = d->expected_revision;
+    int rc = d->records_only ? 0 : store_decision_wave(st, d, &revision, err);
     if (rc == 0 && d->report_id != NULL) {
         rc = store_decision_report(st, d, err);
     }

@@ -736,6 +736,23 @@ static void test_apply_decision(void **state)
     assert_int_equal(d.wave.revision, 2);
     store_wave_detail_cleanup(&d);
     assert_int_equal(query_int(f, "SELECT count(*) FROM events"), 3);
+    /* records only: an event and a report id; the wave row and its revision stay */
+    struct store_decision rec = {.wave_id = wid,
+                                 .expected_state = WAVE_PAUSED, /* not checked */
+                                 .n_events = 1,
+                                 .events = &ev[1],
+                                 .report_id = "r-2",
+                                 .records_only = true};
+    expect_ok(store_apply_decision(f->st, &rec, NULL, &err), &err);
+    expect_ok(store_wave_get(f->st, wid, &d, &err), &err);
+    assert_int_equal(d.wave.revision, 2);
+    assert_int_equal(d.wave.updated_ms, 1500);
+    store_wave_detail_cleanup(&d);
+    assert_int_equal(query_int(f, "SELECT count(*) FROM events"), 4);
+    expect_ok(store_report_seen(f->st, "r-2", &seen, &err), &err);
+    assert_true(seen);
+    assert_int_equal(store_apply_decision(f->st, &rec, NULL, &err), SW_ECONFLICT);
+    assert_string_equal(err.msg, "report r-2 was already recorded");
 
     /* the lease is released with the shard's lease id */
     expect_ok(store_wave_get(f->st, wid, &d, &err), &err);
