@@ -335,12 +335,11 @@ static int svc_take_gates(struct svc *s, struct svc_take *t, struct sw_err *err)
 /* One pass over the running and rolling-back waves, oldest first. Caller holds wave_mu. */
 static int svc_take(struct svc *s, struct store *st, struct svc_take *t, struct sw_err *err)
 {
-    struct store_wave *waves = NULL;
+    struct store_wave_ref *waves = NULL;
     size_t n = 0;
-    struct store_wave_filter f = {.active_only = true};
-    int rc = store_wave_list(st, &f, &waves, &n, err);
+    int rc = store_wave_active(st, &waves, &n, err);
     for (size_t i = n; rc == 0 && i > 0 && t->out->n_leases < t->max; i--) {
-        const struct store_wave *w = &waves[i - 1];
+        const struct store_wave_ref *w = &waves[i - 1];
         if (w->state != WAVE_RUNNING && w->state != WAVE_ROLLING_BACK) {
             continue;
         }
@@ -350,7 +349,7 @@ static int svc_take(struct svc *s, struct store *st, struct svc_take *t, struct 
             rc = svc_take_wave(s, st, t, v, err);
         }
     }
-    store_waves_free(waves, n);
+    free(waves);
     if (rc == 0) {
         rc = svc_take_gates(s, t, err);
     }

@@ -500,13 +500,12 @@ int svc_wave_gate_result(struct svc *s, const char *id, int stage_idx, bool pass
 int svc_active_waves(struct svc *s, char (**ids)[WAVE_ID_MAX + 1], size_t *n, struct sw_err *err)
 {
     struct store *st = NULL;
-    struct store_wave *waves = NULL;
-    struct store_wave_filter f = {.active_only = true};
+    struct store_wave_ref *waves = NULL;
     *ids = NULL;
     *n = 0;
     int rc = svc_store_get(s, &st, err);
     if (rc == 0) {
-        rc = store_wave_list(st, &f, &waves, n, err);
+        rc = store_wave_active(st, &waves, n, err);
     }
     if (rc == 0 && *n > 0) {
         *ids = calloc(*n, sizeof **ids);
@@ -515,7 +514,7 @@ int svc_active_waves(struct svc *s, char (**ids)[WAVE_ID_MAX + 1], size_t *n, st
             snprintf((*ids)[i], sizeof(*ids)[i], "%s", waves[i].id);
         }
     }
-    store_waves_free(waves, *n);
+    free(waves);
     svc_store_put(s, st);
     return rc;
 }

@@ -292,6 +292,11 @@ int store_wave_create(struct store *st, struct store_wave *w, const struct store
 /* SW_ENOTFOUND "wave w-x not found" when absent. out is owned by the caller. */
 int store_wave_get(struct store *st, const char *id, struct store_wave_detail *out,
                    struct sw_err *err);
+/* Like store_wave_get without each shard's step list (steps NULL, n_steps 0): for readers
+ * that never look at it (the API's wave detail, the coordinator's views); at 10,000
+ * shards 20,000 allocations and ~1.7 MB less. */
+int store_wave_get_no_steps(struct store *st, const char *id, struct store_wave_detail *out,
+                            struct sw_err *err);
 /* Just the wave row (no shards). */
 int store_wave_get_row(struct store *st, const char *id, struct store_wave *out,
                        struct sw_err *err);
@@ -316,6 +321,16 @@ int store_wave_revision(struct store *st, const char *id, int64_t *revision, str
 int store_wave_list(struct store *st, const struct store_wave_filter *filter,
                     struct store_wave **out, size_t *n, struct sw_err *err);
 void store_waves_free(struct store_wave *waves, size_t n);
+
+/* An active wave's id and state. */
+struct store_wave_ref {
+    char id[WAVE_ID_MAX + 1];
+    enum wave_state state;
+};
+/* The active waves (wave_state_is_active), newest first, from the waves_active index:
+ * what every lease request and scheduler tick asks, without reading the rows' plans or
+ * scanning finished waves. *out owned by the caller (free); NULL when *n is 0. */
+int store_wave_active(struct store *st, struct store_wave_ref **out, size_t *n, struct sw_err *err);
 
 /* One persisted wave transition: the optimistic checks, the new wave row, the
  * changed shards and the events. */

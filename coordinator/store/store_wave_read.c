@@ -159,9 +159,10 @@ static int store_shard_texts(struct store *st, struct store_q *q, struct store_w
     return rc;
 }
 
-/* Reads one row of STORE_SHARD_SELECT into *s (zeroed first). */
-static int store_shard_row(struct store *st, struct store_q *q, struct store_wave_shard *s,
-                           struct sw_err *err)
+/* Reads one row of STORE_SHARD_SELECT into *s (zeroed first); the step list only when
+ * with_steps. */
+static int store_shard_row(struct store *st, struct store_q *q, bool with_steps,
+                           struct store_wave_shard *s, struct sw_err *err)
 {
     *s = (struct store_wave_shard){0};
     int rc = store_shard_texts(st, q, s, err);
@@ -169,7 +170,7 @@ static int store_shard_row(struct store *st, struct store_q *q, struct store_wav
     if (rc == 0 && (state == NULL || wave_shard_state_parse(state, &s->state) != 0)) {
         rc = sw_err_set(err, SW_EINTERNAL, "store %s: shard %s: bad state", st->path, s->shard_id);
     }
-    if (rc == 0) {
+    if (rc == 0 && with_steps) {
         rc = store_steps_parse(st, store_col_text(st, q, 5), s, err);
     }
     s->stage_idx = (int)store_col_int(st, q, 1);
@@ -207,40 +208,59 @@ int store_wave_get_row(struct store *st, const char *id, struct store_wave *out,
     return rc;
 }
 
-static int store_wave_read_shards(struct store *st, struct store_wave_detail *d, struct sw_err *err)
+/* How many shards the wave has (the (wave_id, state) index), to allocate them exactly. */
+static int store_wave_n_shards(struct store *st, const char *id, size_t *n, struct sw_err *err)
 {
     struct store_q *q = NULL;
-    size_t cap = 0;
-    int rc = store_stmt(st, &q, err,
-                        STORE_SHARD_SELECT "WHERE wave_id = ? ORDER BY stage_idx, "
-                                           "shard_id",
-                        "s", d->wave.id);
-    while (rc == 0 && (rc = store_step(st, q, "reading wave shards", err)) == 1) {
-        rc = 0; /* a row */
-        if (d->n_shards == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct store_wave_shard *s = realloc(d->shards, cap * sizeof *s);
-            if (s == NULL) {
-                rc = sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);
-                break;
-            }
-            d->shards = s;
-        }
-        rc = store_shard_row(st, q, &d->shards[d->n_shards], err);
-        d->n_shards++; /* cleanup frees a half-read row too */
+    *n = 0;
+    int rc = store_stmt(st, &q, err, "SELECT count(*) FROM wave_shards WHERE wave_id = ?", "s", id);
+    if (rc == 0) {
+        rc = store_step(st, q, "counting wave shards", err);
+    }
+    if (rc == 1) {
+        int64_t count = store_col_int(st, q, 0);
+        *n = count > 0 ? (size_t)count : 0;
+        rc = 0;
     }
     store_stmt_done(st, q);
-    if (rc == 0 && d->n_shards > 0 && d->n_shards < cap) {
-        /* the doubling's spare room: up to half of a wave's detail, kept as long as the
-         * caller keeps it (the coordinator's cached views: megabytes at 10,000 shards) */
-        struct store_wave_shard *exact = realloc(d->shards, d->n_shards * sizeof *exact);
-        d->shards = exact != NULL ? exact : d->shards;
-    }
     return rc;
 }
 
-int store_wave_get(struct store *st, const char *id, struct store_wave_detail *out,
-                   struct sw_err *err)
+/* The shards, in an array sized by a count first (in the same read transaction): a
+ * doubling array would peak at up to twice a wave's detail while it is read (10,000
+ * shards: 14.7 MB instead of 9 MB, twice when the API and the scheduler read at once). */
+static int store_wave_read_shards(struct store *st, bool with_steps, struct store_wave_detail *d,
+                                  struct sw_err *err)
+{
+    struct store_q *q = NULL;
+    size_t cap = 0;
+    int rc = store_wave_n_shards(st, d->wave.id, &cap, err);
+    if (rc == 0 && cap > 0) {
+        d->shards = calloc(cap, sizeof *d->shards);
+        rc =
+            d->shards != NULL ? 0 : sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);
+    }
+    if (rc == 0) {
+        rc = store_stmt(st, &q, err,
+                        STORE_SHARD_SELECT "WHERE wave_id = ? ORDER BY stage_idx, shard_id", "s",
+                        d->wave.id);
+    }
+    while (rc == 0 && (rc = store_step(st, q, "reading wave shards", err)) == 1) {
+        rc = 0;                   /* a row */
+        if (d->n_shards == cap) { /* the read is one snapshot: cannot happen */
+            rc = sw_err_set(err, SW_EINTERNAL, "store %s: wave %s: more shards than counted",
+                            st->path, d->wave.id);
+            break;
+        }
+        rc = store_shard_row(st, q, with_steps, &d->shards[d->n_shards], err);
+        d->n_shards++; /* cleanup frees a half-read row too */
+    }
+    store_stmt_done(st, q);
+    return rc;
+}
+
+static int store_wave_get_what(struct store *st, const char *id, bool with_steps,
+                               struct store_wave_detail *out, struct sw_err *err)
 {
     *out = (struct store_wave_detail){0};
     int rc = store_begin_read(st, err);
@@ -248,13 +268,25 @@ int store_wave_get(struct store *st, const char *id, struct store_wave_detail *o
         rc = store_wave_get_row(st, id, &out->wave, err);
     }
     if (rc == 0) {
-        rc = store_wave_read_shards(st, out, err);
+        rc = store_wave_read_shards(st, with_steps, out, err);
     }
     store_rollback(st);
     if (rc != 0) {
         store_wave_detail_cleanup(out);
     }
     return rc;
+}
+
+int store_wave_get(struct store *st, const char *id, struct store_wave_detail *out,
+                   struct sw_err *err)
+{
+    return store_wave_get_what(st, id, true, out, err);
+}
+
+int store_wave_get_no_steps(struct store *st, const char *id, struct store_wave_detail *out,
+                            struct sw_err *err)
+{
+    return store_wave_get_what(st, id, false, out, err);
 }
 
 int store_wave_list(struct store *st, const struct store_wave_filter *filter,
@@ -287,6 +319,51 @@ int store_wave_list(struct store *st, const struct store_wave_filter *filter,
     store_stmt_done(st, q);
     if (rc != 0) {
         store_waves_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* One row of store_wave_active into *ref. */
+static int store_wave_ref_row(struct store *st, struct store_q *q, struct store_wave_ref *ref,
+                              struct sw_err *err)
+{
+    const char *state = store_col_text(st, q, 1);
+    int rc = store_col_copy(st, q, 0, ref->id, sizeof ref->id, err);
+    if (rc == 0 && (state == NULL || wave_state_parse(state, &ref->state) != 0)) {
+        rc = sw_err_set(err, SW_EINTERNAL, "store %s: wave %s: bad state", st->path, ref->id);
+    }
+    return rc;
+}
+
+int store_wave_active(struct store *st, struct store_wave_ref **out, size_t *n, struct sw_err *err)
+{
+    struct store_q *q = NULL;
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = store_stmt(st, &q, err,
+                        "SELECT id, state FROM waves WHERE is_active = 1 "
+                        "ORDER BY created_ms DESC, id DESC",
+                        "");
+    while (rc == 0 && (rc = store_step(st, q, "reading waves", err)) == 1) {
+        rc = 0; /* a row */
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct store_wave_ref *grown = realloc(*out, cap * sizeof *grown);
+            if (grown == NULL) {
+                rc = sw_err_set(err, SW_ENOMEM, "store %s: out of memory", st->path);
+                break;
+            }
+            *out = grown;
+        }
+        rc = store_wave_ref_row(st, q, &(*out)[*n], err);
+        (*n)++;
+    }
+    store_stmt_done(st, q);
+    if (rc != 0) {
+        free(*out);
         *out = NULL;
         *n = 0;
     }

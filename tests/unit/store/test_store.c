@@ -571,6 +571,13 @@ static void test_wave_create_get_list(void **state)
     expect_ok(store_wave_list(f->st, &active, &waves, &n, &err), &err);
     assert_int_equal(n, 2);
     store_waves_free(waves, n);
+    struct store_wave_ref *refs = NULL;
+    expect_ok(store_wave_active(f->st, &refs, &n, &err), &err);
+    assert_int_equal(n, 2);
+    assert_string_equal(refs[0].id, w2); /* newest first, as store_wave_list */
+    assert_string_equal(refs[1].id, w1);
+    assert_int_equal(refs[0].state, WAVE_PENDING);
+    free(refs);
 
     assert_int_equal(store_wave_get(f->st, "w-nope", &d, &err), SW_ENOTFOUND);
     assert_string_equal(err.msg, "wave w-nope not found");
