@@ -709,19 +709,115 @@ static int my_build_batch(const char *script, const struct sqlsplit_result *spli
     return rc;
 }
 
-/* The batch runs as one multi-statement query; each statement yields one result
- * (a CALL more: see my_drain), so the failing statement is known. */
-static int my_exec_stmts(struct engine *eng, const char *script,
-                         const struct sqlsplit_result *split, size_t start_idx,
-                         struct engine_script_result *res, struct sw_err *err)
+/* One parameter as a quoted literal, escaped for the connection's character set and
+ * sql_mode (Connector/C doubles quotes under NO_BACKSLASH_ESCAPES). */
+static int my_append_literal(MYSQL *my, struct sw_strbuf *sb, const char *v, struct sw_err *err)
+{
+    size_t n = strlen(v);
+    char *esc = malloc(2 * n + 1);
+    if (esc == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    unsigned long m = mysql_real_escape_string(my, esc, v, (unsigned long)n);
+    int rc = m == (unsigned long)-1 ? sw_err_set(err, SW_EINVAL, "cannot escape a parameter") : 0;
+    rc = rc != 0 ? rc : sw_strbuf_puts(sb, "'", err);
+    rc = rc != 0 ? rc : sw_strbuf_append(sb, esc, m, err);
+    rc = rc != 0 ? rc : sw_strbuf_puts(sb, "'", err);
+    free(esc);
+    return rc;
+}
+
+/* The prelude's SQL with each '?' replaced by its parameter (engine.c checked the
+ * count; our SQL has '?' only as placeholders), then the separator. */
+static int my_prelude_text(MYSQL *my, const struct engine_prelude *pre, struct sw_strbuf *sb,
+                           struct sw_err *err)
+{
+    int rc = 0;
+    size_t i = 0;
+    for (const char *p = pre->sql; rc == 0 && *p != '\0';) {
+        size_t n = strcspn(p, "?");
+        rc = sw_strbuf_append(sb, p, n, err);
+        p += n;
+        if (rc == 0 && *p == '?') {
+            const char *v = pre->params[i++];
+            rc = v == NULL ? sw_strbuf_puts(sb, "NULL", err) : my_append_literal(my, sb, v, err);
+            p++;
+        }
+    }
+    return rc != 0 ? rc : sw_strbuf_puts(sb, "\n;\n", err);
+}
+
+/* The prelude's result (the batch's first) into pre->rows; none gives zero columns. */
+static int my_prelude_rows(MYSQL *my, struct engine_prelude *pre, struct sw_err *err)
+{
+    MYSQL_RES *r = mysql_store_result(my);
+    if (r == NULL && mysql_field_count(my) != 0) {
+        return my_conn_error(my, NULL, err);
+    }
+    size_t n_cols = r != NULL ? mysql_num_fields(r) : 0;
+    struct engine_rowbuf rows = {0};
+    int rc = engine_rowbuf_init(&rows, n_cols, err);
+    MYSQL_ROW row = NULL;
+    while (rc == 0 && r != NULL && (row = mysql_fetch_row(r)) != NULL) {
+        unsigned long *lens = mysql_fetch_lengths(r);
+        for (size_t j = 0; rc == 0 && j < n_cols; j++) {
+            rc = engine_rowbuf_add(&rows, row[j], row[j] != NULL ? lens[j] : 0, err);
+        }
+    }
+    if (rc == 0) {
+        pre->rows = engine_rowbuf_finish(&rows);
+    }
+    engine_rowbuf_cleanup(&rows);
+    mysql_free_result(r);
+    return rc;
+}
+
+/* Reads and frees whatever results are left, keeping the connection in step. */
+static void my_discard_results(MYSQL *my)
+{
+    while (mysql_next_result(my) == 0) {
+        mysql_free_result(mysql_store_result(my));
+    }
+}
+
+/* After the prelude's result: the script's statements, the first of which may have
+ * failed already. */
+static int my_drain_after_prelude(MYSQL *my, struct my_batch *batch, bool *lock_timeout,
+                                  struct sw_err *err)
+{
+    int st = mysql_next_result(my);
+    if (st > 0) {
+        return my_conn_error(my, lock_timeout, err);
+    }
+    if (st < 0) {
+        return sw_err_set(err, SW_EINTERNAL, "the batch ended after its prelude");
+    }
+    return my_drain(my, batch, lock_timeout, err);
+}
+
+/* Sends [pre;] statements [start_idx, n) as one multi-statement query and reads the
+ * results; each statement yields one result (a CALL more: see my_drain), so the failing
+ * statement is known. The server stops at the first failing statement: a failed
+ * prelude runs nothing after it. */
+static int my_run_batch(struct engine *eng, struct engine_prelude *pre, const char *script,
+                        const struct sqlsplit_result *split, size_t start_idx,
+                        struct engine_script_result *res, struct sw_err *err)
 {
     MYSQL *my = my_of(eng);
     struct sw_strbuf sb;
     sw_strbuf_init(&sb, MY_BATCH_MAX_BYTES);
     struct my_batch batch = {script, split, start_idx};
-    int rc = my_build_batch(script, split, start_idx, &sb, err);
+    int rc = pre != NULL ? my_prelude_text(my, pre, &sb, err) : 0;
+    rc = rc != 0 ? rc : my_build_batch(script, split, start_idx, &sb, err);
     if (rc == 0 && mysql_real_query(my, sw_strbuf_str(&sb), sb.len) != 0) {
-        rc = my_conn_error(my, &res->lock_timeout, err);
+        rc = my_conn_error(my, pre != NULL ? NULL : &res->lock_timeout, err);
+    } else if (rc == 0 && pre != NULL) {
+        rc = my_prelude_rows(my, pre, err);
+        if (rc != 0) {
+            my_discard_results(my);
+        } else {
+            rc = my_drain_after_prelude(my, &batch, &res->lock_timeout, err);
+        }
     } else if (rc == 0) {
         rc = my_drain(my, &batch, &res->lock_timeout, err);
     }
@@ -733,6 +829,22 @@ static int my_exec_stmts(struct engine *eng, const char *script,
     }
     sw_strbuf_cleanup(&sb);
     return rc;
+}
+
+static int my_exec_stmts(struct engine *eng, const char *script,
+                         const struct sqlsplit_result *split, size_t start_idx,
+                         struct engine_script_result *res, struct sw_err *err)
+{
+    return my_run_batch(eng, NULL, script, split, start_idx, res, err);
+}
+
+/* The prelude (our history row's INSERT) travels in the script's batch: one round trip
+ * per step less. */
+static int my_exec_stmts_after(struct engine *eng, struct engine_prelude *pre, const char *script,
+                               const struct sqlsplit_result *split, size_t start_idx,
+                               struct engine_script_result *res, struct sw_err *err)
+{
+    return my_run_batch(eng, pre, script, split, start_idx, res, err);
 }
 
 static int my_table_exists(struct engine *eng, const char *table, bool *exists, struct sw_err *err)
@@ -824,6 +936,7 @@ const struct engine_ops engine_ops_mysql = {
     .unlock = my_unlock,
     .set_timeouts = my_set_timeouts,
     .exec_stmts = my_exec_stmts,
+    .exec_stmts_after = my_exec_stmts_after,
     .sql_id_type = "bigint NOT NULL AUTO_INCREMENT PRIMARY KEY",
     .sql_time_type = "datetime(3)",
     .sql_table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",

@@ -577,8 +577,51 @@ static void engine_excerpt(const char *text, size_t len, char *buf, size_t cap)
     buf[n] = '\0';
 }
 
-int engine_exec_script(struct engine *eng, const char *script, size_t len, size_t start_idx,
-                       struct engine_script_result *res, struct sw_err *err)
+/* The failing statement's line and excerpt into res, its line into the message. */
+static void engine_script_failed(const char *script, const struct sqlsplit_result *split,
+                                 struct engine_script_result *res, struct sw_err *err)
+{
+    if (res->failed_idx >= split->n_stmts) {
+        return;
+    }
+    const struct sqlsplit_stmt *st = &split->stmts[res->failed_idx];
+    res->failed_line = st->line;
+    engine_excerpt(script + st->offset, st->len, res->failed_excerpt, sizeof res->failed_excerpt);
+    sw_err_prefix(err, "line %d", st->line);
+}
+
+/* Runs split statements [start_idx, n) (at least one), after pre when pre is not NULL:
+ * in the driver's one round trip, or as a query first. */
+static int engine_run_stmts(struct engine *eng, struct engine_prelude *pre, const char *script,
+                            const struct sqlsplit_result *split, size_t start_idx,
+                            struct engine_script_result *res, struct sw_err *err)
+{
+    const struct engine_ops *o = eng->ops;
+    if (pre != NULL && o->exec_stmts_after != NULL) {
+        int rc =
+            engine_after(eng, o->exec_stmts_after(eng, pre, script, split, start_idx, res, err));
+        if (rc != 0 && pre->rows != NULL) {
+            engine_script_failed(script, split, res, err);
+        }
+        return rc;
+    }
+    if (pre != NULL) {
+        int rc = engine_query(eng, pre->sql, pre->params, pre->n_params, &pre->rows, err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    int rc = engine_after(eng, o->exec_stmts(eng, script, split, start_idx, res, err));
+    if (rc != 0) {
+        engine_script_failed(script, split, res, err);
+    }
+    return rc;
+}
+
+/* engine_exec_script, after pre when pre is not NULL (engine_exec_script_after). */
+static int engine_script(struct engine *eng, struct engine_prelude *pre, const char *script,
+                         size_t len, size_t start_idx, struct engine_script_result *res,
+                         struct sw_err *err)
 {
     struct sqlsplit_result split = {0};
     memset(res, 0, sizeof *res);
@@ -597,20 +640,40 @@ int engine_exec_script(struct engine *eng, const char *script, size_t len, size_
         goto out;
     }
     res->n_done = start_idx;
-    if (start_idx == split.n_stmts) {
-        goto out;
-    }
-    rc = engine_after(eng, eng->ops->exec_stmts(eng, script, &split, start_idx, res, err));
-    if (rc != 0 && res->failed_idx < split.n_stmts) {
-        const struct sqlsplit_stmt *st = &split.stmts[res->failed_idx];
-        res->failed_line = st->line;
-        engine_excerpt(script + st->offset, st->len, res->failed_excerpt,
-                       sizeof res->failed_excerpt);
-        sw_err_prefix(err, "line %d", st->line);
+    if (start_idx < split.n_stmts) {
+        rc = engine_run_stmts(eng, pre, script, &split, start_idx, res, err);
+    } else if (pre != NULL) { /* nothing left to run: the prelude alone */
+        rc = engine_query(eng, pre->sql, pre->params, pre->n_params, &pre->rows, err);
     }
 out:
     sqlsplit_result_cleanup(&split);
     return rc;
+}
+
+int engine_exec_script(struct engine *eng, const char *script, size_t len, size_t start_idx,
+                       struct engine_script_result *res, struct sw_err *err)
+{
+    return engine_script(eng, NULL, script, len, start_idx, res, err);
+}
+
+int engine_exec_script_after(struct engine *eng, struct engine_prelude *pre, const char *script,
+                             size_t len, size_t start_idx, struct engine_script_result *res,
+                             struct sw_err *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = engine_check(eng, pre, "engine_exec_script_after", err);
+    rc = rc != 0 ? rc : engine_check(eng, pre->sql, "engine_exec_script_after", err);
+    if (rc != 0) {
+        return rc;
+    }
+    pre->rows = NULL;
+    size_t n_marks = engine_count_placeholders(pre->sql);
+    if (n_marks != pre->n_params || (pre->n_params > 0 && pre->params == NULL)) {
+        return sw_err_set(err, SW_EINTERNAL,
+                          "engine_exec_script_after: %zu placeholders but %zu params", n_marks,
+                          pre->n_params);
+    }
+    return engine_script(eng, pre, script, len, start_idx, res, err);
 }
 
 const char *engine_history_ddl(const struct engine *eng)

@@ -122,6 +122,26 @@ struct engine_script_result {
 int engine_exec_script(struct engine *eng, const char *script, size_t len, size_t start_idx,
                        struct engine_script_result *res, struct sw_err *err);
 
+/* A statement of our own run just before a script by engine_exec_script_after. */
+struct engine_prelude {
+    const char *sql;           /* '?' marks the parameters and nothing else (engine_query) */
+    const char *const *params; /* text, or NULL for SQL NULL */
+    size_t n_params;
+    struct engine_rows *rows; /* out: its result (the caller frees it); NULL when it failed */
+};
+
+/* Runs pre->sql, then, only if it succeeded, statements start_idx..n-1 of script as
+ * engine_exec_script does. Outside a transaction the prelude commits before the
+ * script's first statement starts. Where the engine can, both travel in one round trip
+ * (MySQL/MariaDB: one multi-statement batch; the server stops at the first failing
+ * statement); elsewhere it is engine_query and then engine_exec_script. When the
+ * prelude fails, pre->rows stays NULL, the error is the prelude's and nothing of the
+ * script ran (res as before the first statement); otherwise pre->rows is set and rc and
+ * res are the script's. */
+int engine_exec_script_after(struct engine *eng, struct engine_prelude *pre, const char *script,
+                             size_t len, size_t start_idx, struct engine_script_result *res,
+                             struct sw_err *err);
+
 /* The history table's CREATE TABLE IF NOT EXISTS statement(s) for this engine, run
  * by the runner (history.c owns the column list; see docs/history-table.md). */
 const char *engine_history_ddl(const struct engine *eng);

@@ -68,6 +68,12 @@ struct engine_ops {
      * adds the line and excerpt). */
     int (*exec_stmts)(struct engine *eng, const char *script, const struct sqlsplit_result *split,
                       size_t start_idx, struct engine_script_result *res, struct sw_err *err);
+    /* Optional: exec_stmts after pre (engine_exec_script_after) in one round trip;
+     * engine.c has checked pre's placeholders and that [start_idx, n) is not empty.
+     * NULL: engine.c runs query, then exec_stmts. */
+    int (*exec_stmts_after)(struct engine *eng, struct engine_prelude *pre, const char *script,
+                            const struct sqlsplit_result *split, size_t start_idx,
+                            struct engine_script_result *res, struct sw_err *err);
     /* Column types of the history table, whose shape engine.c owns (one CREATE for all). */
     const char *sql_id_type;       /* e.g. "bigserial PRIMARY KEY" */
     const char *sql_time_type;     /* e.g. "timestamp(3)" (UTC, millisecond precision) */

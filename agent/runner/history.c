@@ -1,4 +1,5 @@
-/* shardwave_schema_history I/O: one SQL shape per operation, bound parameters only. */
+/* shardwave_schema_history I/O: one SQL shape per operation, placeholders only (a
+ * driver may send a prelude's parameters as escaped literals: engine_exec_script_after). */
 #include "runner/history.h"
 
 #include <stdio.h>
@@ -204,15 +205,19 @@ static const char *bounded_error(const char *error, char *buf, size_t cap)
     return buf;
 }
 
-int history_insert(struct engine *eng, const struct history_record *rec, int64_t *id,
-                   struct sw_err *err)
-{
+/* A row's INSERT parameters and the buffers they point into. */
+struct history_insert_args {
     char started[32], finished[32], duration[24], done[16], total[16];
     char errbuf[HISTORY_ERROR_MAX + 1];
-    snprintf(duration, sizeof duration, "%lld",
+    const char *params[14];
+};
+
+static void insert_args(const struct history_record *rec, struct history_insert_args *a)
+{
+    snprintf(a->duration, sizeof a->duration, "%lld",
              (long long)(rec->finished_ms ? rec->finished_ms - rec->started_ms : 0));
-    snprintf(done, sizeof done, "%d", rec->stmt_done);
-    snprintf(total, sizeof total, "%d", rec->stmt_total);
+    snprintf(a->done, sizeof a->done, "%d", rec->stmt_done);
+    snprintf(a->total, sizeof a->total, "%d", rec->stmt_total);
     const char *params[14] = {
         rec->version_text,
         rec->description,
@@ -222,26 +227,65 @@ int history_insert(struct engine *eng, const struct history_record *rec, int64_t
         history_state_name(rec->state),
         rec->wave,
         rec->agent,
-        fmt_time(rec->started_ms, started, sizeof started),
-        fmt_time(rec->finished_ms, finished, sizeof finished),
-        rec->finished_ms ? duration : NULL,
-        done,
-        total,
-        bounded_error(rec->error, errbuf, sizeof errbuf),
+        fmt_time(rec->started_ms, a->started, sizeof a->started),
+        fmt_time(rec->finished_ms, a->finished, sizeof a->finished),
+        rec->finished_ms ? a->duration : NULL,
+        a->done,
+        a->total,
+        bounded_error(rec->error, a->errbuf, sizeof a->errbuf),
     };
+    memcpy(a->params, params, sizeof params);
+}
+
+/* The new row's id from the INSERT's RETURNING result. */
+static int inserted_id(const struct engine_rows *r, int64_t *id, struct sw_err *err)
+{
+    const char *v = r != NULL && r->n_rows == 1 ? engine_rows_get(r, 0, 0) : NULL;
+    int64_t got = 0;
+    if (v == NULL || sw_parse_int64(v, 0, INT64_MAX, "id", &got, NULL) != 0) {
+        return sw_err_set(err, SW_EINTERNAL, HISTORY_TABLE ": insert returned no id");
+    }
+    *id = got;
+    return 0;
+}
+
+int history_insert(struct engine *eng, const struct history_record *rec, int64_t *id,
+                   struct sw_err *err)
+{
+    struct history_insert_args a;
+    insert_args(rec, &a);
     struct engine_rows *r = NULL;
-    int rc = engine_query(eng, history_insert_sql, params, 14, &r, err);
+    int rc = engine_query(eng, history_insert_sql, a.params, 14, &r, err);
     if (rc != 0) {
         sw_err_prefix(err, "recording version %s in " HISTORY_TABLE, rec->version_text);
         return rc;
     }
     if (id != NULL) {
-        const char *v = r->n_rows == 1 ? engine_rows_get(r, 0, 0) : NULL;
-        if (v == NULL || sw_parse_int64(v, 0, INT64_MAX, "id", id, NULL) != 0) {
-            rc = sw_err_set(err, SW_EINTERNAL, HISTORY_TABLE ": insert returned no id");
-        }
+        rc = inserted_id(r, id, err);
     }
     engine_rows_free(r);
+    return rc;
+}
+
+int history_insert_then_run(struct engine *eng, const struct history_record *rec, int64_t *id,
+                            const char *script, size_t len, size_t start_idx,
+                            struct engine_script_result *res, struct sw_err *err)
+{
+    struct history_insert_args a;
+    insert_args(rec, &a);
+    struct engine_prelude pre = {.sql = history_insert_sql, .params = a.params, .n_params = 14};
+    *id = 0;
+    int rc = engine_exec_script_after(eng, &pre, script, len, start_idx, res, err);
+    if (pre.rows == NULL) {
+        sw_err_prefix(err, "recording version %s in " HISTORY_TABLE, rec->version_text);
+        return rc;
+    }
+    struct sw_err id_err;
+    if (inserted_id(pre.rows, id, &id_err) != 0 && rc == 0) {
+        sw_err_copy(err, &id_err);
+        rc = SW_EINTERNAL;
+    }
+    engine_rows_free(pre.rows);
     return rc;
 }
 

@@ -1,6 +1,8 @@
 /*
  * shardwave_schema_history I/O through the engine interface: create on first use,
- * read all rows, append a row, finish a row. All SQL here uses bound parameters.
+ * read all rows, append a row, finish a row. All SQL here uses placeholders for its values
+ * (bound parameters; a `running` row that travels with its step's statements on
+ * MySQL/MariaDB goes as escaped literals: engine_exec_script_after).
  */
 #ifndef SW_AGENT_RUNNER_HISTORY_H
 #define SW_AGENT_RUNNER_HISTORY_H
@@ -49,6 +51,15 @@ struct history_record {
  * if any. */
 int history_insert(struct engine *eng, const struct history_record *rec, int64_t *id,
                    struct sw_err *err);
+/* history_insert (a row outside a transaction), then statements start_idx..n-1 of script
+ * as engine_exec_script, only if the row was written: where the engine can, in one round
+ * trip (engine_exec_script_after); the row commits before the script's first statement
+ * starts. *id is the row's id, or 0 when it was not written: then the error is the
+ * insert's ("recording version ...") and nothing of the script ran; else rc and res are
+ * the script's. */
+int history_insert_then_run(struct engine *eng, const struct history_record *rec, int64_t *id,
+                            const char *script, size_t len, size_t start_idx,
+                            struct engine_script_result *res, struct sw_err *err);
 /* Finishes row `id`: state, progress, finished time, duration, error. */
 int history_finish(struct engine *eng, int64_t id, enum history_state state, int stmt_done,
                    int64_t started_ms, int64_t finished_ms, const char *error, struct sw_err *err);

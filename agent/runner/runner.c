@@ -263,33 +263,47 @@ static int attempt_txn(struct run_ctx *c, const struct plan_step *ps, int64_t st
     return rc;
 }
 
+/* The first attempt of a non-transactional step: its `running` row, then (only once that
+ * row is committed) its statements from start on; in one round trip where the engine
+ * can (history_insert_then_run). *row_id stays 0 when the row was not written. */
+static int run_nontxn_first(struct run_ctx *c, const struct plan_step *ps, int64_t started,
+                            int64_t *row_id, size_t start, struct engine_script_result *sres,
+                            struct sw_err *err)
+{
+    struct sqlsplit_result split = {0};
+    int rc = history_now(c, err);
+    if (rc != 0) {
+        return rc;
+    }
+    rc = sqlsplit_split(engine_kind(c->eng), ps->file->sql, ps->file->sql_len, &split, err);
+    if (rc != 0) {
+        sw_err_prefix(err, "%s", ps->file->name);
+        return rc;
+    }
+    struct history_record rec;
+    record_init(&rec, c, ps, HISTORY_RUNNING, started);
+    rec.stmt_done = (int)start;
+    rec.stmt_total = (int)split.n_stmts;
+    sqlsplit_result_cleanup(&split);
+    return history_insert_then_run(c->eng, &rec, row_id, ps->file->sql, ps->file->sql_len, start,
+                                   sres, err);
+}
+
 /* One non-transactional attempt: `running` row first, statements from *start on. */
 static int attempt_nontxn(struct run_ctx *c, const struct plan_step *ps, int64_t started,
                           int64_t *row_id, size_t *start, struct engine_script_result *sres,
                           struct sw_err *err)
 {
+    int rc = 0;
     if (*row_id == 0) {
-        struct sqlsplit_result split = {0};
-        int rc = history_now(c, err);
-        if (rc != 0) {
+        rc = run_nontxn_first(c, ps, started, row_id, *start, sres, err);
+        if (*row_id == 0) {
+            memset(sres, 0, sizeof *sres); /* nothing ran: as before the step */
             return rc;
         }
-        rc = sqlsplit_split(engine_kind(c->eng), ps->file->sql, ps->file->sql_len, &split, err);
-        if (rc != 0) {
-            sw_err_prefix(err, "%s", ps->file->name);
-            return rc;
-        }
-        struct history_record rec;
-        record_init(&rec, c, ps, HISTORY_RUNNING, started);
-        rec.stmt_done = (int)*start;
-        rec.stmt_total = (int)split.n_stmts;
-        sqlsplit_result_cleanup(&split);
-        rc = history_insert(c->eng, &rec, row_id, err);
-        if (rc != 0) {
-            return rc;
-        }
+    } else {
+        rc = engine_exec_script(c->eng, ps->file->sql, ps->file->sql_len, *start, sres, err);
     }
-    int rc = engine_exec_script(c->eng, ps->file->sql, ps->file->sql_len, *start, sres, err);
     if (rc == 0) {
         return history_finish(c->eng, *row_id, HISTORY_APPLIED, (int)sres->n_total, started,
                               sw_clock_wall_ms(), NULL, err);

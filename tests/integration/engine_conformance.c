@@ -549,6 +549,86 @@ static void test_script_failure_and_resume(void **state)
     assert_string_equal(v, "1");
 }
 
+/* The prelude's one row, read back on connection b ("(null)" for NULL). */
+static void conf_prelude_row(struct conf *c, int k, char *out, size_t cap)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT v FROM p WHERE k = %d", k);
+    conf_value(conf_open_b(c), sql, out, cap);
+    engine_close(c->b);
+    c->b = NULL;
+}
+
+/* engine_exec_script_after: the prelude (with awkward values) commits and returns its
+ * rows, then the script runs; a failing prelude runs nothing of the script (and its
+ * error has no statement line); a failing script keeps the prelude's row; nothing left
+ * to run runs the prelude alone. */
+static void test_script_after_prelude(void **state)
+{
+    struct conf *c = *state;
+    struct sw_err err = {0};
+    struct engine_script_result res;
+    char v[256];
+    const char *ins = "INSERT INTO p (k, v) VALUES (?, ?) RETURNING k";
+    const char *odd = "it's a \\ back'slash ? and ; -- \"q\" \xc3\xbc\n/* x */";
+    const char *p1[] = {"1", odd}, *p2[] = {"2", NULL}, *p3[] = {"3", "c"}, *p4[] = {"4", "d"};
+    conf_exec(c->a, "CREATE TABLE p (k int, v varchar(200))");
+    const char *script = "CREATE TABLE q1 (id int);\nINSERT INTO q1 VALUES (1);\n";
+    struct engine_prelude pre = {.sql = ins, .params = p1, .n_params = 2};
+    assert_int_equal(engine_exec_script_after(c->a, &pre, script, strlen(script), 0, &res, &err),
+                     0);
+    assert_int_equal(res.n_total, 2);
+    assert_int_equal(res.n_done, 2);
+    assert_non_null(pre.rows);
+    assert_string_equal(engine_rows_get(pre.rows, 0, 0), "1");
+    engine_rows_free(pre.rows);
+    conf_prelude_row(c, 1, v, sizeof v);
+    assert_string_equal(v, odd);
+    conf_value(c->a, "SELECT count(*) FROM q1", v, sizeof v);
+    assert_string_equal(v, "1");
+
+    struct engine_prelude bad = {
+        .sql = "INSERT INTO missing_table (k) VALUES (?)", .params = p2, .n_params = 1};
+    const char *never = "CREATE TABLE q2 (id int);\n";
+    assert_int_equal(engine_exec_script_after(c->a, &bad, never, strlen(never), 0, &res, &err),
+                     SW_EDB);
+    assert_null(bad.rows);
+    assert_null(strstr(err.msg, "line "));
+    assert_non_null(strstr(err.msg, "missing_table"));
+    assert_int_equal(res.n_done, 0);
+    assert_false(res.lock_timeout);
+    assert_false(conf_table_exists(c->a, "q2"));
+
+    pre = (struct engine_prelude){.sql = ins, .params = p2, .n_params = 2};
+    const size_t len = strlen(conf_failing_script);
+    assert_int_equal(engine_exec_script_after(c->a, &pre, conf_failing_script, len, 0, &res, &err),
+                     SW_EDB);
+    assert_non_null(pre.rows);
+    engine_rows_free(pre.rows);
+    assert_int_equal(res.failed_idx, 1);
+    assert_int_equal(res.n_done, 1);
+    assert_int_equal(res.failed_line, 3);
+    char want[256];
+    conf_expand_db(conf_spec_of(c)->missing_msg, c->db.name, want, sizeof want);
+    assert_string_equal(err.msg, want);
+    conf_prelude_row(c, 2, v, sizeof v);
+    assert_string_equal(v, "(null)");
+
+    pre = (struct engine_prelude){.sql = ins, .params = p3, .n_params = 2};
+    assert_int_equal(engine_exec_script_after(c->a, &pre, conf_failing_script, len, 3, &res, &err),
+                     0);
+    assert_non_null(pre.rows);
+    engine_rows_free(pre.rows);
+    conf_prelude_row(c, 3, v, sizeof v);
+    assert_string_equal(v, "c");
+
+    pre = (struct engine_prelude){.sql = ins, .params = p4, .n_params = 1};
+    assert_int_equal(engine_exec_script_after(c->a, &pre, never, strlen(never), 0, &res, &err),
+                     SW_EINTERNAL);
+    assert_string_equal(err.msg, "engine_exec_script_after: 2 placeholders but 1 params");
+    assert_false(conf_table_exists(c->a, "q2"));
+}
+
 /* A CALL whose procedure returns result sets still counts as one statement. */
 static void test_routine_results(void **state)
 {
@@ -806,6 +886,7 @@ static int conf_run_engine(const enum migset_engine *kind)
         CONF_TEST(test_lock_long_database_name, k),
         CONF_TEST(test_lock_timeout, k),
         CONF_TEST(test_script_failure_and_resume, k),
+        CONF_TEST(test_script_after_prelude, k),
         CONF_TEST(test_start_idx, k),
         CONF_TEST(test_routine_results, k),
         CONF_TEST(test_statement_timeout, k),

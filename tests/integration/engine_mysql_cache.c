@@ -8,7 +8,9 @@
  * running twice, and a connection killed from a second one fails every later call as a
  * lost connection (the cache emptied, the lock released, a new connection works). The
  * runner on top: steps after the server forgot its statements, and after its connection
- * was killed and opened again, each leave exactly one `applied` row.
+ * was killed and opened again, each leave exactly one `applied` row. And the `running`
+ * row that travels in its step's batch (engine_exec_script_after): its values as
+ * literals under both quoting modes, committed before the step's first statement.
  */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
@@ -370,6 +372,62 @@ static void test_runner_forgotten_and_killed(void **state)
     rtest_teardown(&rt);
 }
 
+/* A prelude's values as escaped literals under both quoting rules of the session's
+ * sql_mode: backslash escapes, and NO_BACKSLASH_ESCAPES (quotes doubled only). */
+static void test_prelude_literals(void **state)
+{
+    struct mc *m = *state;
+    struct sw_err err = {0};
+    struct engine_script_result res;
+    const char *odd = "o'brien \\' \\\\ \"x\" ? ; -- /* */ \\0 \xf0\x9f\x8c\x8a";
+    const char *script = "SELECT 1;\n";
+    char v[128];
+    mc_exec(m->a, "CREATE TABLE p (k int, v varchar(100)) DEFAULT CHARSET=utf8mb4");
+    for (int k = 1; k <= 2; k++) {
+        if (k == 2) {
+            mc_exec(m->a, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')");
+        }
+        char key[4];
+        snprintf(key, sizeof key, "%d", k);
+        const char *params[] = {key, odd};
+        struct engine_prelude pre = {
+            .sql = "INSERT INTO p (k, v) VALUES (?, ?)", .params = params, .n_params = 2};
+        assert_int_equal(
+            engine_exec_script_after(m->a, &pre, script, strlen(script), 0, &res, &err), 0);
+        assert_non_null(pre.rows);
+        assert_int_equal(pre.rows->n_cols, 0);
+        engine_rows_free(pre.rows);
+        const char *kp[] = {key};
+        mc_value(m->b, "SELECT v FROM p WHERE k = ?", kp, 1, v, sizeof v);
+        assert_string_equal(v, odd);
+    }
+}
+
+/* The dirty rule with the `running` row in the step's own batch: a step whose second
+ * statement kills its connection leaves the row committed and `running` (the shard is
+ * dirty and migrate refuses it), its first statement applied and its third not run. */
+static void test_runner_running_row_committed_first(void **state)
+{
+    (void)state;
+    struct rtest rt;
+    struct sw_err err = {0};
+    rtest_setup(&rt, MIGSET_ENGINE_MYSQL, "mcdirty");
+    rtest_write(&rt, "V1__dies.sql",
+                "CREATE TABLE x1 (id int);\nKILL CONNECTION_ID();\nCREATE TABLE x2 (id int);\n");
+    rtest_load(&rt);
+    assert_int_equal(rtest_migrate(&rt, NULL, &err), SW_ECONNECT);
+    engine_close(rt.eng);
+    rt.eng = rtest_connect(&rt);
+    assert_int_equal(rtest_history_count(&rt, "1", NULL), 1);
+    assert_int_equal(rtest_history_count(&rt, "1", "running"), 1);
+    assert_int_equal(mc_history_rows(&rt, "stmt_done = 0 AND stmt_total = 3"), 1);
+    assert_true(rtest_sql_ok(&rt, "SELECT id FROM x1"));
+    assert_false(rtest_sql_ok(&rt, "SELECT id FROM x2"));
+    assert_int_not_equal(rtest_migrate(&rt, NULL, &err), 0);
+    assert_non_null(strstr(err.msg, "dirty"));
+    rtest_teardown(&rt);
+}
+
 int main(void)
 {
     testdb_require(MIGSET_ENGINE_MYSQL);
@@ -386,6 +444,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_server_forgot_statement, mc_setup, mc_teardown),
         cmocka_unit_test_setup_teardown(test_killed_connection, mc_setup, mc_teardown),
         cmocka_unit_test(test_runner_forgotten_and_killed),
+        cmocka_unit_test_setup_teardown(test_prelude_literals, mc_setup, mc_teardown),
+        cmocka_unit_test(test_runner_running_row_committed_first),
     };
     int rc = cmocka_run_group_tests_name("engine_mysql_cache", tests, NULL, NULL);
     engine_global_cleanup();
