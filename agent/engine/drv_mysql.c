@@ -709,27 +709,23 @@ static int my_build_batch(const char *script, const struct sqlsplit_result *spli
     return rc;
 }
 
-/* One parameter as a quoted literal, escaped for the connection's character set and
- * sql_mode (Connector/C doubles quotes under NO_BACKSLASH_ESCAPES). */
-static int my_append_literal(MYSQL *my, struct sw_strbuf *sb, const char *v, struct sw_err *err)
+/* One parameter as a utf8mb4 hex literal: the same value whatever the session's
+ * character set (a migration may SET NAMES), sql_mode (NO_BACKSLASH_ESCAPES,
+ * ANSI_QUOTES) or quotes in the value, as a bound parameter would be. */
+static int my_append_literal(struct sw_strbuf *sb, const char *v, struct sw_err *err)
 {
-    size_t n = strlen(v);
-    char *esc = malloc(2 * n + 1);
-    if (esc == NULL) {
-        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    static const char hex[] = "0123456789ABCDEF";
+    int rc = sw_strbuf_puts(sb, "_utf8mb4 X'", err);
+    for (const unsigned char *p = (const unsigned char *)v; rc == 0 && *p != '\0'; p++) {
+        const char two[2] = {hex[*p >> 4], hex[*p & 15]};
+        rc = sw_strbuf_append(sb, two, 2, err);
     }
-    unsigned long m = mysql_real_escape_string(my, esc, v, (unsigned long)n);
-    int rc = m == (unsigned long)-1 ? sw_err_set(err, SW_EINVAL, "cannot escape a parameter") : 0;
-    rc = rc != 0 ? rc : sw_strbuf_puts(sb, "'", err);
-    rc = rc != 0 ? rc : sw_strbuf_append(sb, esc, m, err);
-    rc = rc != 0 ? rc : sw_strbuf_puts(sb, "'", err);
-    free(esc);
-    return rc;
+    return rc != 0 ? rc : sw_strbuf_puts(sb, "'", err);
 }
 
 /* The prelude's SQL with each '?' replaced by its parameter (engine.c checked the
  * count; our SQL has '?' only as placeholders), then the separator. */
-static int my_prelude_text(MYSQL *my, const struct engine_prelude *pre, struct sw_strbuf *sb,
+static int my_prelude_text(const struct engine_prelude *pre, struct sw_strbuf *sb,
                            struct sw_err *err)
 {
     int rc = 0;
@@ -740,7 +736,7 @@ static int my_prelude_text(MYSQL *my, const struct engine_prelude *pre, struct s
         p += n;
         if (rc == 0 && *p == '?') {
             const char *v = pre->params[i++];
-            rc = v == NULL ? sw_strbuf_puts(sb, "NULL", err) : my_append_literal(my, sb, v, err);
+            rc = v == NULL ? sw_strbuf_puts(sb, "NULL", err) : my_append_literal(sb, v, err);
             p++;
         }
     }
@@ -807,7 +803,7 @@ static int my_run_batch(struct engine *eng, struct engine_prelude *pre, const ch
     struct sw_strbuf sb;
     sw_strbuf_init(&sb, MY_BATCH_MAX_BYTES);
     struct my_batch batch = {script, split, start_idx};
-    int rc = pre != NULL ? my_prelude_text(my, pre, &sb, err) : 0;
+    int rc = pre != NULL ? my_prelude_text(pre, &sb, err) : 0;
     rc = rc != 0 ? rc : my_build_batch(script, split, start_idx, &sb, err);
     if (rc == 0 && mysql_real_query(my, sw_strbuf_str(&sb), sb.len) != 0) {
         rc = my_conn_error(my, pre != NULL ? NULL : &res->lock_timeout, err);

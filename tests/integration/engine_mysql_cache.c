@@ -372,8 +372,9 @@ static void test_runner_forgotten_and_killed(void **state)
     rtest_teardown(&rt);
 }
 
-/* A prelude's values as escaped literals under both quoting rules of the session's
- * sql_mode: backslash escapes, and NO_BACKSLASH_ESCAPES (quotes doubled only). */
+/* A prelude's values as literals: the same value back with backslash escapes, under
+ * NO_BACKSLASH_ESCAPES, and after a migration switched the session to GBK (where an
+ * escaped quote after some UTF-8 bytes would end the string). */
 static void test_prelude_literals(void **state)
 {
     struct mc *m = *state;
@@ -383,9 +384,13 @@ static void test_prelude_literals(void **state)
     const char *script = "SELECT 1;\n";
     char v[128];
     mc_exec(m->a, "CREATE TABLE p (k int, v varchar(100)) DEFAULT CHARSET=utf8mb4");
-    for (int k = 1; k <= 2; k++) {
+    for (int k = 1; k <= 3; k++) {
         if (k == 2) {
             mc_exec(m->a, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')");
+        }
+        if (k == 3) {
+            mc_exec(m->a, "SET NAMES gbk");
+            odd = "\xe4\xbf\xbf' OR 1=1 -- \xe4\xbf\xbf\\'";
         }
         char key[4];
         snprintf(key, sizeof key, "%d", k);
