@@ -40,8 +40,15 @@ struct agent {
 
     pthread_mutex_t mu;      /* guards everything below */
     pthread_cond_t cv;       /* jobs added or finished, shutdown steps */
-    struct agent_job **held; /* every job not yet finished (cap = workers) */
+    struct agent_job **held; /* every job not yet finished (cap = 2 x workers) */
     size_t n_held;
+    size_t n_busy; /* worker slots in use: held jobs whose work has not ended (<= workers) */
+    /* Protocol 1.2: slots freed by jobs whose work ended, kept for the reporter, whose
+     * request carries those jobs' lease_done reports and asks (`want`) for new leases in
+     * the same round trip; and the slots a report request in flight asks for. The lease
+     * loop asks only for the rest. */
+    size_t n_report_slots;
+    size_t n_report_asking;
     struct agent_job **pending; /* FIFO of jobs no worker picked yet */
     size_t n_pending;
     bool shutting_down; /* workers exit once pending is empty */

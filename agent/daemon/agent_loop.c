@@ -193,6 +193,21 @@ static bool agent_go_ahead(void *ctx, const char *lease)
     return true;
 }
 
+/* The job's work ended (its reports are queued): its slot is free. Speaking 1.2 with the
+ * coordinator, the reporter asks for the slot's next lease with those reports. */
+static void agent_lease_end(void *ctx)
+{
+    struct agent_worker *w = ctx;
+    struct agent *a = w->a;
+    pthread_mutex_lock(&a->mu);
+    a->n_busy--;
+    if (a->coordinator_minor >= 2 && !a->shutting_down && !a->once) {
+        a->n_report_slots++;
+    }
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
 static void agent_forget_job(struct agent *a, struct agent_job *job)
 {
     pthread_mutex_lock(&a->mu);
@@ -220,6 +235,7 @@ static void *agent_worker_main(void *arg)
         .connect_budget_ms = a->cfg.shard_connect_budget_ms,
         .resolve_dsn = agent_resolve_dsn,
         .go_ahead = agent_go_ahead,
+        .on_lease_end = agent_lease_end,
         .ctx = w,
         .metrics = a->metrics};
     for (;;) {
@@ -383,6 +399,30 @@ static void *agent_heartbeat_main(void *arg)
     return NULL;
 }
 
+/* Turns leases (of a lease or a reports response) into pending jobs. */
+static void agent_take_leases(struct agent *a, struct wire_lease *leases, size_t n)
+{
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < n; i++) {
+        struct wire_lease *l = &leases[i];
+        log_info("lease %s: %s shard %s wave %s to %s (%zu steps)", l->lease,
+                 wire_lease_kind_name(l->kind), l->shard, l->wave[0] != '\0' ? l->wave : "-",
+                 l->target[0] != '\0' ? l->target : "-", l->n_steps);
+        bool has_room =
+            a->n_busy < (size_t)a->cfg.workers && a->n_held < 2 * (size_t)a->cfg.workers;
+        struct agent_job *job = has_room ? agent_job_new(l) : NULL;
+        if (job == NULL) {
+            log_error("lease %s: no free slot or memory: it will expire", l->lease);
+            continue;
+        }
+        a->n_busy++;
+        a->held[a->n_held++] = job;
+        a->pending[a->n_pending++] = job;
+    }
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
 /* ---- reporter ----------------------------------------------------------------------------- */
 
 /* Protocol 1.0 coordinators refuse what 1.1 added to reports (lease_done's `failure`):
@@ -397,6 +437,27 @@ static void agent_report_downgrade(struct agent *a, struct wire_report_req *req)
     }
 }
 
+/* The slots the lease ends freed ask for new leases with this request (1.2 `want`). */
+static void agent_report_ask(struct agent *a, struct wire_report_req *req)
+{
+    pthread_mutex_lock(&a->mu);
+    req->want = (int)a->n_report_slots;
+    a->n_report_asking = a->n_report_slots;
+    a->n_report_slots = 0;
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* The request is answered (or failed): the leases it brought become jobs; slots it asked
+ * for and did not get are the lease loop's again. */
+static void agent_report_asked(struct agent *a, struct wire_report_resp *rr)
+{
+    agent_take_leases(a, rr->leases, rr->n_leases);
+    pthread_mutex_lock(&a->mu);
+    a->n_report_asking = 0;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
 /* Sends the oldest reports once. 0 when sent (or nothing to send), SW_ECONNECT etc. */
 static int agent_report_batch(struct agent *a, struct agent_http *h, size_t max, struct sw_err *err)
 {
@@ -409,6 +470,7 @@ static int agent_report_batch(struct agent *a, struct agent_http *h, size_t max,
         goto out;
     }
     agent_report_downgrade(a, &req);
+    agent_report_ask(a, &req);
     rc = wire_report_req_encode(&req, &body, err);
     if (rc == 0) {
         rc = agent_post(h, AGENT_REPORT_PATH, body, 0, &resp, err);
@@ -435,10 +497,25 @@ static int agent_report_batch(struct agent *a, struct agent_http *h, size_t max,
         rc = sw_err_set(err, resp.status == 400 ? SW_EINVAL : SW_ECONFLICT, "reports: %s", text);
     }
 out:
+    if (req.want > 0) {
+        agent_report_asked(a, &rr);
+    }
     wire_report_req_cleanup(&req);
     wire_report_resp_cleanup(&rr);
     agent_http_resp_cleanup(&resp);
     return rc;
+}
+
+/* Nothing to report: slots kept for the reporter (a lease end whose reports went out
+ * with an earlier request) go to the lease loop. */
+static void agent_report_release(struct agent *a)
+{
+    pthread_mutex_lock(&a->mu);
+    if (a->n_report_slots > 0) {
+        a->n_report_slots = 0;
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
 }
 
 static void *agent_reporter_main(void *arg)
@@ -472,6 +549,7 @@ static void *agent_reporter_main(void *arg)
         if (n == 0) {
             /* woken when a job finishes (its lease_done report is queued): the coordinator
              * frees the shard's slot only once the report arrives */
+            agent_report_release(a);
             pthread_mutex_lock(&a->mu);
             if (!a->workers_done && agent_queue_len(a->queue) == 0) {
                 agent_timed_wait(a, AGENT_REPORT_POLL_MS);
@@ -496,27 +574,6 @@ static void *agent_reporter_main(void *arg)
 }
 
 /* ---- the lease loop ----------------------------------------------------------------------- */
-
-/* Turns the leases of a response into pending jobs. */
-static void agent_take_leases(struct agent *a, struct wire_lease_resp *lr)
-{
-    pthread_mutex_lock(&a->mu);
-    for (size_t i = 0; i < lr->n_leases; i++) {
-        struct wire_lease *l = &lr->leases[i];
-        log_info("lease %s: %s shard %s wave %s to %s (%zu steps)", l->lease,
-                 wire_lease_kind_name(l->kind), l->shard, l->wave[0] != '\0' ? l->wave : "-",
-                 l->target[0] != '\0' ? l->target : "-", l->n_steps);
-        struct agent_job *job = a->n_held < (size_t)a->cfg.workers ? agent_job_new(l) : NULL;
-        if (job == NULL) {
-            log_error("lease %s: no free slot or memory: it will expire", l->lease);
-            continue;
-        }
-        a->held[a->n_held++] = job;
-        a->pending[a->n_pending++] = job;
-    }
-    pthread_cond_broadcast(&a->cv);
-    pthread_mutex_unlock(&a->mu);
-}
 
 /* One long-poll for up to `free_slots` leases. */
 static int agent_poll_leases(struct agent *a, struct agent_http *h, int free_slots,
@@ -546,7 +603,7 @@ static int agent_poll_leases(struct agent *a, struct agent_http *h, int free_slo
         pthread_mutex_lock(&a->mu);
         a->coordinator_minor = lr.protocol_minor; /* an upgraded or another coordinator */
         pthread_mutex_unlock(&a->mu);
-        agent_take_leases(a, &lr);
+        agent_take_leases(a, lr.leases, lr.n_leases);
     }
     wire_lease_resp_cleanup(&lr);
     agent_http_resp_cleanup(&resp);
@@ -591,7 +648,8 @@ static void agent_lease_loop(struct agent *a, struct agent_http *h, struct sw_re
         }
         pthread_mutex_lock(&a->mu);
         bool reregister = a->need_register;
-        int free_slots = (int)a->cfg.workers - (int)a->n_held;
+        int free_slots =
+            (int)a->cfg.workers - (int)a->n_busy - (int)a->n_report_slots - (int)a->n_report_asking;
         if (free_slots <= 0) {
             agent_timed_wait(a, AGENT_IDLE_WAIT_MS);
         }

@@ -72,7 +72,9 @@ int agent_init(struct agent *a, struct sw_err *err)
 {
     const struct agent_config *c = &a->cfg;
     a->retry = (struct sw_retry_policy){.base_ms = c->retry_base_ms, .cap_ms = c->retry_cap_ms};
-    a->held = calloc((size_t)c->workers, sizeof *a->held);
+    /* held: every worker's job, and as many more whose work ended (their slot is busy
+     * again) while their thread still disconnects */
+    a->held = calloc(2 * (size_t)c->workers, sizeof *a->held);
     a->pending = calloc((size_t)c->workers, sizeof *a->pending);
     if (a->held == NULL || a->pending == NULL) {
         return sw_err_set(err, SW_ENOMEM, "out of memory");

@@ -556,6 +556,9 @@ void agent_work_run(const struct agent_work_env *env, struct agent_job *job)
     agent_work_connected(&run, &eng, set);
 out:
     agent_work_flush(&run);
+    if (env->on_lease_end != NULL) {
+        env->on_lease_end(env->ctx);
+    }
     agent_work_disconnect(&run, eng);
     migset_free(set);
     pthread_mutex_lock(&job->mu);

@@ -56,6 +56,9 @@ struct agent_work_env {
     int (*resolve_dsn)(void *ctx, const char *shard, char **dsn, struct sw_err *err);
     /* POST /v1/leases/{lease}/start: true only on {"go": true}. */
     bool (*go_ahead)(void *ctx, const char *lease);
+    /* The job's work is over and its reports are queued (the database connection is still
+     * to be closed): its worker slot is free. NULL = none. */
+    void (*on_lease_end)(void *ctx);
     void *ctx;
     struct sw_metrics *metrics; /* step counts (agent_metrics.h); NULL = none */
 };

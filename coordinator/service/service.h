@@ -193,7 +193,9 @@ int svc_heartbeat(struct svc *s, const struct wire_heartbeat_req *req,
 /* Applies reports, idempotent by report id (a seen id lands in out->duplicates). Step
  * reports update the shard's status and add events; lease_done reports step the wave
  * (succeeded, failed, released, rollback results, gate results); inventory reports set
- * the shard's status. *out owned by the caller (wire_report_resp_cleanup). */
+ * the shard's status. Protocol 1.2: a request's `want` free slots get leases of dispatched
+ * shards in out->leases, claimed in the reports' store transaction. *out owned by the
+ * caller (wire_report_resp_cleanup). */
 int svc_reports(struct svc *s, const struct wire_report_req *req, struct wire_report_resp *out,
                 struct svc_error *e);
 

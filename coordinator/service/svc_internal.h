@@ -198,6 +198,21 @@ void svc_gates_free(struct svc *s);
 int svc_gate_report(struct svc *s, struct store *st, const char *agent, const char *lease_id,
                     bool passed, const char *message, struct svc_error *e);
 
+/* ---- claims in a report's answer (svc_lease.c) ------------------------------------- */
+
+struct svc_claim_req {
+    const char *agent;
+    int agent_minor;   /* the protocol minor of the agent's request */
+    const char *pools; /* the agent's pools, ','-separated */
+    size_t max;        /* free slots (the report request's `want`) */
+};
+/* Claims up to req->max dispatched shards of the running and rolling-back waves for the
+ * agent into out (leases allocated here; gates and inventory scans are left to the lease
+ * request). Nothing while the service stops. Caller holds wave_mu; inside a store batch
+ * the claims join it. */
+int svc_lease_claim_waves(struct svc *s, struct store *st, const struct svc_claim_req *req,
+                          struct wire_lease_resp *out, struct sw_err *err);
+
 /* ---- inventory scans (svc_inventory.c); callers hold wave_mu ------------------------ */
 
 /* Offers open inventory items of the agent's pools as inventory leases (up to max in

@@ -332,8 +332,8 @@ static int svc_take_gates(struct svc *s, struct svc_take *t, struct sw_err *err)
     return 0;
 }
 
-/* One pass over the running and rolling-back waves, oldest first. Caller holds wave_mu. */
-static int svc_take(struct svc *s, struct store *st, struct svc_take *t, struct sw_err *err)
+/* Claims from the running and rolling-back waves, oldest first. Caller holds wave_mu. */
+static int svc_take_waves(struct svc *s, struct store *st, struct svc_take *t, struct sw_err *err)
 {
     struct store_wave_ref *waves = NULL;
     size_t n = 0;
@@ -350,6 +350,13 @@ static int svc_take(struct svc *s, struct store *st, struct svc_take *t, struct 
         }
     }
     free(waves);
+    return rc;
+}
+
+/* One pass: the waves, then open gate checks and inventory scans. Caller holds wave_mu. */
+static int svc_take(struct svc *s, struct store *st, struct svc_take *t, struct sw_err *err)
+{
+    int rc = svc_take_waves(s, st, t, err);
     if (rc == 0) {
         rc = svc_take_gates(s, t, err);
     }
@@ -375,6 +382,33 @@ static int svc_take_now(struct svc *s, const struct wire_lease_req *req, const c
     }
     svc_store_put(s, st);
     return rc != 0 ? svc_error_from(e, SVC_INTERNAL, &e->err) : 0;
+}
+
+int svc_lease_claim_waves(struct svc *s, struct store *st, const struct svc_claim_req *req,
+                          struct wire_lease_resp *out, struct sw_err *err)
+{
+    pthread_mutex_lock(&s->agent_mu);
+    bool is_stopping = s->is_stopping;
+    pthread_mutex_unlock(&s->agent_mu);
+    if (is_stopping || req->max == 0) {
+        return 0;
+    }
+    struct svc_take t = {.agent = req->agent,
+                         .agent_minor = req->agent_minor,
+                         .pools = req->pools,
+                         .max = req->max,
+                         .now_ms = sw_clock_wall_ms(),
+                         .out = out};
+    out->leases = calloc(req->max + 1, sizeof *out->leases);
+    if (out->leases == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    int64_t t0 = svc_stats_now_us();
+    int rc = svc_take_waves(s, st, &t, err);
+    if (rc == 0 && out->n_leases > 0) {
+        svc_stats_add(&s->stats, SVC_STAT_LEASE, svc_stats_now_us() - t0);
+    }
+    return rc;
 }
 
 /* Waits until work may exist (gen moved), the deadline, or a stop. False: stop waiting. */

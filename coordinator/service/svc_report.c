@@ -299,6 +299,26 @@ static int svc_report_locked(struct svc *s, struct svc_batch *b, const char *age
     return rc != 0 ? svc_error_set(e, SVC_INTERNAL, "out of memory") : 0;
 }
 
+/* Protocol 1.2: the agent's free slots (`want`) get the shards dispatched meanwhile (the
+ * slots its reports freed among them), claimed in the request's batch: the hand-over
+ * costs no lease request and no commit of its own. */
+static int svc_reports_claim(struct svc *s, struct svc_batch *b, const struct wire_report_req *req,
+                             const char *pools, struct wire_report_resp *out, struct svc_error *e)
+{
+    struct svc_claim_req cr = {.agent = req->agent,
+                               .agent_minor = req->protocol_minor,
+                               .pools = pools,
+                               .max = (size_t)req->want};
+    struct wire_lease_resp lr = {0};
+    int rc = svc_batch_open(b, e);
+    if (rc == 0 && svc_lease_claim_waves(s, b->st, &cr, &lr, &e->err) != 0) {
+        rc = svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    out->leases = lr.leases;
+    out->n_leases = lr.n_leases;
+    return rc;
+}
+
 int svc_reports(struct svc *s, const struct wire_report_req *req, struct wire_report_resp *out,
                 struct svc_error *e)
 {
@@ -314,6 +334,9 @@ int svc_reports(struct svc *s, const struct wire_report_req *req, struct wire_re
     pthread_mutex_lock(&s->wave_mu);
     for (size_t i = 0; rc == 0 && i < req->n_reports; i++) {
         rc = svc_report_locked(s, &b, req->agent, req, i, out, e);
+    }
+    if (rc == 0 && req->want > 0) {
+        rc = svc_reports_claim(s, &b, req, pools, out, e);
     }
     if (b.is_open) {
         struct svc_error ignored = {0};

@@ -158,6 +158,9 @@ int wire_msg_to_json(const struct wire_msg *spec, const void *msg, json_t **out,
  * is not required is left out. */
 int wire_put_objs(struct wire_cx *cx, const struct wire_objs *spec, const void *elems, size_t n,
                   const void *arg);
+/* The lease response's `leases` array, optional (wire_lease.c): a reports response may
+ * carry leases (protocol 1.2). */
+extern const struct wire_objs wire_leases_optional;
 /* Adds an object member `key` and makes it current. */
 int wire_put_obj(struct wire_cx *cx, const char *key, struct wire_mark *m);
 /* Checks s (len bytes; s NULL = missing) against its rule and adds it. */

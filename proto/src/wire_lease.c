@@ -377,6 +377,17 @@ static const struct wire_objs leases_objs = {
     .put = lease_put,
 };
 
+/* The same array, optional: a reports response's leases (protocol 1.2). */
+const struct wire_objs wire_leases_optional = {
+    .key = "leases",
+    .required = false,
+    .max = WIRE_MAX_LEASES,
+    .fields = lease_fields,
+    .elem_size = sizeof(struct wire_lease),
+    .get = lease_get,
+    .put = lease_put,
+};
+
 static int lease_resp_put(struct wire_cx *cx, const void *msg)
 {
     const struct wire_lease_resp *m = msg;

@@ -359,6 +359,8 @@ static const struct wire_objs reports_objs = {
     .put = report_put,
 };
 
+static const struct wire_range want_range = {0, WIRE_MAX_LEASES};
+
 static int report_req_put(struct wire_cx *cx, const void *msg)
 {
     const struct wire_report_req *m = msg;
@@ -366,13 +368,18 @@ static int report_req_put(struct wire_cx *cx, const void *msg)
     if (rc == 0 && m->n_reports == 0) {
         rc = wire_fail(cx, "reports", SW_EINVAL, "must not be empty");
     }
-    return rc == 0 ? wire_put_objs(cx, &reports_objs, m->reports, m->n_reports, m->agent) : rc;
+    if (rc == 0) {
+        rc = wire_put_objs(cx, &reports_objs, m->reports, m->n_reports, m->agent);
+    }
+    return rc == 0 && m->want != 0 ? wire_put_int(cx, "want", want_range, m->want) : rc;
 }
 
 static int report_req_get(struct wire_cx *cx, void *msg)
 {
     struct wire_report_req *m = msg;
     void *reports = NULL;
+    int64_t want = 0;
+    m->protocol_minor = cx->peer_minor;
     int rc = wire_get_fixed(cx, "agent", WIRE_STR_ID, true, m->agent, sizeof m->agent);
     if (rc == 0) {
         rc = wire_get_objs(cx, &reports_objs, m->agent, &reports, &m->n_reports);
@@ -381,10 +388,14 @@ static int report_req_get(struct wire_cx *cx, void *msg)
     if (rc == 0 && m->n_reports == 0) {
         rc = wire_fail(cx, "reports", SW_EINVAL, "must not be empty");
     }
+    if (rc == 0) {
+        rc = wire_get_int(cx, "want", false, want_range, &want);
+        m->want = (int)want;
+    }
     return rc;
 }
 
-static const char *const report_req_fields[] = {"protocol", "agent", "reports", NULL};
+static const char *const report_req_fields[] = {"protocol", "agent", "reports", "want", NULL};
 static const struct wire_msg report_req_msg = {report_req_fields, report_req_get, report_req_put};
 
 void wire_report_req_cleanup(struct wire_report_req *m)
@@ -403,22 +414,34 @@ static int report_resp_put(struct wire_cx *cx, const void *msg)
     const struct wire_report_resp *m = msg;
     int rc = wire_put_strs(cx, "accepted", WIRE_STR_REPORT_ID, m->accepted, m->n_accepted,
                            WIRE_MAX_REPORTS);
-    return rc == 0 ? wire_put_strs(cx, "duplicates", WIRE_STR_REPORT_ID, m->duplicates,
-                                   m->n_duplicates, WIRE_MAX_REPORTS)
-                   : rc;
+    if (rc == 0) {
+        rc = wire_put_strs(cx, "duplicates", WIRE_STR_REPORT_ID, m->duplicates, m->n_duplicates,
+                           WIRE_MAX_REPORTS);
+    }
+    return rc == 0 && m->n_leases > 0
+               ? wire_put_objs(cx, &wire_leases_optional, m->leases, m->n_leases, NULL)
+               : rc;
 }
 
 static int report_resp_get(struct wire_cx *cx, void *msg)
 {
     struct wire_report_resp *m = msg;
+    void *leases = NULL;
     int rc = wire_get_strs(cx, "accepted", WIRE_STR_REPORT_ID, WIRE_MAX_REPORTS, &m->accepted,
                            &m->n_accepted);
-    return rc == 0 ? wire_get_strs(cx, "duplicates", WIRE_STR_REPORT_ID, WIRE_MAX_REPORTS,
-                                   &m->duplicates, &m->n_duplicates)
-                   : rc;
+    if (rc == 0) {
+        rc = wire_get_strs(cx, "duplicates", WIRE_STR_REPORT_ID, WIRE_MAX_REPORTS, &m->duplicates,
+                           &m->n_duplicates);
+    }
+    if (rc == 0) {
+        rc = wire_get_objs(cx, &wire_leases_optional, NULL, &leases, &m->n_leases);
+        m->leases = leases;
+    }
+    return rc;
 }
 
-static const char *const report_resp_fields[] = {"protocol", "accepted", "duplicates", NULL};
+static const char *const report_resp_fields[] = {"protocol", "accepted", "duplicates", "leases",
+                                                 NULL};
 static const struct wire_msg report_resp_msg = {report_resp_fields, report_resp_get,
                                                 report_resp_put};
 
@@ -426,6 +449,10 @@ void wire_report_resp_cleanup(struct wire_report_resp *m)
 {
     wire_free_strs(m->accepted, m->n_accepted);
     wire_free_strs(m->duplicates, m->n_duplicates);
+    for (size_t i = 0; m->leases != NULL && i < m->n_leases; i++) {
+        wire_lease_cleanup(&m->leases[i]);
+    }
+    free(m->leases);
     memset(m, 0, sizeof *m);
 }
 

@@ -167,20 +167,21 @@ SHARDWAVE_AGENT_TOKEN=tok timeout 60 "$AGENT" --config "$tmp/agent.conf" --once 
 
 # 3b. protocol within a major: a failed lease's report carries `failure` for a 1.1
 # coordinator, and leaves it out for a 1.0 one (which would refuse it for good: bad/);
-# a 1.2 coordinator's answers and leases with fields this agent does not know are taken
-sw_msg "protocol 1.0 / 1.1 / 1.2 coordinators"
+# (as for a 1.2 one); a 1.3 coordinator's answers and leases with fields this agent does
+# not know are taken
+sw_msg "protocol 1.0 / 1.1 / 1.2 / 1.3 coordinators"
 failed_lease() # id shard
 {
     lease "$1" "$2" "$(jq -s . <(step 1 "broken" V1__broken.sql $'SELECT * FROM no_such_table;\n'))" |
         jq '.target = "1"'
 }
-for proto in 1.0 1.1 1.2; do
+for proto in 1.0 1.1 1.2 1.3; do
     kill "${pids[-1]}"
     wait "${pids[-1]}" 2>/dev/null || true
     shard=t-p${proto/./}
     start_fake "$(jq -n --argjson a "$(failed_lease "l-c${proto/./}" "$shard")" --arg p "$proto" \
         '{token: "tok", leases: [$a], protocol: $p}
-         + (if $p == "1.2" then {extra: {hint: "newer", budget: {ms: 5}}} else {} end)')"
+         + (if $p == "1.3" then {extra: {hint: "newer", budget: {ms: 5}}} else {} end)')"
     SHARDWAVE_AGENT_TOKEN=tok timeout 60 "$AGENT" --config "$tmp/agent.conf" --once \
         2>"$tmp/agent.log" || fail "agent --once (coordinator $proto) exited $?"
     grep -q "registered with .* (protocol $proto," "$tmp/agent.log" ||
@@ -192,8 +193,8 @@ for proto in 1.0 1.1 1.2; do
     [[ $(jq -s 'map(select(.kind == "reports_invalid")) | length' "$tmp/fake.jsonl") == 0 ]] ||
         fail "coordinator $proto refused a report"
     [[ -z $(find "$tmp/state" -name '*.json') ]] || fail "coordinator $proto: reports left queued"
-    [[ $(jq -r 'select(.kind == "register") | .body.protocol' "$tmp/fake.jsonl") == 1.1 ]] ||
-        fail "the agent did not register with protocol 1.1"
+    [[ $(jq -r 'select(.kind == "register") | .body.protocol' "$tmp/fake.jsonl") == 1.2 ]] ||
+        fail "the agent did not register with protocol 1.2"
 done
 
 # 4. SIGTERM: exits 0 promptly even in a long-poll

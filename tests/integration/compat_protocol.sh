@@ -3,9 +3,9 @@
 # coordinator, with curl pretending to be agents of other minors: a 1.0 agent is never
 # leased a migrate shard of a transaction="shard" wave (the coordinator says why in its
 # log and, once, in the wave's events) and its leases carry no `transaction`; a 1.1 agent
-# gets `"transaction": "shard"`; a 1.2 agent's messages with fields this coordinator does
-# not know are accepted (reports move the wave), while the same fields from a 1.1 agent
-# are refused.
+# gets `"transaction": "shard"`; a 1.3 agent's messages with fields this coordinator (1.2)
+# does not know are accepted (reports move the wave), while the same fields from a 1.1
+# agent are refused.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=coord_lib.sh
 source "$here/coord_lib.sh"
@@ -23,7 +23,7 @@ register() # AGENT PROTOCOL TOKEN [EXTRA_JSON]
     api_expect 200 POST /v1/agents/register "$3" "$(jq -nc --arg a "$1" --arg p "$2" \
         --argjson x "${4:-{\}}" '{protocol: $p, agent: $a, version: "0.1.0", pools: ["eu"],
         capacity: 4} + $x')"
-    assert_eq "$(jqr .protocol)" 1.1 "the coordinator's protocol in its register answer"
+    assert_eq "$(jqr .protocol)" 1.2 "the coordinator's protocol in its register answer"
 }
 poll() # AGENT PROTOCOL TOKEN: one lease request without waiting (sets API_BODY)
 {
@@ -40,7 +40,7 @@ shard_states() # WAVE: "<shard>=<state>[@<agent>] ..." in shard order
 coord_log "register: each side names its protocol"
 register agent-eu-1 1.0 "$old_tok"
 register agent-eu-2 1.1 "$new_tok"
-register agent-eu-3 1.2 "$newer_tok" '{"features": ["later"]}'
+register agent-eu-3 1.3 "$newer_tok" '{"features": ["later"]}'
 grep -F 'msg="registered (version 0.1.0, protocol 1.0,' "$COORD_LOG" | grep -q 'agent=agent-eu-1' ||
     coord_fail "the coordinator did not log agent-eu-1's protocol"
 api_expect 400 POST /v1/agents/register "$new_tok" \
@@ -91,13 +91,13 @@ assert_eq "$(jqr '.leases | map("\(.shard) \(.kind) \(.transaction)") | join(","
     "t-001 migrate shard" "the 1.1 agent's lease"
 lease1=$(jqr '.leases[0].lease')
 
-coord_log "a 1.2 agent (fields unknown to 1.1) is served and its reports are accepted"
+coord_log "a 1.3 agent (fields unknown to 1.2) is served and its reports are accepted"
 api_expect 200 POST /v1/leases "$newer_tok" \
-    '{"protocol": "1.2", "agent": "agent-eu-3", "max": 4, "wait_ms": 0, "prefer": "small"}'
+    '{"protocol": "1.3", "agent": "agent-eu-3", "max": 4, "wait_ms": 0, "prefer": "small"}'
 assert_eq "$(jqr '.protocol + " " + (.leases | map("\(.shard) \(.transaction)") | join(","))')" \
-    "1.1 t-002 shard,t-003 shard" "the 1.2 agent's leases"
+    "1.2 t-002 shard,t-003 shard" "the 1.3 agent's leases"
 lease2=$(jqr '.leases[0].lease')
-api_expect 200 POST "/v1/leases/$lease2/start" "$newer_tok" '{"protocol": "1.2", "agent": "agent-eu-3", "eta_ms": 5}'
+api_expect 200 POST "/v1/leases/$lease2/start" "$newer_tok" '{"protocol": "1.3", "agent": "agent-eu-3", "eta_ms": 5}'
 done_report() # ID LEASE SHARD PROTOCOL EXTRA_REPORT_JSON
 {
     jq -nc --arg id "$1" --arg l "$2" --arg s "$3" --arg p "$4" --arg w "$wave" --argjson x "$5" \
@@ -107,11 +107,11 @@ done_report() # ID LEASE SHARD PROTOCOL EXTRA_REPORT_JSON
 }
 api_expect 400 POST /v1/reports "$new_tok" "$(done_report agent-eu-2:1 "$lease1" t-001 1.1 '{"retry_after_ms": 5}')"
 assert_eq "$(jqr .error.message)" "trace: unknown field" "a 1.1 report with fields 1.1 lacks"
-api_expect 200 POST /v1/reports "$newer_tok" "$(done_report agent-eu-3:1 "$lease2" t-002 1.2 '{"retry_after_ms": 5}')"
-assert_eq "$(jqr '.accepted | join(",")')" agent-eu-3:1 "the 1.2 agent's report"
+api_expect 200 POST /v1/reports "$newer_tok" "$(done_report agent-eu-3:1 "$lease2" t-002 1.3 '{"retry_after_ms": 5}')"
+assert_eq "$(jqr '.accepted | join(",")')" agent-eu-3:1 "the 1.3 agent's report"
 api GET "/v1/waves/$wave/events" "$READ_TOKEN"
 assert_contains "$(jqr '[.events[] | select(.shard == "t-002") | .message // ""] | join("\n")')" \
     "lease $lease2 failed unreachable: shard at version 0: connection refused" \
-    "t-002's events after the 1.2 agent's failure report"
+    "t-002's events after the 1.3 agent's failure report"
 coord_stop
 coord_log "ok"

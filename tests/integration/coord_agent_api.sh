@@ -28,7 +28,7 @@ assert_eq "$(jqr .error.code)" unknown_agent "lease request before register"
 
 api_expect 200 POST /v1/agents/register "$A" "$reg"
 assert_eq "$(jqr '[.protocol, .lease_ttl_ms, .heartbeat_ms, .long_poll_ms] | join(" ")')" \
-    "1.1 30000 10000 20000" "register answer"
+    "1.2 30000 10000 20000" "register answer"
 
 coord_log "long-poll answers when a wave dispatches"
 poll='{"protocol": "1.0", "agent": "agent-eu-1", "max": 2, "wait_ms": 0}'

@@ -10,7 +10,7 @@ coord_start
 # ---- health and auth
 api_expect 200 GET /healthz
 assert_eq "$(jqr .status)" ok "healthz status"
-assert_eq "$(jqr .protocol)" "1.1" "healthz protocol"
+assert_eq "$(jqr .protocol)" "1.2" "healthz protocol"
 
 api_expect 401 GET /v1/fleet
 assert_eq "$(jqr .error.code)" unauthorized "no token"

@@ -4,7 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/coord_lib.sh"
 
 out=$("$COORD_BIN" --version)
-[[ $out =~ ^shardwave-coordinator\ [0-9]+\.[0-9]+\.[0-9]+\ \(commit\ [0-9a-z]+,\ protocol\ 1\.1\)$ ]] ||
+[[ $out =~ ^shardwave-coordinator\ [0-9]+\.[0-9]+\.[0-9]+\ \(commit\ [0-9a-z]+,\ protocol\ 1\.2\)$ ]] ||
     coord_fail "--version: $out"
 out=$("$COORD_BIN" --help)
 for needle in "--check-config" "tick_ms" "SHARDWAVE_COORDINATOR_TOKENS_FILE" "SIGHUP"; do

@@ -20,3 +20,4 @@ sw_script_test(NAME e2e_shard_txn SCRIPT e2e_shard_txn.sh TIMEOUT 300)
 sw_script_test(NAME e2e_start_now SCRIPT e2e_start_now.sh TIMEOUT 120)
 # Compatibility within a major: curl as 1.0 / 1.1 / 1.2 agents (no databases).
 sw_script_test(NAME compat_protocol SCRIPT compat_protocol.sh)
+sw_script_test(NAME coord_report_leases SCRIPT coord_report_leases.sh)

@@ -44,9 +44,9 @@
  * features that the sender uses once it knows the peer speaks that minor (learnt from
  * the `protocol` of the peer's messages, see protocol_minor in register and lease
  * requests); docs/protocol.md "Versions". */
-#define WIRE_PROTOCOL       "1.1"
+#define WIRE_PROTOCOL       "1.2"
 #define WIRE_PROTOCOL_MAJOR 1
-#define WIRE_PROTOCOL_MINOR 1
+#define WIRE_PROTOCOL_MINOR 2
 
 /* Limits (docs/protocol.md). Lengths are bytes, without the NUL. */
 #define WIRE_ID_MAX         128 /* agent, shard and pool ids: [A-Za-z0-9._:-]{1,128} */

@@ -16,6 +16,7 @@
 #include "sw/migset.h"
 #include "sw/version.h"
 #include "sw/wire.h"
+#include "sw/wire_lease.h"
 
 /* One applied version in an inventory report: {"version": "6", "checksum": "<64 hex>"}. */
 struct wire_applied {
@@ -60,21 +61,29 @@ struct wire_report {
                   * wire_text_sanitize for database messages) */
 };
 
-/* POST /v1/reports: {"protocol": "1.1", "agent": "agent-eu-1", "reports": [...]} with
- * 1..WIRE_MAX_REPORTS reports. */
+/* POST /v1/reports: {"protocol": "1.2", "agent": "agent-eu-1", "reports": [...]} with
+ * 1..WIRE_MAX_REPORTS reports, and (1.2) "want": <free slots>. */
 struct wire_report_req {
+    int protocol_minor; /* decoded: the agent's protocol minor (encoding sends ours) */
     char agent[WIRE_ID_MAX + 1];
     size_t n_reports;
     struct wire_report *reports; /* owned */
+    /* protocol 1.2, optional (0 = absent): worker slots the agent has free for new leases,
+     * 0..WIRE_MAX_LEASES; the answer may carry up to that many (the slot hand-over without
+     * a separate lease request). Send it only to a coordinator speaking 1.2 or newer. */
+    int want;
 };
 
-/* {"protocol": "1.1", "accepted": ["agent-eu-1:1042"], "duplicates": ["agent-eu-1:1043"]},
- * each list 0..WIRE_MAX_REPORTS report ids. */
+/* {"protocol": "1.2", "accepted": ["agent-eu-1:1042"], "duplicates": ["agent-eu-1:1043"]},
+ * each list 0..WIRE_MAX_REPORTS report ids; protocol 1.2: "leases" (optional, as in the
+ * lease response, at most the request's `want`), only in answer to a `want`. */
 struct wire_report_resp {
     size_t n_accepted;
     char **accepted; /* owned */
     size_t n_duplicates;
     char **duplicates; /* owned */
+    size_t n_leases;
+    struct wire_lease *leases; /* owned; NULL when n_leases is 0 */
 };
 
 int wire_report_req_to_json(const struct wire_report_req *m, json_t **out, struct sw_err *err);

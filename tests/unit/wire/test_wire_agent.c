@@ -67,15 +67,15 @@ static const struct decode_case decode_cases[] = {
     {REG_REQ, "{'agent': 'a', 'version': '1', 'pools': ['p'], 'capacity': 1}", SW_EINVAL,
      "protocol: required field missing"},
     {REG_REQ, "{'protocol': '2.0', 'agent': 'a', 'version': '1', 'pools': ['p'], 'capacity': 1}",
-     SW_EPROTO, "protocol: version 2.0 is not supported (this side speaks 1.1)"},
+     SW_EPROTO, "protocol: version 2.0 is not supported (this side speaks 1.2)"},
     {REG_REQ, "{'protocol': '0.9', 'shiny': 1}", SW_EPROTO,
-     "protocol: version 0.9 is not supported (this side speaks 1.1)"},
+     "protocol: version 0.9 is not supported (this side speaks 1.2)"},
     {REG_REQ, "{'protocol': '1', 'agent': 'a'}", SW_EINVAL,
-     "protocol: expected \"<major>.<minor>\" like \"1.1\""},
+     "protocol: expected \"<major>.<minor>\" like \"1.2\""},
     {REG_REQ, "{'protocol': '1.0.0'}", SW_EINVAL,
-     "protocol: expected \"<major>.<minor>\" like \"1.1\""},
+     "protocol: expected \"<major>.<minor>\" like \"1.2\""},
     {REG_REQ, "{'protocol': 'v1.0'}", SW_EINVAL,
-     "protocol: expected \"<major>.<minor>\" like \"1.1\""},
+     "protocol: expected \"<major>.<minor>\" like \"1.2\""},
     {REG_REQ, "{'protocol': 1.0}", SW_EINVAL, "protocol: expected a string"},
     {REG_REQ, "['protocol', '1.0']", SW_EINVAL, "expected a JSON object"},
     {REG_REQ, "{" REG "'agent': 'a', 'pools': ['p'], 'capacity': 1, 'colour': 'red'}", SW_EINVAL,
@@ -127,7 +127,7 @@ static const struct decode_case decode_cases[] = {
     {START_RESP, "{'protocol': '1.0', 'go': true}", 0, NULL},
     {START_RESP, "{'protocol': '1.0', 'go': 'yes'}", SW_EINVAL, "go: expected true or false"},
     {START_RESP, "{'protocol': '3.1', 'go': true}", SW_EPROTO,
-     "protocol: version 3.1 is not supported (this side speaks 1.1)"},
+     "protocol: version 3.1 is not supported (this side speaks 1.2)"},
     {HB_REQ, "{'protocol': '1.0', 'agent': 'a', 'leases': []}", 0, NULL},
     {HB_REQ,
      "{'protocol': '1.0', 'agent': 'a', 'leases': [{'lease': 'l-9a0c', 'version': '6', "
@@ -213,7 +213,7 @@ static void test_register_round_trip(void **state)
     struct sw_err err = {0};
     char *text = NULL, *again = NULL;
     assert_int_equal(wire_register_req_encode(&m, &text, &err), 0);
-    assert_same_json(text, q("{'protocol': '1.1', 'agent': 'agent-eu-1', 'version': '0.1.0', "
+    assert_same_json(text, q("{'protocol': '1.2', 'agent': 'agent-eu-1', 'version': '0.1.0', "
                              "'pools': ['eu', 'eu-west:2'], 'capacity': 8}"));
     assert_int_equal(wire_register_req_decode(text, strlen(text), &d, &err), 0);
     assert_string_equal(d.agent, "agent-eu-1");
@@ -230,7 +230,7 @@ static void test_register_round_trip(void **state)
         .lease_ttl_ms = 30000, .heartbeat_ms = 10000, .long_poll_ms = 20000};
     struct wire_register_resp rd;
     assert_int_equal(wire_register_resp_encode(&r, &text, &err), 0);
-    assert_same_json(text, q("{'protocol': '1.1', 'lease_ttl_ms': 30000, 'heartbeat_ms': 10000, "
+    assert_same_json(text, q("{'protocol': '1.2', 'lease_ttl_ms': 30000, 'heartbeat_ms': 10000, "
                              "'long_poll_ms': 20000}"));
     assert_int_equal(wire_register_resp_decode(text, strlen(text), &rd, &err), 0);
     assert_int_equal(rd.protocol_minor, WIRE_PROTOCOL_MINOR);
@@ -249,12 +249,12 @@ static void test_start_round_trip(void **state)
     struct sw_err err = {0};
     char *text = NULL;
     assert_int_equal(wire_start_req_encode(&m, &text, &err), 0);
-    assert_string_equal(text, q("{'protocol':'1.1','agent':'agent-eu-1'}"));
+    assert_string_equal(text, q("{'protocol':'1.2','agent':'agent-eu-1'}"));
     assert_int_equal(wire_start_req_decode(text, strlen(text), &d, &err), 0);
     assert_string_equal(d.agent, "agent-eu-1");
     free(text);
     assert_int_equal(wire_start_resp_encode(&go, &text, &err), 0);
-    assert_string_equal(text, q("{'protocol':'1.1','go':true}"));
+    assert_string_equal(text, q("{'protocol':'1.2','go':true}"));
     assert_int_equal(wire_start_resp_decode(text, strlen(text), &god, &err), 0);
     assert_true(god.go);
     free(text);
@@ -276,7 +276,7 @@ static void test_heartbeat_round_trip(void **state)
     struct sw_err err = {0};
     char *text = NULL, *again = NULL;
     assert_int_equal(wire_heartbeat_req_encode(&m, &text, &err), 0);
-    assert_same_json(text, q("{'protocol': '1.1', 'agent': 'agent-eu-1', 'leases': ["
+    assert_same_json(text, q("{'protocol': '1.2', 'agent': 'agent-eu-1', 'leases': ["
                              "{'lease': 'l-9a0c', 'version': '6', 'stmt_done': 2, 'stmt_total': 5},"
                              "{'lease': 'l-ff', 'stmt_done': 0, 'stmt_total': 0}]}"));
     assert_int_equal(wire_heartbeat_req_decode(text, strlen(text), &d, &err), 0);
@@ -290,7 +290,7 @@ static void test_heartbeat_round_trip(void **state)
     free(again);
 
     assert_int_equal(wire_heartbeat_resp_encode(&r, &text, &err), 0);
-    assert_same_json(text, q("{'protocol': '1.1', 'leases': [{'lease': 'l-9a0c', 'ok': true, "
+    assert_same_json(text, q("{'protocol': '1.2', 'leases': [{'lease': 'l-9a0c', 'ok': true, "
                              "'cancel': false}, {'lease': 'l-ff', 'ok': false, 'cancel': true}]}"));
     assert_int_equal(wire_heartbeat_resp_decode(text, strlen(text), &rd, &err), 0);
     assert_int_equal(rd.n_leases, 2);
@@ -407,7 +407,7 @@ static void test_protocol_mismatch(void **state)
     const char *text = q("{'protocol': '2.0', 'agent': 'not valid!', 'future_field': [1]}");
     assert_int_equal(decode(HB_REQ, text, &err), SW_EPROTO);
     assert_string_equal(sw_err_code_name(err.code), "protocol_mismatch");
-    assert_string_equal(err.msg, "protocol: version 2.0 is not supported (this side speaks 1.1)");
+    assert_string_equal(err.msg, "protocol: version 2.0 is not supported (this side speaks 1.2)");
     assert_string_equal(err.hint, "run an agent and a coordinator that speak protocol 1.x");
 }
 

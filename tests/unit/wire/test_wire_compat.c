@@ -46,18 +46,18 @@ static const struct compat_case compat_cases[] = {
     {REPORT_REQ, REPORTS("1.1", "", ", 'failure': 'unreachable'"), 0, NULL},
     {REPORT_REQ, REPORTS("1.0", "", ""), 0, NULL},
     /* a newer minor: unknown members are ignored at the top and nested */
-    {REPORT_REQ, REPORTS("1.2", ", 'features': ['x']", ", 'retry_after_ms': 5"), 0, NULL},
+    {REPORT_REQ, REPORTS("1.3", ", 'features': ['x']", ", 'retry_after_ms': 5"), 0, NULL},
     {REPORT_REQ, REPORTS("1.10", ", 'x': {'y': [1]}", ", 'failure': 'error', 'z': null"), 0, NULL},
     /* ... but the known ones keep their rules */
-    {REPORT_REQ, REPORTS("1.2", ", 'features': ['x']", ", 'failure': 'gone'"), SW_EINVAL,
+    {REPORT_REQ, REPORTS("1.3", ", 'features': ['x']", ", 'failure': 'gone'"), SW_EINVAL,
      "reports[0].failure: expected one of unreachable, lock_timeout, error"},
-    {REPORT_REQ, REPORTS("1.2", "", ", 'failure': 7"), SW_EINVAL,
+    {REPORT_REQ, REPORTS("1.3", "", ", 'failure': 7"), SW_EINVAL,
      "reports[0].failure: expected one of unreachable, lock_timeout, error"},
-    {REPORT_REQ, REPORTS("1.2", "", ", 'version': '7'"), SW_EINVAL,
+    {REPORT_REQ, REPORTS("1.3", "", ", 'version': '7'"), SW_EINVAL,
      "reports[0].version: not allowed for kind lease_done"},
-    {REPORT_REQ, REPORTS("1.2", ", 'agent2': 1", ", 'duration_ms': 'x'"), SW_EINVAL,
+    {REPORT_REQ, REPORTS("1.3", ", 'agent2': 1", ", 'duration_ms': 'x'"), SW_EINVAL,
      "reports[0].duration_ms: not allowed for kind lease_done"},
-    {REPORT_REQ, "{'protocol': '1.2', 'reports': []}", SW_EINVAL, "agent: required field missing"},
+    {REPORT_REQ, "{'protocol': '1.3', 'reports': []}", SW_EINVAL, "agent: required field missing"},
     /* the same and older minors stay strict */
     {REPORT_REQ, REPORTS("1.1", ", 'features': ['x']", ""), SW_EINVAL, "features: unknown field"},
     {REPORT_REQ, REPORTS("1.1", "", ", 'retry_after_ms': 5"), SW_EINVAL,
@@ -68,24 +68,24 @@ static const struct compat_case compat_cases[] = {
      "reports[0].retry_after_ms: unknown field"},
     /* another major is refused before anything else */
     {REPORT_REQ, REPORTS("2.0", ", 'features': ['x']", ""), SW_EPROTO,
-     "protocol: version 2.0 is not supported (this side speaks 1.1)"},
+     "protocol: version 2.0 is not supported (this side speaks 1.2)"},
     {REPORT_REQ, REPORTS("1.12345", "", ""), SW_EINVAL,
-     "protocol: expected \"<major>.<minor>\" like \"1.1\""},
+     "protocol: expected \"<major>.<minor>\" like \"1.2\""},
     {REPORT_REQ, REPORTS("1.", "", ""), SW_EINVAL,
-     "protocol: expected \"<major>.<minor>\" like \"1.1\""},
+     "protocol: expected \"<major>.<minor>\" like \"1.2\""},
     {REPORT_REQ, REPORTS("1.2a", "", ""), SW_EINVAL,
-     "protocol: expected \"<major>.<minor>\" like \"1.1\""},
+     "protocol: expected \"<major>.<minor>\" like \"1.2\""},
     /* leases: 1.1 added transaction */
     {LEASE_RESP, MIGRATE("1.1", "", "", ", 'transaction': 'shard'"), 0, NULL},
-    {LEASE_RESP, MIGRATE("1.2", ", 'lock_budget_ms': 9", ", 'hint': 'x'", ", 'priority': 3"), 0,
+    {LEASE_RESP, MIGRATE("1.3", ", 'lock_budget_ms': 9", ", 'hint': 'x'", ", 'priority': 3"), 0,
      NULL},
     {LEASE_RESP, MIGRATE("1.1", ", 'lock_budget_ms': 9", "", ""), SW_EINVAL,
      "leases[0].timeouts.lock_budget_ms: unknown field"},
     {LEASE_RESP, MIGRATE("1.1", "", ", 'hint': 'x'", ""), SW_EINVAL,
      "leases[0].steps[0].hint: unknown field"},
-    {LEASE_RESP, MIGRATE("1.2", "", "", ", 'transaction': 'wave'"), SW_EINVAL,
+    {LEASE_RESP, MIGRATE("1.3", "", "", ", 'transaction': 'wave'"), SW_EINVAL,
      "leases[0].transaction: expected one of step, shard"},
-    {LEASE_RESP, MIGRATE("1.2", "", ", 'no_transaction': 'yes'", ""), SW_EINVAL,
+    {LEASE_RESP, MIGRATE("1.3", "", ", 'no_transaction': 'yes'", ""), SW_EINVAL,
      "leases[0].steps[0].no_transaction: expected true or false"},
     {LEASE_RESP, GATE("1.3", ", 'explain': true"), 0, NULL},
     {LEASE_RESP, GATE("1.3", ", 'steps': []"), SW_EINVAL,
@@ -177,7 +177,7 @@ static void test_compat_peer_minor(void **state)
     char *out = NULL;
     struct sw_err err = {0};
     assert_int_equal(wire_lease_req_encode(&m, &out, &err), 0);
-    assert_string_equal(out, q("{'protocol':'1.1','agent':'a','max':1,'wait_ms':0}"));
+    assert_string_equal(out, q("{'protocol':'1.2','agent':'a','max':1,'wait_ms':0}"));
     free(out);
 }
 

@@ -24,7 +24,7 @@
     "{'version': '" V "', 'description': 'add user status', "                                      \
     "'script': 'V6__add_user_status.pg.sql', 'checksum': '" CK "', "                               \
     "'sql': 'ALTER TABLE users ADD status text;', 'no_transaction': false}"
-#define RESP(LEASES)         "{'protocol': '1.1', 'leases': [" LEASES "]}"
+#define RESP(LEASES)         "{'protocol': '1.2', 'leases': [" LEASES "]}"
 #define MIGRATE(STEPS, TAIL) LEASE_HEAD TIMEOUTS ", 'steps': [" STEPS "]" TAIL "}"
 
 struct decode_case {
@@ -124,7 +124,7 @@ static const struct decode_case decode_cases[] = {
      SW_EINVAL, "leases[0].timeouts.statement_timeout_ms: required field missing"},
     {"{'protocol': '1.0', 'leases': {}}", SW_EINVAL, "leases: expected an array"},
     {"{'protocol': '2.0', 'leases': []}", SW_EPROTO,
-     "protocol: version 2.0 is not supported (this side speaks 1.1)"},
+     "protocol: version 2.0 is not supported (this side speaks 1.2)"},
 };
 
 static void test_decode_table(void **state)
@@ -159,7 +159,7 @@ static void test_lease_req(void **state)
     struct sw_err err = {0};
     char *text = NULL;
     assert_int_equal(wire_lease_req_encode(&m, &text, &err), 0);
-    assert_string_equal(text, q("{'protocol':'1.1','agent':'agent-eu-1','max':4,'wait_ms':20000}"));
+    assert_string_equal(text, q("{'protocol':'1.2','agent':'agent-eu-1','max':4,'wait_ms':20000}"));
     assert_int_equal(wire_lease_req_decode(text, strlen(text), &d, &err), 0);
     assert_string_equal(d.agent, "agent-eu-1");
     assert_int_equal(d.max, 4);

@@ -12,7 +12,7 @@
 #define HEX_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define HEX_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-#define REQ(REPORTS) "{'protocol': '1.1', 'agent': 'agent-eu-1', 'reports': [" REPORTS "]}"
+#define REQ(REPORTS) "{'protocol': '1.2', 'agent': 'agent-eu-1', 'reports': [" REPORTS "]}"
 #define HEAD(SEQ)                                                                                  \
     "'id': 'agent-eu-1:" SEQ "', 'lease': 'l-9a0c', 'wave': 'w-3f2a91c0', 'shard': 't-001', "
 #define STEP_OK(TAIL)                                                                              \
@@ -230,7 +230,7 @@ static void test_report_resp(void **state)
     struct sw_err err = {0};
     char *text = NULL;
     assert_int_equal(wire_report_resp_encode(&m, &text, &err), 0);
-    assert_string_equal(text, q("{'protocol':'1.1','accepted':['agent-eu-1:1042'],"
+    assert_string_equal(text, q("{'protocol':'1.2','accepted':['agent-eu-1:1042'],"
                                 "'duplicates':['agent-eu-1:1043','agent-eu-1:1044']}"));
     assert_int_equal(wire_report_resp_decode(text, strlen(text), &d, &err), 0);
     assert_int_equal(d.n_accepted, 1);
@@ -245,6 +245,48 @@ static void test_report_resp(void **state)
     bad = q("{'protocol': '1.0', 'accepted': []}");
     assert_int_equal(wire_report_resp_decode(bad, strlen(bad), &d, &err), SW_EINVAL);
     assert_string_equal(err.msg, "duplicates: required field missing");
+}
+
+/* Protocol 1.2: a report request's `want` and the leases its answer may carry. */
+static void test_report_want_and_leases(void **state)
+{
+    (void)state;
+    struct sw_err err = {0};
+    const char *req = q("{'protocol': '1.2', 'agent': 'a', 'want': 3, 'reports': [{'id': 'a:1', "
+                        "'lease': 'l-1', 'wave': 'w-1', 'shard': 's', 'kind': 'lease_done', "
+                        "'outcome': 'done', 'error': null}]}");
+    struct wire_report_req r;
+    assert_int_equal(wire_report_req_decode(req, strlen(req), &r, &err), 0);
+    assert_int_equal(r.want, 3);
+    assert_int_equal(r.protocol_minor, 2);
+    char *text = NULL;
+    assert_int_equal(wire_report_req_encode(&r, &text, &err), 0);
+    assert_non_null(strstr(text, "\"want\":3"));
+    free(text);
+    r.want = 0; /* absent when 0: what a 1.1 coordinator gets */
+    assert_int_equal(wire_report_req_encode(&r, &text, &err), 0);
+    assert_null(strstr(text, "want"));
+    free(text);
+    wire_report_req_cleanup(&r);
+    const char *bad = q("{'protocol': '1.2', 'agent': 'a', 'want': 257, 'reports': [{'id': 'a:1', "
+                        "'lease': 'l-1', 'shard': 's', 'kind': 'lease_done', 'outcome': 'done'}]}");
+    assert_int_equal(wire_report_req_decode(bad, strlen(bad), &r, &err), SW_EINVAL);
+    assert_string_equal(err.msg, "want: must be between 0 and 256");
+
+    const char *resp = q("{'protocol': '1.2', 'accepted': ['a:1'], 'duplicates': [], 'leases': "
+                         "[{'lease': 'l-2', 'kind': 'gate', 'wave': 'w-1', 'shard': 't', "
+                         "'engine': 'pg', 'lease_ttl_ms': 1000, 'sql': 'SELECT true'}]}");
+    struct wire_report_resp d;
+    assert_int_equal(wire_report_resp_decode(resp, strlen(resp), &d, &err), 0);
+    assert_int_equal(d.n_leases, 1);
+    assert_string_equal(d.leases[0].lease, "l-2");
+    assert_int_equal(d.leases[0].kind, WIRE_LEASE_GATE);
+    assert_int_equal(wire_report_resp_encode(&d, &text, &err), 0);
+    assert_non_null(strstr(text, "\"leases\":[{\"lease\":\"l-2\""));
+    free(text);
+    wire_report_resp_cleanup(&d);
+    bad = q("{'protocol': '1.2', 'accepted': [], 'duplicates': [], 'leases': [{'lease': 'l-2'}]}");
+    assert_int_equal(wire_report_resp_decode(bad, strlen(bad), &d, &err), SW_EINVAL);
 }
 
 static json_t *inventory_json(size_t seq, const char *error)
@@ -370,8 +412,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decode_table),  cmocka_unit_test(test_report_req_round_trip),
-        cmocka_unit_test(test_report_resp),   cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_encode_checks), cmocka_unit_test(test_failure_class),
+        cmocka_unit_test(test_report_resp),   cmocka_unit_test(test_report_want_and_leases),
+        cmocka_unit_test(test_limits),        cmocka_unit_test(test_encode_checks),
+        cmocka_unit_test(test_failure_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
