@@ -1,5 +1,5 @@
 /* shardwave_schema_history I/O: one SQL shape per operation, placeholders only (a
- * driver may send a prelude's parameters as escaped literals: engine_exec_script_after). */
+ * driver may send a prelude's parameters as literals: engine_exec_script_after). */
 #include "runner/history.h"
 
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * shardwave_schema_history I/O through the engine interface: create on first use,
  * read all rows, append a row, finish a row. All SQL here uses placeholders for its values
  * (bound parameters; a `running` row that travels with its step's statements on
- * MySQL/MariaDB goes as escaped literals: engine_exec_script_after).
+ * MySQL/MariaDB goes as hex literals: engine_exec_script_after).
  */
 #ifndef SW_AGENT_RUNNER_HISTORY_H
 #define SW_AGENT_RUNNER_HISTORY_H
