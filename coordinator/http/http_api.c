@@ -14,7 +14,8 @@
 #include "sw/strbuf.h"
 
 #define API_MAX_UPLOAD_FILES 100000
-#define API_DETAIL_MAX       (1024 * 1024) /* an operator action's recorded reason */
+#define API_DETAIL_MAX       (1024 * 1024)     /* an operator action's recorded reason */
+#define API_WAVE_TEXT_MAX    ((size_t)1 << 30) /* a wave detail reply (~150 bytes a shard) */
 
 static int api_health(void *ctx, const struct http_request *req, struct http_reply *out,
                       struct svc_error *e)
@@ -331,23 +332,46 @@ static int api_plan(void *ctx, const struct http_request *req, struct http_reply
     return rc;
 }
 
+/* The wave detail as the reply's text, encoded one shard at a time: a JSON tree of a
+ * 10,000-shard wave is ~12 MB of small allocations. Same bytes as the server's JSON
+ * replies (compact, a newline at the end). */
+static int api_detail_text(const struct store_wave_detail *d, int status, struct http_reply *out,
+                           struct sw_err *err)
+{
+    struct sw_strbuf sb;
+    sw_strbuf_init(&sb, API_WAVE_TEXT_MAX);
+    int rc = http_encode_wave_detail_text(d, &sb, err);
+    if (rc == 0) {
+        rc = sw_strbuf_puts(&sb, "\n", err);
+    }
+    if (rc != 0) {
+        sw_strbuf_cleanup(&sb);
+        return rc;
+    }
+    out->status = status;
+    out->text_len = sb.len;
+    out->text = sw_strbuf_take(&sb);
+    out->content_type = "application/json";
+    return 0;
+}
+
+/* svc_wave_opts.on_created: the 201 reply of a new wave. */
+static int api_wave_created(void *ctx, const struct store_wave_detail *d, struct sw_err *err)
+{
+    return api_detail_text(d, 201, ctx, err);
+}
+
 static int api_wave_create(void *ctx, const struct http_request *req, struct http_reply *out,
                            struct svc_error *e)
 {
     struct http_api *api = ctx;
     struct wave_plan plan = {0};
-    struct store_wave_detail d = {0};
-    struct svc_wave_opts o = {0};
+    struct svc_wave_opts o = {.on_created = api_wave_created, .on_created_ctx = out};
     const char *digest = NULL;
     int rc = api_decode_plan_req(req->json, &o, &digest, &plan, e);
     if (rc == 0) {
-        rc = svc_wave_create(api->svc, digest, &plan, &o, req->actor, &d, e);
+        rc = svc_wave_create(api->svc, digest, &plan, &o, req->actor, e);
     }
-    if (rc == 0) {
-        out->status = 201;
-        out->body = http_encode_wave_detail(&d);
-    }
-    store_wave_detail_cleanup(&d);
     wave_plan_cleanup(&plan);
     return rc;
 }
@@ -358,20 +382,21 @@ static int api_wave_get(void *ctx, const struct http_request *req, struct http_r
     struct http_api *api = ctx;
     struct store_wave_detail d = {0};
     int rc = svc_wave_get(api->svc, req->params[0], &d, e);
-    if (rc == 0) {
-        out->body = http_encode_wave_detail(&d);
+    if (rc == 0 && api_detail_text(&d, 200, out, &e->err) != 0) {
+        rc = svc_error_from(e, SVC_INTERNAL, &e->err);
     }
     store_wave_detail_cleanup(&d);
     return rc;
 }
 
-/* A summary with counts (the detail minus stages and plan). */
+/* A summary with counts (the detail's fields before stages and plan). */
 static json_t *api_summary(const struct store_wave_detail *d)
 {
-    json_t *o = http_encode_wave_detail(d);
-    json_object_del(o, "stages");
-    json_object_del(o, "plan");
-    return o;
+    size_t counts[WSHARD_STATE_COUNT] = {0};
+    for (size_t i = 0; i < d->n_shards; i++) {
+        counts[d->shards[i].state]++;
+    }
+    return http_encode_wave_summary(&d->wave, http_encode_state_counts(counts));
 }
 
 static int api_wave_list(void *ctx, const struct http_request *req, struct http_reply *out,

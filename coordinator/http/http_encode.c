@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "sw/clock.h"
+#include "sw/strbuf.h"
 #include "sw/version.h"
 
 json_t *http_encode_time(int64_t wall_ms)
@@ -496,6 +497,120 @@ json_t *http_encode_wave_detail(const struct store_wave_detail *d)
     json_object_set_new(o, "stages", stages);
     json_object_set_new(o, "plan", plan != NULL ? plan : json_null());
     return o;
+}
+
+/* ---- wave detail as text, one shard at a time ---------------------------------------- */
+
+/* json_dump_callback's sink: appends to a bounded buffer, keeping the first error. */
+struct encode_sink {
+    struct sw_strbuf *sb;
+    struct sw_err *err;
+    int rc;
+};
+
+static int encode_sink_write(const char *buf, size_t size, void *data)
+{
+    struct encode_sink *k = data;
+    if (k->rc == 0) {
+        k->rc = sw_strbuf_append(k->sb, buf, size, k->err);
+    }
+    return k->rc == 0 ? 0 : -1;
+}
+
+/* Appends doc's compact text less its last `strip` characters (an object's closing
+ * brace, an empty array's "[]}"), then `tail`; consumes doc. */
+static int encode_spliced(json_t *doc, size_t strip, const char *tail, struct sw_strbuf *sb,
+                          struct sw_err *err)
+{
+    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(doc);
+    size_t len = text != NULL ? strlen(text) : 0;
+    int rc = text != NULL && len >= strip ? sw_strbuf_append(sb, text, len - strip, err)
+                                          : sw_err_set(err, SW_ENOMEM, "out of memory");
+    free(text);
+    return rc == 0 ? sw_strbuf_puts(sb, tail, err) : rc;
+}
+
+/* The stage's shards, comma-separated. */
+static int encode_stage_shards(const struct store_wave_detail *d, int stage_idx,
+                               struct sw_strbuf *sb, struct sw_err *err)
+{
+    struct encode_sink k = {.sb = sb, .err = err};
+    bool is_first = true;
+    for (size_t j = 0; k.rc == 0 && j < d->n_shards; j++) {
+        if (d->shards[j].stage_idx != stage_idx) {
+            continue;
+        }
+        json_t *o = wave_shard_json(&d->shards[j]);
+        if (!is_first) {
+            encode_sink_write(",", 1, &k);
+        }
+        is_first = false;
+        if ((o == NULL || json_dump_callback(o, encode_sink_write, &k, JSON_COMPACT) != 0) &&
+            k.rc == 0) {
+            k.rc = sw_err_set(err, SW_ENOMEM, "out of memory");
+        }
+        json_decref(o);
+    }
+    return k.rc;
+}
+
+/* Room for the document: a pending shard's object is ~130 bytes plus its strings. */
+static size_t encode_detail_size(const struct store_wave_detail *d)
+{
+    size_t n = 4096 + (d->wave.plan_json != NULL ? strlen(d->wave.plan_json) : 0);
+    for (size_t i = 0; i < d->n_shards; i++) {
+        const struct store_wave_shard *s = &d->shards[i];
+        n += 192 + strlen(s->shard_id) + strlen(s->from_version) + strlen(s->to_version) +
+             strlen(s->agent) + (s->error != NULL ? 2 * strlen(s->error) : 0);
+    }
+    return n;
+}
+
+int http_encode_wave_detail_text(const struct store_wave_detail *d, struct sw_strbuf *sb,
+                                 struct sw_err *err)
+{
+    json_error_t jerr;
+    json_t *plan =
+        json_loads(d->wave.plan_json != NULL ? d->wave.plan_json : "null", JSON_DECODE_ANY, &jerr);
+    json_t *pstages = json_object_get(plan, "stages");
+    int rc = sw_strbuf_reserve(sb, encode_detail_size(d), err);
+    if (rc == 0) {
+        rc = encode_spliced(
+            http_encode_wave_summary(&d->wave, counts_json(d->shards, d->n_shards, -1)), 1,
+            ",\"stages\":[", sb, err);
+    }
+    bool is_first = true;
+    for (size_t i = 0; rc == 0 && i < json_array_size(pstages); i++) {
+        json_t *ps = json_array_get(pstages, i);
+        json_t *stage = json_pack("{s:I, s:O, s:O, s:o, s:[]}", "index", (json_int_t)i, "name",
+                                  json_object_get(ps, "name"), "max_parallel",
+                                  json_object_get(ps, "max_parallel"), "counts",
+                                  counts_json(d->shards, d->n_shards, (int)i), "shards");
+        if (stage == NULL) {
+            continue; /* as the tree: a stage the stored plan lacks fields of is left out */
+        }
+        rc = is_first ? 0 : sw_strbuf_puts(sb, ",", err);
+        is_first = false;
+        if (rc == 0) {
+            rc = encode_spliced(stage, 3, "[", sb, err); /* ..."shards":[]} */
+        }
+        if (rc == 0) {
+            rc = encode_stage_shards(d, (int)i, sb, err);
+        }
+        if (rc == 0) {
+            rc = sw_strbuf_puts(sb, "]}", err);
+        }
+    }
+    if (rc == 0) {
+        rc = sw_strbuf_puts(sb, "],\"plan\":", err);
+    }
+    if (rc == 0) {
+        rc = encode_spliced(plan != NULL ? plan : json_null(), 0, "}", sb, err);
+        plan = NULL;
+    }
+    json_decref(plan);
+    return rc;
 }
 
 json_t *http_encode_events(const struct store_event *ev, size_t n)

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "sw/err.h"
+#include "sw/strbuf.h"
 #include "sw/migset.h"
 #include "wave/planner.h"
 
@@ -33,6 +35,12 @@ json_t *http_encode_state_counts(const size_t counts[WSHARD_STATE_COUNT]);
 json_t *http_encode_wave_summary(const struct store_wave *w, json_t *counts);
 /* Wave detail: summary + counts + stages with shards + plan. */
 json_t *http_encode_wave_detail(const struct store_wave_detail *d);
+/* The same document as compact JSON text (what json_dumps(http_encode_wave_detail(d),
+ * JSON_COMPACT) gives), appended to sb one shard at a time: no tree of every shard
+ * (10,000 shards: ~12 MB of small allocations, the largest part of the coordinator's
+ * peak RSS). SW_ENOMEM, SW_ETOOBIG past sb's maximum. */
+int http_encode_wave_detail_text(const struct store_wave_detail *d, struct sw_strbuf *sb,
+                                 struct sw_err *err);
 /* {"events": [...]} */
 json_t *http_encode_events(const struct store_event *ev, size_t n);
 

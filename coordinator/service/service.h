@@ -98,17 +98,24 @@ struct svc_wave_opts {
     /* Deploy despite unacknowledged destructive or locking findings: needs a non-empty
      * reason; recorded as an `operator` event (actor, the findings, the reason). */
     bool allow_unsafe;
+    /* Called once with the wave as created, from memory (not read back): pending, every
+     * shard pending, no step lists; d is borrowed for the call. It runs under the wave
+     * lock, before the detail is freed and the scheduler can read the wave for its first
+     * view, so the two wave-sized copies never coexist (10,000 shards: ~9 MB each, the
+     * coordinator's peak RSS): keep it to encoding the reply. Its error fails the call,
+     * the wave stays created. NULL = none. */
+    int (*on_created)(void *ctx, const struct store_wave_detail *d, struct sw_err *err);
+    void *on_created_ctx;
 };
 
-/* Plans and creates a wave (persisted `pending`; the scheduler starts it). Refusals as
- * svc_plan (shard_busy lists shards and waves in details "shards"), and
+/* Plans and creates a wave (persisted `pending`; the scheduler is woken to start it).
+ * Refusals as svc_plan (shard_busy lists shards and waves in details "shards"), and
  * SVC_UNSAFE_MIGRATION when the files the wave runs have unacknowledged destructive or
  * locking findings and opts->allow_unsafe is not set (details "findings": the lint
- * encoder's JSON of each); SVC_INVALID_REQUEST for allow_unsafe without a reason. *out
- * owned by the caller (store_wave_detail_cleanup). opts may be NULL. */
+ * encoder's JSON of each); SVC_INVALID_REQUEST for allow_unsafe without a reason. The
+ * wave itself goes to opts->on_created. opts may be NULL. */
 int svc_wave_create(struct svc *s, const char *digest, const struct wave_plan *plan,
-                    const struct svc_wave_opts *opts, const char *actor,
-                    struct store_wave_detail *out, struct svc_error *e);
+                    const struct svc_wave_opts *opts, const char *actor, struct svc_error *e);
 /* Whether a finding refuses a wave: class destructive or locking, not acknowledged, in
  * an up file. */
 bool svc_policy_is_unsafe(const struct lint_finding *f);

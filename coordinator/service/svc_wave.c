@@ -76,10 +76,10 @@ static int svc_plan_refusal(const struct planner_result *r, struct svc_error *e)
 }
 
 int svc_plan_with(struct svc *s, struct store *st, const char *digest, const struct wave_plan *plan,
-                  struct store_fleet *fleet, struct migset **set, struct planner_result *out,
-                  struct svc_error *e)
+                  struct migset **set, struct planner_result *out, struct svc_error *e)
 {
     (void)s;
+    struct store_fleet fleet = {0};
     struct store_busy_shard *busy = NULL;
     struct planner_busy *pbusy = NULL;
     size_t n_busy = 0;
@@ -90,7 +90,7 @@ int svc_plan_with(struct svc *s, struct store *st, const char *digest, const str
     if (planner_validate_plan(plan, &e->err) != 0) {
         return svc_error_from(e, SVC_INVALID_PLAN, &e->err);
     }
-    rc = store_fleet_load(st, fleet, &e->err);
+    rc = store_fleet_load(st, &fleet, &e->err);
     if (rc == 0) {
         rc = store_busy_shards(st, NULL, &busy, &n_busy, &e->err);
     }
@@ -101,8 +101,8 @@ int svc_plan_with(struct svc *s, struct store *st, const char *digest, const str
         rc = svc_error_from(e, SVC_INTERNAL, &e->err);
         goto out;
     }
-    struct planner_input in = {.fleet = &fleet->fleet,
-                               .status = fleet->status,
+    struct planner_input in = {.fleet = &fleet.fleet,
+                               .status = fleet.status,
                                .plan = plan,
                                .set = *set,
                                .n_busy = n_busy,
@@ -115,6 +115,7 @@ out:
     /* out->busy borrows these strings: the refusal details above already copied them */
     free(pbusy);
     free(busy);
+    store_fleet_cleanup(&fleet);
     return rc;
 }
 
@@ -134,18 +135,16 @@ static int svc_plan_lint(const struct migset *set, const struct planner_result *
 int svc_plan(struct svc *s, const char *digest, const struct wave_plan *plan, struct migset **set,
              struct planner_result *out, struct lint_report *lint, struct svc_error *e)
 {
-    struct store_fleet fleet = {0};
     struct store *st = NULL;
     int rc = svc_store_get(s, &st, &e->err);
     if (rc != 0) {
         return svc_error_from(e, SVC_INTERNAL, &e->err);
     }
-    rc = svc_plan_with(s, st, digest, plan, &fleet, set, out, e);
+    rc = svc_plan_with(s, st, digest, plan, set, out, e);
     if (rc == 0) {
         rc = svc_plan_lint(*set, out, lint, e);
     }
     svc_store_put(s, st);
-    store_fleet_cleanup(&fleet);
     return rc;
 }
 
@@ -173,33 +172,30 @@ static int svc_wave_shard(const struct migset *set, const struct planner_result 
     return 0;
 }
 
-static void svc_wave_shards_free(struct store_wave_shard *shards, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        store_wave_shard_cleanup(&shards[i]);
-    }
-    free(shards);
-}
-
-/* All planned shards as stored wave shards, stage by stage. */
+/* All planned shards as stored wave shards, stage by stage (by id within a stage: the
+ * planner's order, which is the store's); "nothing to do" when there is none. */
 static int svc_wave_shards(const struct migset *set, const struct planner_result *r,
-                           struct store_wave_shard **out, size_t *n, struct sw_err *err)
+                           struct store_wave_detail *d, struct svc_error *e)
 {
     size_t total = 0;
     for (size_t i = 0; i < r->n_stages; i++) {
         total += r->stages[i].n_shards;
     }
-    *n = 0;
-    *out = calloc(total > 0 ? total : 1, sizeof **out);
-    if (*out == NULL) {
-        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    if (total == 0) {
+        return svc_error_set(e, SVC_CONFLICT, "nothing to do: every shard in scope is at %s",
+                             r->target);
+    }
+    d->shards = calloc(total, sizeof *d->shards);
+    if (d->shards == NULL) {
+        return svc_error_set(e, SVC_INTERNAL, "out of memory");
     }
     for (size_t i = 0; i < r->n_stages; i++) {
         for (size_t j = 0; j < r->stages[i].n_shards; j++) {
-            int rc = svc_wave_shard(set, r, &r->stages[i].shards[j], (int)i, &(*out)[*n], err);
-            (*n)++;
+            int rc = svc_wave_shard(set, r, &r->stages[i].shards[j], (int)i,
+                                    &d->shards[d->n_shards], &e->err);
+            d->n_shards++;
             if (rc != 0) {
-                return rc;
+                return svc_error_from(e, SVC_INTERNAL, &e->err);
             }
         }
     }
@@ -235,7 +231,7 @@ static int svc_wave_row(const char *digest, const struct wave_plan *plan,
 
 /* The `operator` event of an allow_unsafe override (actor, findings, reason), right
  * after the `created` event. Caller holds wave_mu, so the wave is still pending. */
-static int svc_wave_audit_unsafe(struct store *st, const struct store_wave *w,
+static int svc_wave_audit_unsafe(struct store *st, struct store_wave *w,
                                  const struct lint_report *lint, const char *reason,
                                  struct svc_error *e)
 {
@@ -254,54 +250,66 @@ static int svc_wave_audit_unsafe(struct store *st, const struct store_wave *w,
                                .events = &ev};
     rc = store_apply_decision(st, &d, NULL, &e->err);
     free(msg);
-    return rc != 0 ? svc_error_from(e, SVC_INTERNAL, &e->err) : 0;
+    if (rc != 0) {
+        return svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    w->revision++; /* as stored: store_apply_decision bumps it by one */
+    return 0;
 }
 
 /* Persists the planned wave; a shard taken meanwhile is still shard_busy. */
-static int svc_wave_persist(struct store *st, const struct migset *set,
-                            const struct planner_result *r, struct store_wave *w,
+static int svc_wave_persist(struct store *st, struct store_wave_detail *d, struct svc_error *e)
+{
+    int rc = store_wave_create(st, &d->wave, d->shards, d->n_shards, &e->err);
+    if (rc == SW_ECONFLICT && strstr(e->err.msg, "active wave") != NULL) {
+        return svc_error_from(e, SVC_SHARD_BUSY, &e->err);
+    }
+    return rc != 0 ? svc_error_from(e, SVC_OK, &e->err) : 0;
+}
+
+/* Hands the stored wave to the caller's on_created (without the step lists, which the
+ * store needed and the caller does not), then frees its shards. Caller holds wave_mu. */
+static int svc_wave_created(const struct svc_wave_opts *o, struct store_wave_detail *d,
                             struct svc_error *e)
 {
-    struct store_wave_shard *shards = NULL;
-    size_t n = 0;
-    int rc = svc_wave_shards(set, r, &shards, &n, &e->err);
-    if (rc == 0 && n == 0) {
-        rc = svc_error_set(e, SVC_CONFLICT, "nothing to do: every shard in scope is at %s",
-                           r->target);
-        goto out;
+    for (size_t i = 0; i < d->n_shards; i++) {
+        free(d->shards[i].steps);
+        d->shards[i].steps = NULL;
+        d->shards[i].n_steps = 0;
     }
-    if (rc == 0) {
-        rc = store_wave_create(st, w, shards, n, &e->err);
-        if (rc == SW_ECONFLICT && strstr(e->err.msg, "active wave") != NULL) {
-            rc = svc_error_from(e, SVC_SHARD_BUSY, &e->err);
-            goto out;
-        }
+    int rc = o->on_created != NULL ? o->on_created(o->on_created_ctx, d, &e->err) : 0;
+    for (size_t i = 0; i < d->n_shards; i++) {
+        store_wave_shard_cleanup(&d->shards[i]);
     }
-    if (rc != 0) {
-        rc = svc_error_from(e, SVC_OK, &e->err);
-    }
-out:
-    svc_wave_shards_free(shards, n);
-    return rc;
+    free(d->shards);
+    d->shards = NULL;
+    d->n_shards = 0;
+    return rc != 0 ? svc_error_from(e, SVC_INTERNAL, &e->err) : 0;
 }
 
 /* Stores the wave and, for an allow_unsafe override of unsafe findings, its audit
- * event, under wave_mu (the scheduler cannot start the wave in between). */
-static int svc_wave_store(struct svc *s, struct store *st, const struct migset *set,
-                          const struct planner_result *r, const struct lint_report *lint,
-                          const char *reason, struct store_wave *w, struct svc_error *e)
+ * event, under wave_mu (the scheduler cannot start the wave in between), and hands it
+ * to on_created before the scheduler can read it. *is_stored: the wave exists (also
+ * when a later part failed). */
+static int svc_wave_store(struct svc *s, struct store *st, const struct lint_report *lint,
+                          const struct svc_wave_opts *o, struct store_wave_detail *d,
+                          bool *is_stored, struct svc_error *e)
 {
     size_t n_unsafe = svc_policy_n_unsafe(lint);
     pthread_mutex_lock(&s->wave_mu);
-    int rc = svc_wave_persist(st, set, r, w, e);
+    int rc = svc_wave_persist(st, d, e);
+    *is_stored = rc == 0;
     if (rc == 0 && n_unsafe > 0) {
-        rc = svc_wave_audit_unsafe(st, w, lint, reason, e);
+        rc = svc_wave_audit_unsafe(st, &d->wave, lint, o->reason, e);
+    }
+    if (rc == 0) {
+        rc = svc_wave_created(o, d, e);
     }
     pthread_mutex_unlock(&s->wave_mu);
-    if (rc == 0 && n_unsafe > 0) {
+    if (*is_stored && n_unsafe > 0) {
         log_warn("wave=%s: %s deploys %zu unacknowledged destructive or locking finding%s "
                  "(allow_unsafe, reason: %s)",
-                 w->id, w->created_by, n_unsafe, n_unsafe == 1 ? "" : "s", reason);
+                 d->wave.id, d->wave.created_by, n_unsafe, n_unsafe == 1 ? "" : "s", o->reason);
     }
     return rc;
 }
@@ -316,19 +324,43 @@ static int svc_wave_policy(const struct lint_report *lint, const struct svc_wave
     return 0;
 }
 
+/* Plans, lints and checks a new wave, and builds its row and shards into *d (the caller's:
+ * store_wave_detail_cleanup). *r is the caller's too: it frees the planner's result
+ * before the wave is stored. */
+static int svc_wave_prepare(struct svc *s, struct store *st, const char *digest,
+                            const struct wave_plan *plan, const struct svc_wave_opts *o,
+                            const char *actor, struct planner_result *r, struct lint_report *lint,
+                            struct store_wave_detail *d, struct svc_error *e)
+{
+    struct migset *set = NULL;
+    int rc = svc_plan_with(s, st, digest, plan, &set, r, e);
+    if (rc == 0) {
+        rc = svc_plan_lint(set, r, lint, e);
+    }
+    if (rc == 0) {
+        rc = svc_wave_policy(lint, o, e);
+    }
+    if (rc == 0 && svc_wave_row(digest, plan, r, o->reason, actor, &d->wave, &e->err) != 0) {
+        rc = svc_error_from(e, SVC_INTERNAL, &e->err);
+    }
+    if (rc == 0) {
+        rc = svc_wave_shards(set, r, d, e);
+    }
+    migset_free(set);
+    return rc;
+}
+
 int svc_wave_create(struct svc *s, const char *digest, const struct wave_plan *plan,
-                    const struct svc_wave_opts *opts, const char *actor,
-                    struct store_wave_detail *out, struct svc_error *e)
+                    const struct svc_wave_opts *opts, const char *actor, struct svc_error *e)
 {
     static const struct svc_wave_opts no_opts = {0};
     const struct svc_wave_opts *o = opts != NULL ? opts : &no_opts;
-    struct store_fleet fleet = {0};
-    struct migset *set = NULL;
     struct planner_result r = {0};
-    struct store_wave w = {0};
+    struct store_wave_detail d = {0};
     struct store *st = NULL;
     struct lint_report lint;
     lint_report_init(&lint);
+    bool is_stored = false;
     int rc = 0;
     if (o->allow_unsafe && (o->reason == NULL || o->reason[0] == '\0')) {
         rc = svc_error_set(e, SVC_INVALID_REQUEST, "allow_unsafe needs a non-empty reason");
@@ -339,44 +371,25 @@ int svc_wave_create(struct svc *s, const char *digest, const struct wave_plan *p
         rc = svc_error_from(e, SVC_INTERNAL, &e->err);
         goto out;
     }
-    rc = svc_plan_with(s, st, digest, plan, &fleet, &set, &r, e);
-    if (rc == 0) {
-        rc = svc_plan_lint(set, &r, &lint, e);
-    }
-    if (rc == 0) {
-        rc = svc_wave_policy(&lint, o, e);
-    }
-    if (rc == 0 && svc_wave_row(digest, plan, &r, o->reason, actor, &w, &e->err) != 0) {
-        rc = svc_error_from(e, SVC_INTERNAL, &e->err);
-    }
-    if (rc == 0) {
-        rc = svc_wave_store(s, st, set, &r, &lint, o->reason, &w, e);
-    }
+    rc = svc_wave_prepare(s, st, digest, plan, o, actor, &r, &lint, &d, e);
     size_t n_stages = r.n_stages;
-    char target[VERSION_TEXT_MAX];
-    snprintf(target, sizeof target, "%s", r.target);
-    enum plan_direction direction = r.direction;
-    /* gone before the new wave is read back: with 10,000 shards the fleet, the plan and
-     * the detail are megabytes each, and this request sets the coordinator's peak RSS */
+    /* gone before the wave is stored: with 10,000 shards the plan is megabytes, and
+     * creating a wave sets the coordinator's peak RSS */
     planner_result_cleanup(&r);
-    store_fleet_cleanup(&fleet);
-    lint_report_cleanup(&lint);
-    if (rc == 0 && store_wave_get(st, w.id, out, &e->err) != 0) {
-        rc = svc_error_from(e, SVC_INTERNAL, &e->err);
-    }
     if (rc == 0) {
-        log_info("wave=%s created by %s: %zu stages, target %s %s, set %.12s", w.id, actor,
-                 n_stages, target, plan_direction_name(direction), digest);
+        rc = svc_wave_store(s, st, &lint, o, &d, &is_stored, e);
+    }
+    if (is_stored) {
+        log_info("wave=%s created by %s: %zu stages, target %s %s, set %.12s", d.wave.id, actor,
+                 n_stages, d.wave.target, plan_direction_name(d.wave.direction), digest);
         if (s->on_wave_created != NULL) {
             s->on_wave_created(s->on_wave_created_ctx);
         }
     }
 out:
     lint_report_cleanup(&lint);
-    store_wave_cleanup(&w);
+    store_wave_detail_cleanup(&d);
     planner_result_cleanup(&r);
-    migset_free(set);
-    store_fleet_cleanup(&fleet);
     svc_store_put(s, st);
     return rc;
 }
@@ -386,7 +399,7 @@ int svc_wave_get(struct svc *s, const char *id, struct store_wave_detail *out, s
     struct store *st = NULL;
     int rc = svc_store_get(s, &st, &e->err);
     if (rc == 0) {
-        rc = store_wave_get(st, id, out, &e->err);
+        rc = store_wave_get_no_steps(st, id, out, &e->err);
     }
     svc_store_put(s, st);
     return rc != 0 ? svc_error_from(e, SVC_OK, &e->err) : 0;

@@ -52,6 +52,25 @@ static int grow(struct sw_strbuf *sb, size_t extra, struct sw_err *err)
     return 0;
 }
 
+int sw_strbuf_reserve(struct sw_strbuf *sb, size_t n, struct sw_err *err)
+{
+    size_t room = sb->max_bytes - sb->len;
+    size_t cap = sb->len + (n < room ? n : room) + 1;
+    if (cap <= sb->cap) {
+        return 0;
+    }
+    char *p = realloc(sb->buf, cap);
+    if (p == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory reserving %zu bytes", cap);
+    }
+    if (sb->buf == NULL) {
+        p[0] = '\0';
+    }
+    sb->buf = p;
+    sb->cap = cap;
+    return 0;
+}
+
 int sw_strbuf_append(struct sw_strbuf *sb, const char *data, size_t n, struct sw_err *err)
 {
     int rc = grow(sb, n, err);

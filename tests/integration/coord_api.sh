@@ -83,6 +83,16 @@ wave=$(jqr .id)
 assert_eq "$(jqr .created_by)" ops-oncall "created_by"
 assert_eq "$(jqr .reason)" JIRA-1 "reason"
 assert_eq "$(jqr '[.stages[].shards | length] | join(",")')" "1,6,17" "wave stage sizes"
+# the reply is the wave as created (encoded from memory, not read back): pending, every
+# shard pending, and the same document GET gives for what has not moved since
+assert_eq "$(jqr '"\(.state) \(.counts.pending) \([.stages[].shards[].state] | unique | join(","))"')" \
+    "pending 24 pending" "created wave and shards pending"
+created_body=$API_BODY
+stable='del(.state, .updated_at, .current_stage, .stage_phase, .counts, .stages[].counts)
+    | .stages[].shards |= map(del(.state, .agent, .attempts, .started_at))'
+api_expect 200 GET "/v1/waves/$wave" "$READ_TOKEN"
+assert_eq "$(jq -cS "$stable" <<<"$created_body")" "$(jq -cS "$stable" <<<"$API_BODY")" \
+    "create reply = GET of the wave"
 canary_leased()
 {
     api GET "/v1/waves/$wave" "$READ_TOKEN"

@@ -21,6 +21,10 @@ struct sw_strbuf {
 void sw_strbuf_init(struct sw_strbuf *sb, size_t max_bytes);
 void sw_strbuf_cleanup(struct sw_strbuf *sb);
 void sw_strbuf_reset(struct sw_strbuf *sb);
+/* Makes room for n more bytes at once (capped by max_bytes), so that appends up to that
+ * size reallocate nothing: for a large document whose size is known roughly in advance
+ * (no doubling's copies and spare half). SW_ENOMEM. */
+int sw_strbuf_reserve(struct sw_strbuf *sb, size_t n, struct sw_err *err);
 int sw_strbuf_append(struct sw_strbuf *sb, const char *data, size_t n, struct sw_err *err);
 int sw_strbuf_puts(struct sw_strbuf *sb, const char *s, struct sw_err *err);
 int sw_strbuf_printf(struct sw_strbuf *sb, struct sw_err *err, const char *fmt, ...)

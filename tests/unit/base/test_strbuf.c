@@ -107,12 +107,48 @@ static void test_reset_take(void **state)
     sw_strbuf_cleanup(&sb); /* twice is fine */
 }
 
+/* Reserving allocates once for what is asked (capped by the maximum); appends up to
+ * that size keep the same buffer. */
+static void test_reserve(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t max_bytes;
+        const char *before;
+        size_t n;
+        size_t want_cap;
+    } cases[] = {
+        {1000, "", 100, 101},    /* empty: exactly n + NUL */
+        {1000, "abc", 100, 104}, /* after what is there */
+        {10, "", 100, 11},       /* capped by the maximum */
+        {1000, "abc", 0, 64},    /* nothing more: the first append's 64 stay */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sw_strbuf sb;
+        struct sw_err err = {0};
+        sw_strbuf_init(&sb, cases[i].max_bytes);
+        if (cases[i].before[0] != '\0') {
+            assert_int_equal(sw_strbuf_puts(&sb, cases[i].before, &err), 0);
+        }
+        assert_int_equal(sw_strbuf_reserve(&sb, cases[i].n, &err), 0);
+        assert_int_equal(sb.cap, cases[i].want_cap);
+        assert_string_equal(sw_strbuf_str(&sb), cases[i].before);
+        const char *buf = sb.buf;
+        size_t room = sb.cap - sb.len - 1;
+        for (size_t k = 0; k < room; k++) {
+            assert_int_equal(sw_strbuf_append(&sb, "x", 1, &err), 0);
+        }
+        assert_ptr_equal(sb.buf, buf);
+        sw_strbuf_cleanup(&sb);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty),       cmocka_unit_test(test_append_grows),
         cmocka_unit_test(test_limit_table), cmocka_unit_test(test_printf_limit),
-        cmocka_unit_test(test_reset_take),
+        cmocka_unit_test(test_reset_take),  cmocka_unit_test(test_reserve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* coordinator/http/http_encode.c: the fleet document's drift list (which shards drift and
- * why), table-driven: each case is a small fleet and the expected drift entries. */
+ * why), table-driven: each case is a small fleet and the expected drift entries; the wave
+ * detail encoded as text one shard at a time equals the dump of its JSON tree. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -165,11 +166,142 @@ static void test_fleet_drift_lists(void **state)
     json_decref(doc);
 }
 
+/* ---- the wave detail as text (one shard at a time) equals the tree's dump ---------- */
+
+#define PLAN_TWO_STAGES                                                                            \
+    "{\"name\":\"p\",\"stages\":[{\"name\":\"canary\",\"max_parallel\":1},"                        \
+    "{\"name\":\"rest\",\"max_parallel\":8,\"rest\":true}],\"on_failure\":\"halt\"}"
+
+struct detail_shard_case {
+    const char *id;
+    int stage_idx;
+    enum wave_shard_state state;
+    const char *agent;
+    const char *error;
+    enum wave_failure failure;
+    int64_t started_ms;
+};
+
+struct detail_case {
+    const char *name;
+    const char *plan_json; /* NULL: none stored */
+    const char *reason;
+    const char *halt_reason;
+    struct detail_shard_case shards[MAX_SHARDS]; /* until id == NULL */
+};
+
+static const struct detail_case detail_cases[] = {
+    {"two stages, every kind of field",
+     PLAN_TWO_STAGES,
+     "JIRA-1 \"quoted\"",
+     NULL,
+     {{"t-001", 0, WSHARD_DONE, "agent-eu-1", NULL, WFAIL_NONE, 1764000000000},
+      {"t-002", 1, WSHARD_FAILED, "agent-eu-2", "line 1\nnon-ascii \xc3\xa9 \\ \"x\"", WFAIL_ERROR,
+       1764000000123},
+      {"t-003", 1, WSHARD_LEASED, "", NULL, WFAIL_NONE, 0},
+      {"t-004", 1, WSHARD_PENDING, "", NULL, WFAIL_NONE, 0}}},
+    {"a stage with no shard",
+     PLAN_TWO_STAGES,
+     NULL,
+     "halted: budget",
+     {{"t-001", 1, WSHARD_PENDING, "", NULL, WFAIL_NONE, 0}}},
+    {"no shards at all",
+     PLAN_TWO_STAGES,
+     NULL,
+     NULL,
+     {{NULL, 0, WSHARD_PENDING, NULL, NULL, WFAIL_NONE, 0}}},
+    {"no stored plan", NULL, NULL, NULL, {{"t-001", 0, WSHARD_PENDING, "", NULL, WFAIL_NONE, 0}}},
+    {"a stored plan that is not JSON",
+     "{oops",
+     NULL,
+     NULL,
+     {{"t-001", 0, WSHARD_PENDING, "", NULL, WFAIL_NONE, 0}}},
+    {"a stage without a name is left out",
+     "{\"stages\":[{\"max_parallel\":1},{\"name\":\"b\",\"max_parallel\":2}]}",
+     NULL,
+     NULL,
+     {{"t-001", 0, WSHARD_PENDING, "", NULL, WFAIL_NONE, 0},
+      {"t-002", 1, WSHARD_PENDING, "", NULL, WFAIL_NONE, 0}}},
+};
+
+static void fill_detail(const struct detail_case *c, struct store_wave_detail *d,
+                        struct store_wave_shard *shards)
+{
+    *d = (struct store_wave_detail){.shards = shards};
+    struct store_wave *w = &d->wave;
+    snprintf(w->id, sizeof w->id, "w-0123abcd");
+    snprintf(w->digest, sizeof w->digest, "%064d", 7);
+    snprintf(w->target, sizeof w->target, "2");
+    snprintf(w->created_by, sizeof w->created_by, "ops-oncall");
+    w->plan_json = (char *)c->plan_json;
+    w->reason = (char *)c->reason;
+    w->halt_reason = (char *)c->halt_reason;
+    w->state = WAVE_RUNNING;
+    w->stage_phase = STAGE_DISPATCHING;
+    w->created_ms = 1764000000000;
+    w->updated_ms = 1764000000999;
+    while (d->n_shards < MAX_SHARDS && c->shards[d->n_shards].id != NULL) {
+        const struct detail_shard_case *sc = &c->shards[d->n_shards];
+        struct store_wave_shard *s = &shards[d->n_shards++];
+        *s = (struct store_wave_shard){.stage_idx = sc->stage_idx,
+                                       .state = sc->state,
+                                       .error = (char *)sc->error,
+                                       .failure = sc->failure,
+                                       .attempts = sc->started_ms != 0 ? 1 : 0,
+                                       .started_ms = sc->started_ms,
+                                       .finished_ms = sc->started_ms != 0 ? sc->started_ms + 5 : 0};
+        snprintf(s->shard_id, sizeof s->shard_id, "%s", sc->id);
+        snprintf(s->from_version, sizeof s->from_version, "1");
+        snprintf(s->to_version, sizeof s->to_version, "2");
+        snprintf(s->agent, sizeof s->agent, "%s", sc->agent != NULL ? sc->agent : "");
+    }
+}
+
+static void test_wave_detail_text(void **state)
+{
+    (void)state;
+    for (size_t ci = 0; ci < sizeof detail_cases / sizeof detail_cases[0]; ci++) {
+        struct store_wave_shard shards[MAX_SHARDS];
+        struct store_wave_detail d;
+        fill_detail(&detail_cases[ci], &d, shards);
+        json_t *tree = http_encode_wave_detail(&d);
+        char *want = json_dumps(tree, JSON_COMPACT);
+        struct sw_strbuf sb;
+        struct sw_err err = {0};
+        sw_strbuf_init(&sb, 1 << 20);
+        assert_int_equal(http_encode_wave_detail_text(&d, &sb, &err), 0);
+        if (strcmp(sw_strbuf_str(&sb), want) != 0) {
+            fail_msg("case '%s':\n  got  %s\n  want %s", detail_cases[ci].name, sw_strbuf_str(&sb),
+                     want);
+        }
+        free(want);
+        json_decref(tree);
+        sw_strbuf_cleanup(&sb);
+    }
+}
+
+/* A buffer too small for the document: SW_ETOOBIG, not a truncated document. */
+static void test_wave_detail_text_limit(void **state)
+{
+    (void)state;
+    struct store_wave_shard shards[MAX_SHARDS];
+    struct store_wave_detail d;
+    fill_detail(&detail_cases[0], &d, shards);
+    struct sw_strbuf sb;
+    struct sw_err err = {0};
+    sw_strbuf_init(&sb, 700);
+    assert_int_equal(http_encode_wave_detail_text(&d, &sb, &err), SW_ETOOBIG);
+    assert_string_equal(err.msg, "buffer limit of 700 bytes exceeded");
+    sw_strbuf_cleanup(&sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fleet_drift),
         cmocka_unit_test(test_fleet_drift_lists),
+        cmocka_unit_test(test_wave_detail_text),
+        cmocka_unit_test(test_wave_detail_text_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
