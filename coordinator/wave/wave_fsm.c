@@ -699,7 +699,38 @@ static int check_shard(const struct wave_view *in, size_t i, struct sw_err *err)
     return 0;
 }
 
-int wave_fsm_check_view(const struct wave_view *in, struct sw_err *err)
+/* The caller's summary (in_flight_by_stage, pending_lo) against the shards, in one pass.
+ * Called after every shard was checked. */
+static int check_summary(const struct wave_view *in, struct sw_err *err)
+{
+    size_t *n = in->in_flight_by_stage != NULL ? calloc(in->n_stages, sizeof *n) : NULL;
+    if (in->in_flight_by_stage != NULL && n == NULL) {
+        return sw_err_set(err, SW_ENOMEM, "out of memory");
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < in->n_shards; i++) {
+        enum wave_shard_state st = in->shards[i].state;
+        if (st == WSHARD_PENDING && i < in->pending_lo) {
+            rc = sw_err_set(err, SW_EINVAL, "wave view: shard %zu is pending, below pending_lo %zu",
+                            i, in->pending_lo);
+        }
+        if (n != NULL && (st == WSHARD_LEASED || st == WSHARD_RUNNING)) {
+            n[in->shards[i].stage]++;
+        }
+    }
+    for (uint32_t s = 0; rc == 0 && n != NULL && s < in->n_stages; s++) {
+        if (n[s] != in->in_flight_by_stage[s]) {
+            rc = sw_err_set(err, SW_EINVAL,
+                            "wave view: stage %u has %zu shards in flight, the summary says %zu",
+                            (unsigned)s, n[s], in->in_flight_by_stage[s]);
+        }
+    }
+    free(n);
+    return rc;
+}
+
+/* The view's own fields (not its shards). */
+static int check_header(const struct wave_view *in, struct sw_err *err)
 {
     if (in->n_stages == 0 || in->stages == NULL || in->stage >= in->n_stages) {
         return sw_err_set(err, SW_EINVAL, "wave view: stage %u of %zu", (unsigned)in->stage,
@@ -708,11 +739,16 @@ int wave_fsm_check_view(const struct wave_view *in, struct sw_err *err)
     if ((unsigned)in->state >= WAVE_STATE_COUNT || (unsigned)in->phase >= STAGE_PHASE_COUNT) {
         return sw_err_set(err, SW_EINVAL, "wave view: bad state, phase or event kind");
     }
-    int rc = 0;
+    return 0;
+}
+
+int wave_fsm_check_view(const struct wave_view *in, struct sw_err *err)
+{
+    int rc = check_header(in, err);
     for (size_t i = 0; rc == 0 && i < in->n_shards; i++) {
         rc = check_shard(in, i, err);
     }
-    return rc;
+    return rc == 0 ? check_summary(in, err) : rc;
 }
 
 /* Events whose handling reads and changes only their own shard (and no guard of theirs
@@ -736,18 +772,23 @@ static bool ev_ends_lease(enum wave_event_kind k)
 }
 
 /* The checks and their order are those of wave_fsm_check_view plus the event's, except
- * that a local event validates only its own shard (one that dispatches is not local). */
+ * that a local event validates only its own shard (one that dispatches is local only with
+ * the caller's summary: the dispatch then reads nothing it indexes by). */
 static int check_view(const struct wave_view *in, const struct wave_event *ev, struct sw_err *err)
 {
-    struct wave_view header = *in;
-    header.n_shards = 0;
-    int rc = wave_fsm_check_view(&header, err);
+    int rc = check_header(in, err);
     if (rc == 0 && (unsigned)ev->kind >= WAVE_EV_COUNT) {
         rc = sw_err_set(err, SW_EINVAL, "wave view: bad state, phase or event kind");
     }
-    bool is_local = ev_is_local(ev->kind) && !(ev->dispatch_freed && ev_ends_lease(ev->kind));
+    /* a dispatch reads other shards: without the caller's summary it passes over them */
+    bool needs_pass = ev->dispatch_freed && ev_ends_lease(ev->kind) &&
+                      (in->in_flight_by_stage == NULL || in->max_per_host > 0);
+    bool is_local = ev_is_local(ev->kind) && !needs_pass;
     for (size_t i = 0; rc == 0 && !is_local && i < in->n_shards; i++) {
         rc = check_shard(in, i, err);
+    }
+    if (rc == 0 && !is_local) {
+        rc = check_summary(in, err);
     }
     bool shard_event = ev->kind >= WAVE_EV_SHARD_STARTED && ev->kind <= WAVE_EV_LEASE_EXPIRED;
     shard_event |= ev->kind == WAVE_EV_RB_SUCCEEDED || ev->kind == WAVE_EV_RB_FAILED;

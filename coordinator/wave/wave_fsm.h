@@ -98,6 +98,13 @@ struct wave_view {
     int64_t phase_until_ms; /* BAKING: bake end; GATING: gate answer deadline; else 0 */
     size_t n_shards;
     const struct wave_view_shard *shards;
+    /* Optional summary the caller keeps in step with shards[] (wave_fsm_check_view checks
+     * it), so that handing out a slot a lease's end freed (dispatch_freed) needs no pass
+     * over the wave: per stage, its shards leased or running (n_stages entries; NULL =
+     * count them), and pending_lo, an index below which no shard is pending (0 = none
+     * known). Used only without a per-host cap (which needs every host's load). */
+    const size_t *in_flight_by_stage;
+    size_t pending_lo;
 };
 
 struct wave_shard_change {

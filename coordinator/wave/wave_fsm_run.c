@@ -61,10 +61,10 @@ static bool host_full(const struct fsm_ctx *c, const size_t *load, size_t idx)
            load[h] >= (size_t)c->in->max_per_host;
 }
 
-/* Leases shard idx and counts it on its host. */
+/* Leases shard idx and counts it on its host (with a per-host cap). */
 static int dispatch_one(struct fsm_ctx *c, size_t *load, size_t idx, enum wave_shard_state leased)
 {
-    if (c->in->shards[idx].host != WAVE_FSM_NO_HOST) {
+    if (c->in->max_per_host > 0 && c->in->shards[idx].host != WAVE_FSM_NO_HOST) {
         load[c->in->shards[idx].host]++;
     }
     return fsm_dispatch(c, idx, leased);
@@ -95,22 +95,65 @@ static bool runs_now(const struct fsm_ctx *c, size_t i)
     return c->in->shards[i].stage <= c->out->stage;
 }
 
-/* Leases the stage's pending shards in index order, within max_parallel and the per-host
- * cap: one pass counts the busy ones, a second (only when a slot is free) leases. */
-static int dispatch_forward(struct fsm_ctx *c)
+static bool is_busy(enum wave_shard_state s)
+{
+    return s == WSHARD_LEASED || s == WSHARD_RUNNING;
+}
+
+/* Whether the caller's summary (wave_view.in_flight_by_stage, pending_lo) stands in for
+ * passes over the wave. */
+static bool has_summary(const struct fsm_ctx *c)
+{
+    return c->in->in_flight_by_stage != NULL && c->in->max_per_host <= 0;
+}
+
+/* Forward shards in flight that run with the current stage: the summary's counts moved by
+ * this decision's changes, or a pass over the wave. */
+static size_t count_busy(const struct fsm_ctx *c)
 {
     size_t busy = 0;
-    for (size_t i = 0; i < c->in->n_shards; i++) {
-        enum wave_shard_state st = fsm_cur(c, i);
-        busy += runs_now(c, i) && (st == WSHARD_LEASED || st == WSHARD_RUNNING);
+    if (!has_summary(c)) {
+        for (size_t i = 0; i < c->in->n_shards; i++) {
+            busy += runs_now(c, i) && is_busy(fsm_cur(c, i));
+        }
+        return busy;
     }
+    for (uint32_t s = 0; s <= c->out->stage && s < c->in->n_stages; s++) {
+        busy += c->in->in_flight_by_stage[s];
+    }
+    for (size_t k = 0; k < c->out->n_changes; k++) {
+        const struct wave_shard_change *ch = &c->out->changes[k];
+        if (runs_now(c, ch->shard_idx)) {
+            busy = busy - is_busy(ch->from) + is_busy(ch->to);
+        }
+    }
+    return busy;
+}
+
+/* Where a scan for pending shards may start: the summary's pending_lo, or before it when
+ * this decision made a shard pending there. */
+static size_t pending_start(const struct fsm_ctx *c)
+{
+    if (!has_summary(c)) {
+        return 0;
+    }
+    size_t lo = c->in->pending_lo;
+    return c->changed_hi > 0 && c->changed_lo < lo ? c->changed_lo : lo;
+}
+
+/* Leases the stage's pending shards in index order, within max_parallel and the per-host
+ * cap: the busy ones are counted first, then (only when a slot is free) the pending ones
+ * are leased. */
+static int dispatch_forward(struct fsm_ctx *c)
+{
+    size_t busy = count_busy(c);
     size_t max_parallel = (size_t)c->in->stages[c->out->stage].max_parallel;
     if (busy >= max_parallel) {
         return 0;
     }
     size_t *load = NULL;
     int rc = host_load(c, &load);
-    for (size_t i = 0; rc == 0 && i < c->in->n_shards && busy < max_parallel; i++) {
+    for (size_t i = pending_start(c); rc == 0 && i < c->in->n_shards && busy < max_parallel; i++) {
         if (!runs_now(c, i) || fsm_cur(c, i) != WSHARD_PENDING || host_full(c, load, i)) {
             continue;
         }

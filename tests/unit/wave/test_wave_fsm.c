@@ -841,6 +841,42 @@ static void test_dispatch_freed(void **state)
     wave_decision_cleanup(&d);
 }
 
+/* The caller's summary (in_flight_by_stage, pending_lo) hands out a freed slot without a
+ * pass over the wave, and a wrong one is refused by every whole-wave check. */
+static void test_dispatch_freed_summary(void **state)
+{
+    (void)state;
+    struct tv t;
+    struct wave_decision d = {0};
+    struct sw_err err = {0};
+    char buf[64];
+    size_t in_flight[3] = {0, 2, 0};
+    tv_init(&t);
+    t.shards[0].state = WSHARD_DONE;
+    t.view.stage = 1;
+    t.shards[1].state = WSHARD_RUNNING;
+    t.shards[2].state = WSHARD_RUNNING;
+    t.view.in_flight_by_stage = in_flight;
+    t.view.pending_lo = 3;
+    assert_int_equal(wave_fsm_check_view(&t.view, &err), 0);
+    lease_ends(&t, WAVE_EV_SHARD_SUCCEEDED, 1, &d);
+    assert_string_equal(dispatched(&t, &d, buf, sizeof buf), "t-04");
+    in_flight[1] = 2; /* t-03 running, t-04 leased */
+    t.view.pending_lo = 4;
+    lease_ends(&t, WAVE_EV_LEASE_EXPIRED, 2, &d); /* t-03 pending again, below pending_lo */
+    assert_string_equal(dispatched(&t, &d, buf, sizeof buf), "t-03");
+    in_flight[1] = 3; /* wrong: two are */
+    assert_int_equal(wave_fsm_check_view(&t.view, &err), SW_EINVAL);
+    assert_string_equal(err.msg, "wave view: stage 1 has 2 shards in flight, the summary says 3");
+    wave_decision_cleanup(&d);
+    assert_int_equal(step(&t, WAVE_EV_TICK, 0, NULL, &d, &err), SW_EINVAL);
+    in_flight[1] = 2;
+    t.view.pending_lo = 6; /* t-05 is pending */
+    assert_int_equal(wave_fsm_check_view(&t.view, &err), SW_EINVAL);
+    assert_string_equal(err.msg, "wave view: shard 4 is pending, below pending_lo 6");
+    wave_decision_cleanup(&d);
+}
+
 /* Paused while baking, resumed after the bake elapsed: the gate is asked, and its failure
  * halts the wave at once (it used to be ignored until the gate timed out). */
 static void test_gate_after_pause_resume(void **state)
@@ -1136,6 +1172,7 @@ int main(void)
         cmocka_unit_test(test_resume_earlier_stage_and_gate),
         cmocka_unit_test(test_bake_and_gate),
         cmocka_unit_test(test_dispatch_freed),
+        cmocka_unit_test(test_dispatch_freed_summary),
         cmocka_unit_test(test_gate_after_pause_resume),
         cmocka_unit_test(test_awaits_gate),
         cmocka_unit_test(test_pause_is_strict),

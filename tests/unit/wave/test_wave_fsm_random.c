@@ -28,6 +28,8 @@ struct rv {
     char ids[RV_SHARDS][8];
     struct wave_view view;
     size_t counts[RV_STAGES][WSHARD_STATE_COUNT]; /* kept from decisions only */
+    bool use_summary; /* give the view the summary (in_flight_by_stage, pending_lo) */
+    size_t in_flight[RV_STAGES];
     int64_t seq;
     uint64_t rng;
     uint64_t digest; /* of every decision, to compare implementations */
@@ -133,6 +135,7 @@ static struct wave_event rv_event(struct rv *r)
     } else if (roll < 90) {
         ev.kind = rv_rand(r, 8) == 0 ? WAVE_EV_RB_FAILED : WAVE_EV_RB_SUCCEEDED;
         ev.shard_idx = rv_pick(r, WSHARD_RB_RUNNING, WSHARD_RB_RUNNING);
+
     } else if (roll < 93) {
         ev.kind =
             rv_rand(r, 400) == 0 ? WAVE_EV_ABORT : rare[rv_rand(r, sizeof rare / sizeof rare[0])];
@@ -140,6 +143,7 @@ static struct wave_event rv_event(struct rv *r)
         ev.kind = WAVE_EV_TICK;
         r->view.now_ms += 1000 + rv_rand(r, 12000); /* bakes end, gates time out */
     }
+    ev.dispatch_freed = rv_rand(r, 2) == 0; /* as the service sets it on a lease's end */
     return ev;
 }
 
@@ -240,12 +244,33 @@ static void rv_check_view(const struct rv *r, const struct wave_decision *d)
     }
 }
 
-static void rv_run(uint64_t seed)
+/* The summary a service keeps: from the kept counts, and the first pending shard (or,
+ * now and then, a lower bound of it). */
+static void rv_summary(struct rv *r)
+{
+    bool lower = rv_rand(r, 4) == 0; /* drawn in both runs: the same events follow */
+    if (!r->use_summary) {
+        return;
+    }
+    for (uint32_t st = 0; st < RV_STAGES; st++) {
+        r->in_flight[st] = r->counts[st][WSHARD_LEASED] + r->counts[st][WSHARD_RUNNING];
+    }
+    size_t lo = 0;
+    while (lo < RV_SHARDS && r->shards[lo].state != WSHARD_PENDING) {
+        lo++;
+    }
+    r->view.in_flight_by_stage = r->in_flight;
+    r->view.pending_lo = lower ? lo / 2 : lo;
+}
+
+static uint64_t rv_run(uint64_t seed, bool use_summary)
 {
     static struct rv r;
     rv_init(&r, seed);
+    r.use_summary = use_summary;
     int n = 0;
     for (; n < RV_STEPS; n++) {
+        rv_summary(&r);
         struct wave_event ev = rv_event(&r);
         struct wave_decision d = {0};
         struct sw_err err = {0};
@@ -263,15 +288,20 @@ static void rv_run(uint64_t seed)
             break;
         }
     }
-    print_message("seed %llu: %d steps, state %s, digest %016llx\n", (unsigned long long)seed, n,
-                  wave_state_name(r.view.state), (unsigned long long)r.digest);
+    print_message("seed %llu%s: %d steps, state %s, digest %016llx\n", (unsigned long long)seed,
+                  use_summary ? " (summary)" : "", n, wave_state_name(r.view.state),
+                  (unsigned long long)r.digest);
+    return r.digest;
 }
 
+/* Each seed twice: the state machine counting and scanning itself, and with the service's
+ * summary (in_flight_by_stage, pending_lo): every decision the same. */
 static void test_random_sequences(void **state)
 {
     (void)state;
     for (uint64_t seed = 1; seed <= 40; seed++) {
-        rv_run(seed);
+        uint64_t plain = rv_run(seed, false);
+        assert_int_equal(rv_run(seed, true), plain);
     }
 }
 
