@@ -59,6 +59,9 @@ struct svc_view {
     struct wave_view_stage *stages;
     struct wave_view_shard *shards; /* parallel to detail.shards */
     struct svc_view_fleet *fleet;   /* parallel to detail.shards */
+    /* The state machine's summary (wave_view.in_flight_by_stage, pending_lo), kept here as
+     * shard rows are applied: per stage, its shards leased or running. */
+    size_t *in_flight;
     size_t n_slots;
     size_t *slots; /* shard id hash -> index + 1 (0 = empty) */
     int64_t max_finished_seq;

@@ -371,6 +371,9 @@ int svc_step_locked(struct svc *s, struct store *st, const char *id, struct wave
         goto out;
     }
     if (rc == 0 && wave_fsm_step(&v->view, ev, &d, &e->err) != 0) {
+        /* a view the state machine calls invalid (a summary out of step with its shards:
+         * a bug) is read again from the store by the next event, not kept */
+        v->is_stale = v->is_stale || e->err.code == SW_EINVAL;
         sw_err_prefix(&e->err, "wave %s", id);
         rc = svc_error_from(e, e->err.code == SW_ECONFLICT ? SVC_ILLEGAL_TRANSITION : SVC_INTERNAL,
                             &e->err);

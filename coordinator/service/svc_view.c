@@ -42,6 +42,7 @@ static void svc_view_free(struct svc_view *v)
         return;
     }
     free(v->stages);
+    free(v->in_flight);
     free(v->shards);
     free(v->fleet);
     free(v->slots);
@@ -170,6 +171,43 @@ static int svc_view_fleet(struct store *st, struct svc_view *v, struct sw_err *e
     return rc;
 }
 
+static bool svc_is_busy(enum wave_shard_state s)
+{
+    return s == WSHARD_LEASED || s == WSHARD_RUNNING;
+}
+
+/* The state machine's summary from the shards: in flight per stage, the first pending. */
+static void svc_view_summary(struct svc_view *v)
+{
+    size_t n = v->detail.n_shards;
+    size_t lo = n;
+    for (size_t i = 0; i < n; i++) {
+        if (svc_is_busy(v->shards[i].state) && v->shards[i].stage < v->plan.n_stages) {
+            v->in_flight[v->shards[i].stage]++;
+        }
+        lo = lo == n && v->shards[i].state == WSHARD_PENDING ? i : lo;
+    }
+    v->view.pending_lo = lo;
+}
+
+/* Keeps the summary as shard i moves from `from` to its current state: counts, and the
+ * first pending shard (back to i, or on past i to the next pending one). */
+static void svc_view_summary_move(struct svc_view *v, size_t i, enum wave_shard_state from)
+{
+    const struct wave_view_shard *sh = &v->shards[i];
+    if (sh->stage < v->plan.n_stages) {
+        v->in_flight[sh->stage] =
+            v->in_flight[sh->stage] - svc_is_busy(from) + svc_is_busy(sh->state);
+    }
+    size_t *lo = &v->view.pending_lo;
+    if (sh->state == WSHARD_PENDING && i < *lo) {
+        *lo = i;
+    }
+    while (*lo < v->detail.n_shards && v->shards[*lo].state != WSHARD_PENDING) {
+        (*lo)++;
+    }
+}
+
 /* Reads the wave and builds its view. */
 static int svc_view_build(struct store *st, const char *id, struct svc_view *v, struct sw_err *err)
 {
@@ -188,12 +226,13 @@ static int svc_view_build(struct store *st, const char *id, struct svc_view *v, 
     size_t n = v->detail.n_shards;
     v->n_slots = svc_slots_for(n);
     v->stages = calloc(v->plan.n_stages + 1, sizeof *v->stages);
+    v->in_flight = calloc(v->plan.n_stages + 1, sizeof *v->in_flight);
     v->shards = calloc(n + 1, sizeof *v->shards);
     v->fleet = calloc(n + 1, sizeof *v->fleet);
     v->slots = calloc(v->n_slots, sizeof *v->slots);
     size_t *host_slots = calloc(v->n_slots, sizeof *host_slots);
-    if (v->stages == NULL || v->shards == NULL || v->fleet == NULL || v->slots == NULL ||
-        host_slots == NULL) {
+    if (v->stages == NULL || v->in_flight == NULL || v->shards == NULL || v->fleet == NULL ||
+        v->slots == NULL || host_slots == NULL) {
         free(host_slots);
         return sw_err_set(err, SW_ENOMEM, "out of memory");
     }
@@ -215,7 +254,9 @@ static int svc_view_build(struct store *st, const char *id, struct svc_view *v, 
                                  .n_stages = v->plan.n_stages,
                                  .stages = v->stages,
                                  .n_shards = n,
-                                 .shards = v->shards};
+                                 .shards = v->shards,
+                                 .in_flight_by_stage = v->in_flight};
+    svc_view_summary(v);
     free(host_slots);
     svc_view_header(v);
     return svc_view_fleet(st, v, err);
@@ -326,7 +367,9 @@ static int svc_view_apply_shard(struct svc_view *v, const struct store_wave_shar
     ws->finished_ms = row->finished_ms;
     ws->finished_seq = row->finished_seq;
     ws->failure = row->failure;
+    enum wave_shard_state from = v->shards[i].state;
     v->shards[i].state = row->state;
+    svc_view_summary_move(v, (size_t)i, from);
     v->shards[i].failure = row->failure;
     v->shards[i].finished_seq = row->finished_seq;
     if (row->finished_seq > v->max_finished_seq) {
