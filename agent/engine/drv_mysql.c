@@ -36,6 +36,7 @@
  * and progress, GET_LOCK, RELEASE_LOCK, the table check); the least recently used
  * one is closed when a new one needs its slot. */
 #define MY_STMT_CACHE_SLOTS 16
+#define MY_FLOAT_TEXT_MAX   64 /* a FLOAT or DOUBLE as text (at most ~24 characters) */
 
 struct my_params {
     char host[256];
@@ -439,9 +440,11 @@ static int my_stmt_exec(MYSQL_STMT *st, const struct my_call *call, struct sw_er
     return my_stmt_error(st, err);
 }
 
-/* Reads every cell of the current row: each column is fetched at its exact length. */
-static int my_fetch_row(MYSQL_STMT *st, MYSQL_BIND *res, size_t n_cols, struct engine_rowbuf *rb,
-                        struct sw_err *err)
+/* Reads every cell of the current row: each column is fetched at its exact length, but
+ * FLOAT and DOUBLE, which Connector/C formats into the buffer it is given (the
+ * zero-length probe of my_collect reads 0 for them), into MY_FLOAT_TEXT_MAX bytes. */
+static int my_fetch_row(MYSQL_STMT *st, MYSQL_BIND *res, MYSQL_RES *meta, size_t n_cols,
+                        struct engine_rowbuf *rb, struct sw_err *err)
 {
     int rc = 0;
     for (size_t j = 0; rc == 0 && j < n_cols; j++) {
@@ -449,7 +452,9 @@ static int my_fetch_row(MYSQL_STMT *st, MYSQL_BIND *res, size_t n_cols, struct e
             rc = engine_rowbuf_add(rb, NULL, 0, err);
             continue;
         }
-        unsigned long len = *res[j].length;
+        enum enum_field_types type = mysql_fetch_field_direct(meta, (unsigned)j)->type;
+        bool is_float = type == MYSQL_TYPE_FLOAT || type == MYSQL_TYPE_DOUBLE;
+        unsigned long len = is_float ? MY_FLOAT_TEXT_MAX : *res[j].length;
         char *val = malloc(len + 1);
         if (val == NULL) {
             return sw_err_set(err, SW_ENOMEM, "out of memory reading query results");
@@ -463,7 +468,7 @@ static int my_fetch_row(MYSQL_STMT *st, MYSQL_BIND *res, size_t n_cols, struct e
         if (len > 0 && mysql_stmt_fetch_column(st, &col, (unsigned)j, 0) != 0) {
             rc = my_stmt_error(st, err);
         } else {
-            rc = engine_rowbuf_add(rb, val, len, err);
+            rc = engine_rowbuf_add(rb, val, is_float && got < len ? got : len, err);
         }
         free(val);
     }
@@ -483,7 +488,8 @@ static void my_result_binds_free(struct my_result_binds *rb)
     free(rb->is_null);
 }
 
-static int my_collect(MYSQL_STMT *st, size_t n_cols, struct engine_rowbuf *rows, struct sw_err *err)
+static int my_collect(MYSQL_STMT *st, MYSQL_RES *meta, size_t n_cols, struct engine_rowbuf *rows,
+                      struct sw_err *err)
 {
     struct my_result_binds rb = {calloc(n_cols, sizeof *rb.b), calloc(n_cols, sizeof *rb.len),
                                  calloc(n_cols, sizeof *rb.is_null)};
@@ -503,7 +509,7 @@ static int my_collect(MYSQL_STMT *st, size_t n_cols, struct engine_rowbuf *rows,
     }
     int f = 0;
     while (rc == 0 && ((f = mysql_stmt_fetch(st)) == 0 || f == MYSQL_DATA_TRUNCATED)) {
-        rc = my_fetch_row(st, rb.b, n_cols, rows, err);
+        rc = my_fetch_row(st, rb.b, meta, n_cols, rows, err);
     }
     if (rc == 0 && f != MYSQL_NO_DATA) {
         rc = my_stmt_error(st, err);
@@ -528,7 +534,7 @@ static int my_stmt_run(MYSQL_STMT *st, const struct my_call *call, struct engine
     size_t n_cols = meta != NULL ? mysql_num_fields(meta) : 0;
     rc = engine_rowbuf_init(&rows, n_cols, err);
     if (rc == 0 && n_cols > 0) {
-        rc = my_collect(st, n_cols, &rows, err);
+        rc = my_collect(st, meta, n_cols, &rows, err);
     }
     if (rc == 0 && out != NULL) {
         *out = engine_rowbuf_finish(&rows);

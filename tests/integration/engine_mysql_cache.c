@@ -433,6 +433,28 @@ static void test_runner_running_row_committed_first(void **state)
     rtest_teardown(&rt);
 }
 
+/* FLOAT and DOUBLE results read as the text protocol prints them (they read "" once). */
+static void test_float_results(void **state)
+{
+    struct mc *m = *state;
+    const char *half[] = {"0.75"};
+    char v[64];
+    mc_value(m->a, "SELECT CAST(? AS DOUBLE) * 2", half, 1, v, sizeof v);
+    assert_string_equal(v, "1.5");
+    mc_value(m->a, "SELECT 0.1e0 + 0.2e0", NULL, 0, v, sizeof v);
+    assert_string_equal(v, "0.30000000000000004");
+    mc_value(m->a, "SELECT -2.5e-7", NULL, 0, v, sizeof v);
+    assert_string_equal(v, "-0.00000025");
+    mc_exec(m->a, "CREATE TABLE f (x float, d double)");
+    mc_exec(m->a, "INSERT INTO f VALUES (1.5, 1e300), (NULL, 0)");
+    mc_value(m->a, "SELECT CONCAT_WS('|', MIN(x), MAX(d)) FROM f", NULL, 0, v, sizeof v);
+    assert_string_equal(v, "1.5|1e300");
+    mc_value(m->a, "SELECT x FROM f WHERE d > 0", NULL, 0, v, sizeof v);
+    assert_string_equal(v, "1.5");
+    mc_value(m->a, "SELECT d FROM f WHERE x IS NULL", NULL, 0, v, sizeof v);
+    assert_string_equal(v, "0");
+}
+
 int main(void)
 {
     testdb_require(MIGSET_ENGINE_MYSQL);
@@ -451,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_runner_forgotten_and_killed),
         cmocka_unit_test_setup_teardown(test_prelude_literals, mc_setup, mc_teardown),
         cmocka_unit_test(test_runner_running_row_committed_first),
+        cmocka_unit_test_setup_teardown(test_float_results, mc_setup, mc_teardown),
     };
     int rc = cmocka_run_group_tests_name("engine_mysql_cache", tests, NULL, NULL);
     engine_global_cleanup();
