@@ -122,8 +122,7 @@ static long mc_status(struct engine *eng, const char *name)
     return strtol(v, NULL, 10);
 }
 
-/* "SELECT CAST(? AS SIGNED) + k" with param n: must answer n + k (a BIGINT; DOUBLE
- * results read as "" through the zero-length buffers of my_collect). */
+/* "SELECT CAST(? AS SIGNED) + k" with param n: must answer n + k. */
 static void mc_add(struct engine *eng, int k, int n)
 {
     char sql[64], param[16], want[16], got[16];
