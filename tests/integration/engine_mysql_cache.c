@@ -187,6 +187,14 @@ static void test_failed_statement(void **state)
     char v[16];
     mc_value(m->b, "SELECT GROUP_CONCAT(id ORDER BY id) FROM t", NULL, 0, v, sizeof v);
     assert_string_equal(v, "1,2");
+
+    /* a statement that cannot be prepared (its first execution was to prepare it): the
+     * server's error, and the connection stays usable */
+    assert_int_equal(engine_query(m->a, "SELEC ?", one, 1, NULL, &err), SW_EDB);
+    assert_memory_equal(err.msg, "ERROR 1064 (42000): You have an error in your SQL syntax", 56);
+    assert_int_equal(engine_query(m->a, "SELECT id FROM nope", NULL, 0, NULL, &err), SW_EDB);
+    assert_non_null(strstr(err.msg, "ERROR 1146 (42S02): Table '"));
+    mc_add(m->a, 3, 4);
 }
 
 /* Another connection alters, drops and recreates the table of cached statements. */
