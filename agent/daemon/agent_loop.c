@@ -441,9 +441,9 @@ static void agent_report_downgrade(struct agent *a, struct wire_report_req *req)
 static void agent_report_ask(struct agent *a, struct wire_report_req *req)
 {
     pthread_mutex_lock(&a->mu);
-    req->want = (int)a->n_report_slots;
-    a->n_report_asking = a->n_report_slots;
+    a->n_report_asking = a->shutting_down ? 0 : a->n_report_slots; /* no work while stopping */
     a->n_report_slots = 0;
+    req->want = (int)a->n_report_asking;
     pthread_mutex_unlock(&a->mu);
 }
 
