@@ -306,20 +306,71 @@ static int agent_queue_store(struct agent_queue *q, const char *sub, uint64_t fi
     return rc;
 }
 
-/* Stores one file of n (1..WIRE_MAX_REPORTS) reports. Called with q->mu held. */
+static void agent_queue_reverse(struct agent_queue_ent *ents, size_t lo, size_t hi)
+{
+    for (; lo + 1 < hi; lo++, hi--) {
+        struct agent_queue_ent t = ents[lo];
+        ents[lo] = ents[hi - 1];
+        ents[hi - 1] = t;
+    }
+}
+
+/* Adds the entries of a file written after q->mu was let go, in seq order (another
+ * worker's later file may have been added meanwhile). Called with q->mu held. */
+static int agent_queue_insert_file(struct agent_queue *q, uint64_t first, size_t n,
+                                   struct sw_err *err)
+{
+    size_t old = q->n_ents;
+    for (size_t i = 0; i < n; i++) {
+        int rc = agent_queue_add_ent(q, first + i, first, err);
+        if (rc != 0) {
+            q->n_ents = old; /* none of it queued in memory; the file is read at the next start */
+            return rc;
+        }
+    }
+    size_t at = old;
+    while (at > 0 && q->ents[at - 1].seq > first) {
+        at--;
+    }
+    /* rotate the appended entries in front of the later ones: [at, old) [old, old + n) */
+    agent_queue_reverse(q->ents, at, old);
+    agent_queue_reverse(q->ents, old, old + n);
+    agent_queue_reverse(q->ents, at, old + n);
+    return 0;
+}
+
+/* Reserves ids for n reports and names them. Called with q->mu held. */
+static int agent_queue_name(struct agent_queue *q, struct wire_report *rs, size_t n,
+                            uint64_t *first, struct sw_err *err)
+{
+    *first = q->next_seq;
+    int rc = agent_queue_reserve(q, n, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        snprintf(rs[i].id, sizeof rs[i].id, "%s:%" PRIu64, q->agent_id, *first + i);
+    }
+    if (rc == 0) {
+        q->next_seq += n;
+    }
+    return rc;
+}
+
+/* Stores one file of n (1..WIRE_MAX_REPORTS) reports: ids under q->mu, the file (write,
+ * fsync, rename, directory fsync) without it, so workers' fsyncs overlap (the file
+ * system commits them together) instead of queueing behind each other. */
 static int agent_queue_push_file(struct agent_queue *q, struct wire_report *rs, size_t n,
                                  struct sw_err *err)
 {
-    uint64_t first = q->next_seq;
-    int rc = agent_queue_reserve(q, n, err);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        snprintf(rs[i].id, sizeof rs[i].id, "%s:%" PRIu64, q->agent_id, first + i);
-    }
+    uint64_t first = 0;
+    pthread_mutex_lock(&q->mu);
+    int rc = agent_queue_name(q, rs, n, &first, err);
+    pthread_mutex_unlock(&q->mu);
     if (rc == 0) {
         rc = agent_queue_store(q, "", first, rs, n, err);
     }
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = agent_queue_add_ent(q, first + i, first, err);
+    if (rc == 0) {
+        pthread_mutex_lock(&q->mu);
+        rc = agent_queue_insert_file(q, first, n, err);
+        pthread_mutex_unlock(&q->mu);
     }
     return rc;
 }
@@ -328,12 +379,10 @@ int agent_queue_push_batch(struct agent_queue *q, struct wire_report *rs, size_t
                            struct sw_err *err)
 {
     int rc = 0;
-    pthread_mutex_lock(&q->mu);
     for (size_t done = 0; rc == 0 && done < n; done += WIRE_MAX_REPORTS) {
         size_t chunk = n - done < WIRE_MAX_REPORTS ? n - done : WIRE_MAX_REPORTS;
         rc = agent_queue_push_file(q, rs + done, chunk, err);
     }
-    pthread_mutex_unlock(&q->mu);
     if (rc != 0) {
         sw_err_prefix(err, "queueing %zu report%s for shard %s", n, n == 1 ? "" : "s", rs[0].shard);
     }

@@ -7,7 +7,10 @@
  * are sent again, and the coordinator answers "duplicate".
  * Reports carry idempotent ids "<agent>:<seq>"; seq keeps increasing across restarts
  * (a high-water mark reserved in blocks in state_dir/seq), so an id is never reused.
- * Delivery order is seq order. Thread-safe (one mutex).
+ * Delivery order is seq order among the reports queued; one thread's reports go in the
+ * order it pushed them (another thread's push in progress may add earlier ids a moment
+ * later). Thread-safe: one mutex, not held while a file is written, so concurrent pushes'
+ * fsyncs overlap.
  */
 #ifndef SW_AGENT_DAEMON_AGENT_QUEUE_H
 #define SW_AGENT_DAEMON_AGENT_QUEUE_H

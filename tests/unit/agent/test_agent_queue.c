@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,65 @@ static void test_reject_in_batch(void **state)
     tmpdir_remove(dir);
 }
 
+/* Workers push at the same time (their files are written without the queue's lock):
+ * every report is queued once, in seq order, each pusher's in its own order, and the
+ * same after a restart. */
+#define PUSHERS   4
+#define PUSH_EACH 25
+
+static void *pusher_main(void *arg)
+{
+    struct agent_queue *q = arg;
+    for (int i = 0; i < PUSH_EACH; i++) {
+        struct wire_report rs[2] = {step_report("1"), step_report("2")};
+        struct sw_err err = {0};
+        if (agent_queue_push_batch(q, rs, 1 + (size_t)(i % 2), &err) != 0) {
+            return (void *)1;
+        }
+    }
+    return NULL;
+}
+
+static void assert_all_queued(struct agent_queue *q, size_t want)
+{
+    struct wire_report_req req = {0};
+    struct sw_err err = {0};
+    assert_int_equal(agent_queue_len(q), want);
+    assert_int_equal(agent_queue_peek(q, WIRE_MAX_REPORTS, &req, &err), 0);
+    assert_int_equal(req.n_reports, want < WIRE_MAX_REPORTS ? want : WIRE_MAX_REPORTS);
+    unsigned long prev = 0;
+    for (size_t i = 0; i < req.n_reports; i++) {
+        unsigned long seq = strtoul(req.reports[i].id + 4, NULL, 10); /* "a-1:<seq>" */
+        assert_true(seq > prev);
+        prev = seq;
+    }
+    wire_report_req_cleanup(&req);
+}
+
+static void test_concurrent_pushes(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_new();
+    struct agent_queue *q = open_q(dir);
+    pthread_t th[PUSHERS];
+    for (int i = 0; i < PUSHERS; i++) {
+        assert_int_equal(pthread_create(&th[i], NULL, pusher_main, q), 0);
+    }
+    for (int i = 0; i < PUSHERS; i++) {
+        void *rc = NULL;
+        pthread_join(th[i], &rc);
+        assert_null(rc);
+    }
+    size_t want = PUSHERS * (PUSH_EACH / 2 * 3 + PUSH_EACH % 2); /* 1, 2, 1, 2, ... */
+    assert_int_equal(count_files(dir), PUSHERS * PUSH_EACH);
+    assert_all_queued(q, want);
+    agent_queue_free(q);
+    q = open_q(dir);
+    assert_all_queued(q, want);
+    agent_queue_free(q);
+    tmpdir_remove(dir);
+}
+
 static void test_corrupt_file(void **state)
 {
     (void)state;
@@ -259,9 +319,10 @@ static void test_old_single_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_batch_one_file), cmocka_unit_test(test_partial_ack),
-        cmocka_unit_test(test_restart_rescan), cmocka_unit_test(test_reject_in_batch),
-        cmocka_unit_test(test_corrupt_file),   cmocka_unit_test(test_old_single_file),
+        cmocka_unit_test(test_batch_one_file),    cmocka_unit_test(test_partial_ack),
+        cmocka_unit_test(test_restart_rescan),    cmocka_unit_test(test_reject_in_batch),
+        cmocka_unit_test(test_concurrent_pushes), cmocka_unit_test(test_corrupt_file),
+        cmocka_unit_test(test_old_single_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
