@@ -2,7 +2,7 @@
 # Scale benchmark: one trivial step on N SQLite shards, two agents, one coordinator.
 #
 #   bench/scale.sh [--shards 10000] [--workers 8] [--max-parallel 16] [--tick-ms 50]
-#                  [--no-pause] [--perf FILE] [--bin-dir DIR] [--keep] [--store-pg DSN]
+#                  [--no-pause | --pause-at N] [--perf FILE] [--bin-dir DIR] [--keep] [--store-pg DSN]
 #
 # Phase 1 (timed): a coordinator on 127.0.0.1 (fresh store, the N shards in its fleet
 # file) and two agents of W workers each (dsn_template: one SQLite file per shard, created
@@ -13,7 +13,7 @@
 # /proc/PID/stat) and per shard, and the coordinator's own p50/p99 latencies of lease
 # claims, go-aheads and reports (its `stats:` log line at shutdown).
 # Phase 2 (pause reaction, unless --no-pause): fresh coordinator and agents, a wave to V2;
-# once a third of the shards are done, `POST .../pause`; after the call returns, counts the
+# once a third of the shards (or --pause-at N) are done, `POST .../pause`; after the call returns, counts the
 # go-aheads granted anyway (shards whose started_at is later: must be 0) and the time until
 # the last in-flight step reported; then resumes and checks that the wave completes.
 # --perf FILE records the coordinator with `perf record --call-graph dwarf` during phase 1.
@@ -33,7 +33,7 @@ usage()
     exit 2
 }
 
-shards=10000 workers=8 parallel=16 tick_ms=50 do_pause=1 perf_out="" keep=0 store_pg=""
+shards=10000 workers=8 parallel=16 tick_ms=50 do_pause=1 pause_at="" perf_out="" keep=0 store_pg=""
 store_dbs=()
 bin_dir=${SW_BIN_DIR:-}
 while (($#)); do
@@ -43,6 +43,7 @@ while (($#)); do
     --max-parallel) parallel=${2:-} && shift ;;
     --tick-ms) tick_ms=${2:-} && shift ;;
     --no-pause) do_pause=0 ;;
+    --pause-at) pause_at=${2:-} && shift ;;
     --perf) perf_out=${2:-} && shift ;;
     --bin-dir) bin_dir=${2:-} && shift ;;
     --keep) keep=1 ;;
@@ -52,7 +53,7 @@ while (($#)); do
     esac
     shift
 done
-for n in "$shards" "$workers" "$parallel" "$tick_ms"; do
+for n in "$shards" "$workers" "$parallel" "$tick_ms" ${pause_at:+"$pause_at"}; do
     [[ $n =~ ^[1-9][0-9]*$ ]] || {
         bench_msg "'$n' is not a positive integer"
         usage
@@ -319,15 +320,18 @@ if ((do_pause)); then
     p2="$work/phase2"
     start_processes "$p2" "$work/set2"
     wave=$(create_wave)
-    third=$(((shards + 2) / 3))
+    at=${pause_at:-$(((shards + 2) / 3))}
+    too_fast="the wave finished before the pause: pause earlier (--pause-at) or use more shards"
     while :; do
         state=$(wave_state "$wave") || state=unknown
+        [[ $state != completed ]] || bench_die "$too_fast"
         [[ $state == running || $state == pending ]] || bench_die "wave $wave is $state before the pause"
-        (($(jq -r '.counts.done // 0' "$work/reply") >= third)) && break
+        (($(jq -r '.counts.done // 0' "$work/reply") >= at)) && break
         sleep 0.02
     done
     st=$(api POST "/v1/waves/$wave/pause" '{"reason": "scale bench"}')
     paused_ms=$(($(bench_now_ns) / 1000000))
+    [[ $st != 409 || $(wave_state "$wave") != completed ]] || bench_die "$too_fast"
     [[ $st == 200 ]] || bench_die "pause: HTTP $st: $(cat "$work/reply")"
     # in flight = granted a go-ahead (running): they finish and report
     in_flight_done()
