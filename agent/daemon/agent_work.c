@@ -329,7 +329,15 @@ static int agent_work_steps(struct agent_run *run, struct engine *eng, const str
         sw_err_copy(lost, &err);
         return rc;
     }
-    enum wire_health health = agent_work_health(eng, set, shard_version);
+    enum wire_health health = WIRE_HEALTH_OK;
+    if (rc == 0) {
+        /* every step applied under the migrator lock, after the runner refused a dirty
+         * shard and edited migrations: the shard is at the run's end version, healthy;
+         * no read-back (a catalog query and the history on the database server) */
+        snprintf(shard_version, sizeof shard_version, "%s", res.to_text);
+    } else {
+        health = agent_work_health(eng, set, shard_version);
+    }
     if (run->failed_version[0] != '\0') {
         agent_work_report_step(run, run->failed_version, run->failed_dir,
                                health == WIRE_HEALTH_DIRTY ? WIRE_OUT_DIRTY : WIRE_OUT_FAILED,
