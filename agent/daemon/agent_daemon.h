@@ -49,6 +49,9 @@ struct agent {
      * loop asks only for the rest. */
     size_t n_report_slots;
     size_t n_report_asking;
+    /* Leases that ended since the reporter last sent (their lease_done is queued): it
+     * sends at once; step reports alone wait a little for company (agent_loop.c). */
+    size_t n_ends_queued;
     struct agent_job **pending; /* FIFO of jobs no worker picked yet */
     size_t n_pending;
     bool shutting_down; /* workers exit once pending is empty */

@@ -20,6 +20,7 @@
 
 #define AGENT_REPORT_BATCH   100
 #define AGENT_REPORT_POLL_MS 200
+#define AGENT_STEP_HOLD_MS   100 /* how long step reports alone wait for company */
 #define AGENT_FINAL_FLUSH_MS 10000
 #define AGENT_IDLE_WAIT_MS   1000
 #define AGENT_REPORT_PATH    "/v1/reports"
@@ -201,6 +202,7 @@ static void agent_lease_end(void *ctx)
     struct agent *a = w->a;
     pthread_mutex_lock(&a->mu);
     a->n_busy--;
+    a->n_ends_queued++;
     if (a->coordinator_minor >= 2 && !a->shutting_down && !a->once) {
         a->n_report_slots++;
     }
@@ -518,6 +520,40 @@ static void agent_report_release(struct agent *a)
     pthread_mutex_unlock(&a->mu);
 }
 
+/* How long queued reports may wait before they are sent: 0 (now) when a lease's end is
+ * among them (the coordinator frees its slot when it arrives), there is more than a batch,
+ * or the agent stops; step reports alone wait up to AGENT_STEP_HOLD_MS from the first
+ * one for others (one request and one commit at the coordinator for several steps,
+ * instead of one per step; each is on disk already). Called with a->mu held. */
+static int64_t agent_report_hold_ms(const struct agent *a, size_t n_queued, int64_t *since_ms)
+{
+    if (a->n_ends_queued > 0 || n_queued >= AGENT_REPORT_BATCH || a->workers_done ||
+        a->shutting_down) {
+        return 0;
+    }
+    int64_t now = sw_clock_mono_ms();
+    *since_ms = *since_ms != 0 ? *since_ms : now;
+    int64_t left = *since_ms + AGENT_STEP_HOLD_MS - now;
+    return left > 0 ? left : 0;
+}
+
+/* Waits while the queued reports may wait; true when they go now (the lease ends among
+ * them counted as sent: *n_ends). */
+static bool agent_report_due(struct agent *a, size_t n_queued, int64_t *since_ms, size_t *n_ends)
+{
+    pthread_mutex_lock(&a->mu);
+    int64_t hold = agent_report_hold_ms(a, n_queued, since_ms);
+    if (hold > 0) {
+        agent_timed_wait(a, hold);
+    } else {
+        *n_ends = a->n_ends_queued;
+        a->n_ends_queued = 0;
+        *since_ms = 0;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return hold == 0;
+}
+
 static void *agent_reporter_main(void *arg)
 {
     struct agent *a = arg;
@@ -527,6 +563,7 @@ static void *agent_reporter_main(void *arg)
     unsigned attempt = 0;
     size_t max = AGENT_REPORT_BATCH;
     int64_t deadline_ms = 0;
+    int64_t since_ms = 0; /* step reports alone queued since (monotonic), 0 = none */
     sw_retry_rng_seed(&rng, (uint64_t)sw_clock_wall_ms() ^ ((uint64_t)getpid() << 32));
     if (agent_http_for(a, false, &h, &err) != 0) {
         log_error("reporter: %s", err.msg);
@@ -550,11 +587,16 @@ static void *agent_reporter_main(void *arg)
             /* woken when a job finishes (its lease_done report is queued): the coordinator
              * frees the shard's slot only once the report arrives */
             agent_report_release(a);
+            since_ms = 0;
             pthread_mutex_lock(&a->mu);
             if (!a->workers_done && agent_queue_len(a->queue) == 0) {
                 agent_timed_wait(a, AGENT_REPORT_POLL_MS);
             }
             pthread_mutex_unlock(&a->mu);
+            continue;
+        }
+        size_t n_ends = 0;
+        if (!agent_report_due(a, n, &since_ms, &n_ends)) {
             continue;
         }
         int rc = agent_report_batch(a, h, max, &err);
@@ -563,6 +605,9 @@ static void *agent_reporter_main(void *arg)
             max = AGENT_REPORT_BATCH;
             continue;
         }
+        pthread_mutex_lock(&a->mu);
+        a->n_ends_queued += n_ends; /* not delivered: they still go first */
+        pthread_mutex_unlock(&a->mu);
         /* one by one after a 400, so the one bad report is found and set aside */
         max = rc == SW_EINVAL ? 1 : max;
         log_warn("delivering reports: %s (%zu queued; retrying)", err.msg, n);
