@@ -7,7 +7,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/cli_lib.sh"
 
 cli_expect 0 "$SHARDWAVE" --version
-[[ $CLI_OUT =~ ^shardwave\ [0-9]+\.[0-9]+\.[0-9]+\ \(commit\ [0-9a-z]+,\ protocol\ 1\.1\)$ ]] ||
+[[ $CLI_OUT =~ ^shardwave\ [0-9]+\.[0-9]+\.[0-9]+\ \(commit\ [0-9a-z]+,\ protocol\ 1\.2\)$ ]] ||
     cli_fail "--version format: $CLI_OUT"
 
 cli_expect 0 "$SHARDWAVE" --help
