@@ -171,18 +171,13 @@ static int svc_view_fleet(struct store *st, struct svc_view *v, struct sw_err *e
     return rc;
 }
 
-static bool svc_is_busy(enum wave_shard_state s)
-{
-    return s == WSHARD_LEASED || s == WSHARD_RUNNING;
-}
-
 /* The state machine's summary from the shards: in flight per stage, the first pending. */
 static void svc_view_summary(struct svc_view *v)
 {
     size_t n = v->detail.n_shards;
     size_t lo = n;
     for (size_t i = 0; i < n; i++) {
-        if (svc_is_busy(v->shards[i].state) && v->shards[i].stage < v->plan.n_stages) {
+        if (wave_shard_is_busy(v->shards[i].state) && v->shards[i].stage < v->plan.n_stages) {
             v->in_flight[v->shards[i].stage]++;
         }
         lo = lo == n && v->shards[i].state == WSHARD_PENDING ? i : lo;
@@ -197,7 +192,7 @@ static void svc_view_summary_move(struct svc_view *v, size_t i, enum wave_shard_
     const struct wave_view_shard *sh = &v->shards[i];
     if (sh->stage < v->plan.n_stages) {
         v->in_flight[sh->stage] =
-            v->in_flight[sh->stage] - svc_is_busy(from) + svc_is_busy(sh->state);
+            v->in_flight[sh->stage] - wave_shard_is_busy(from) + wave_shard_is_busy(sh->state);
     }
     size_t *lo = &v->view.pending_lo;
     if (sh->state == WSHARD_PENDING && i < *lo) {

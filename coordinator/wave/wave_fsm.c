@@ -34,6 +34,11 @@ void wave_decision_cleanup(struct wave_decision *d)
 
 /* ---- decision building ------------------------------------------------------------ */
 
+bool wave_shard_is_busy(enum wave_shard_state s)
+{
+    return s == WSHARD_LEASED || s == WSHARD_RUNNING;
+}
+
 bool fsm_in_flight(enum wave_shard_state s)
 {
     return s == WSHARD_LEASED || s == WSHARD_RUNNING || s == WSHARD_RB_LEASED ||
@@ -714,7 +719,7 @@ static int check_summary(const struct wave_view *in, struct sw_err *err)
             rc = sw_err_set(err, SW_EINVAL, "wave view: shard %zu is pending, below pending_lo %zu",
                             i, in->pending_lo);
         }
-        if (n != NULL && (st == WSHARD_LEASED || st == WSHARD_RUNNING)) {
+        if (n != NULL && wave_shard_is_busy(st)) {
             n[in->shards[i].stage]++;
         }
     }

@@ -107,6 +107,10 @@ struct wave_view {
     size_t pending_lo;
 };
 
+/* Leased or running (forward): what a stage's max_parallel counts, and what
+ * wave_view.in_flight_by_stage counts per stage. */
+bool wave_shard_is_busy(enum wave_shard_state s);
+
 struct wave_shard_change {
     size_t shard_idx;
     enum wave_shard_state from;

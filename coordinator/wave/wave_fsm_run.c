@@ -95,11 +95,6 @@ static bool runs_now(const struct fsm_ctx *c, size_t i)
     return c->in->shards[i].stage <= c->out->stage;
 }
 
-static bool is_busy(enum wave_shard_state s)
-{
-    return s == WSHARD_LEASED || s == WSHARD_RUNNING;
-}
-
 /* Whether the caller's summary (wave_view.in_flight_by_stage, pending_lo) stands in for
  * passes over the wave. */
 static bool has_summary(const struct fsm_ctx *c)
@@ -114,7 +109,7 @@ static size_t count_busy(const struct fsm_ctx *c)
     size_t busy = 0;
     if (!has_summary(c)) {
         for (size_t i = 0; i < c->in->n_shards; i++) {
-            busy += runs_now(c, i) && is_busy(fsm_cur(c, i));
+            busy += runs_now(c, i) && wave_shard_is_busy(fsm_cur(c, i));
         }
         return busy;
     }
@@ -124,7 +119,7 @@ static size_t count_busy(const struct fsm_ctx *c)
     for (size_t k = 0; k < c->out->n_changes; k++) {
         const struct wave_shard_change *ch = &c->out->changes[k];
         if (runs_now(c, ch->shard_idx)) {
-            busy = busy - is_busy(ch->from) + is_busy(ch->to);
+            busy = busy - wave_shard_is_busy(ch->from) + wave_shard_is_busy(ch->to);
         }
     }
     return busy;
