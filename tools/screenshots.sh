@@ -119,13 +119,7 @@ fi
     ha_setup 2 0 12
     e2e_write_set "$COORD_TMP/set"
     ha_start_pair
-    ha_use 1
-    coord_upload_set "$COORD_TMP/set"
-    # shellcheck disable=SC2034 # e2e_wave reads it
-    E2E_DIGEST=$COORD_DIGEST
-    fault_agent_start 1
-    fault_agent_start 2
-    e2e_wave '{"name": "users and status", "target": "2", "stages": [
+    ha_start_wave 1 "" '{"name": "users and status", "target": "2", "stages": [
       {"name": "canary", "select": "host=h-1", "max_parallel": 3, "bake_seconds": 600},
       {"name": "rest", "rest": true, "max_parallel": 4}]}' "JIRA-4711 users table"
     dash_wait_phase baking

@@ -27,8 +27,9 @@
 #   ha_store_sql SQL     runs SQL in the store database
 #   ha_write_slow_set DIR [SECS]   e2e_write_set, with a pg_sleep(SECS, default 2) before
 #                        V3's CREATE INDEX on pg
-#   ha_start_wave I NAME    uploads the set through c-I, starts agents a-1 and a-2, creates a
-#                        one-stage wave (max_parallel 3); sets E2E_DIGEST and E2E_WAVE
+#   ha_start_wave I NAME [PLAN_JSON [REASON]]   uploads the set through c-I, starts agents
+#                        a-1 and a-2, creates a wave (default: one stage, max_parallel 3);
+#                        sets E2E_DIGEST and E2E_WAVE
 #   ha_some_in_v3        true while a shard of the wave runs V3 (its pg_sleep)
 #   ha_assert_completed  (on the coordinator ha_use points at) the wave completes, the
 #                        agents' queues drain, every shard has one applied row per version
@@ -322,12 +323,14 @@ ha_write_slow_set()
 ha_start_wave()
 {
     local i=$1 name=$2
+    local plan=${3:-"{\"name\": \"$name\", \"stages\": [{\"name\": \"all\", \"rest\": true, \"max_parallel\": 3}]}"}
     ha_use "$i"
     coord_upload_set "$COORD_TMP/set"
+    # shellcheck disable=SC2034 # e2e_wave reads it
     E2E_DIGEST=$COORD_DIGEST
     fault_agent_start 1
     fault_agent_start 2
-    e2e_wave "{\"name\": \"$name\", \"stages\": [{\"name\": \"all\", \"rest\": true, \"max_parallel\": 3}]}"
+    e2e_wave "$plan" "${4:-e2e}"
 }
 
 ha_some_in_v3()

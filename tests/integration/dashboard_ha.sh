@@ -19,13 +19,7 @@ ha_setup 2 0 8
 e2e_write_set "$COORD_TMP/set"
 ha_start_pair
 
-ha_use 1
-coord_upload_set "$COORD_TMP/set"
-# shellcheck disable=SC2034 # e2e_wave reads it
-E2E_DIGEST=$COORD_DIGEST
-fault_agent_start 1
-fault_agent_start 2
-e2e_wave '{"name": "dashboard ha", "target": "2", "stages": [
+ha_start_wave 1 "" '{"name": "dashboard ha", "target": "2", "stages": [
   {"name": "first", "select": "host=h-1", "max_parallel": 2, "bake_seconds": 600},
   {"name": "rest", "rest": true, "max_parallel": 4}]}'
 dash_wait_phase baking
